@@ -1,0 +1,36 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Every target: Swift 6 language mode and MemberImportVisibility (see ../shared/STYLE.md §1).
+let settings: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
+let package = Package(
+    name: "anneal",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "anneal", targets: ["anneal"])],
+    targets: [
+        // MARK: - System libraries (headers only)
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // MARK: - Foundations
+        .target(name: "Platform", dependencies: ["COpenSSL"], swiftSettings: settings),
+        .target(name: "JSON", swiftSettings: settings),
+
+        // MARK: - Server, store, queue
+        .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Jobs", dependencies: ["Store", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
+
+        // MARK: - Executable
+        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
+
+        // MARK: - Tests
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: settings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON"], swiftSettings: settings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON"], swiftSettings: settings),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Jobs", "Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),
+    ]
+)

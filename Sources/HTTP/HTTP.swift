@@ -1,0 +1,1 @@
+// The HTTP target; see ../shared/STYLE.md section 1.

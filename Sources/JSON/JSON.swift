@@ -1,0 +1,1 @@
+// The JSON target; see ../shared/STYLE.md section 1.

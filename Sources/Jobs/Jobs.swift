@@ -1,0 +1,1 @@
+// The Jobs target; see ../shared/STYLE.md section 1.

@@ -1,0 +1,1 @@
+// The Service target; see ../shared/STYLE.md section 1.

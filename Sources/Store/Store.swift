@@ -1,0 +1,1 @@
+// The Store target; see ../shared/STYLE.md section 1.
