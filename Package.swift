@@ -12,9 +12,10 @@ let package = Package(
         // MARK: - System libraries (headers only)
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLinux"),
 
         // MARK: - Foundations
-        .target(name: "Platform", dependencies: ["COpenSSL"], swiftSettings: settings),
+        .target(name: "Platform", dependencies: ["COpenSSL", "CLinux"], swiftSettings: settings),
         .target(name: "JSON", swiftSettings: settings),
 
         // MARK: - Server, store, queue

@@ -1,0 +1,56 @@
+import CLinux
+import COpenSSL
+import Glibc
+
+/// Hashes and random bytes.
+public enum Crypto {
+    /// SHA-256 of `bytes`. The corresponding C function is OpenSSL's `SHA256`.
+    public static func sha256<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        let done = bytes.withContiguousStorageIfAvailable { buffer in
+            _ = SHA256(buffer.baseAddress, buffer.count, &digest)
+        }
+        if done == nil {
+            let copy = Array(bytes)
+            _ = copy.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &digest) }
+        }
+        return digest
+    }
+
+    public static func sha256Hex(_ text: String) -> String { hex(sha256(Array(text.utf8))) }
+
+    /// `count` bytes from the kernel's CSPRNG. The corresponding C function is `getrandom`.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = bytes.withUnsafeMutableBytes { getrandom($0.baseAddress! + filled, count - filled, 0) }
+            if n > 0 { filled += n } else if errno != EINTR { preconditionFailure("getrandom failed: \(Errno.current)") }
+        }
+        return bytes
+    }
+
+    /// Lower-case hexadecimal.
+    public static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A random identifier: `prefix` then `count` characters of [0-9A-Za-z], e.g. `file-3kT9…`.
+    public static func randomID(prefix: String, count: Int = 24) -> String {
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            for b in randomBytes(count) where b < 248 && out.count < count {
+                out.append(alphabet[Int(b) % 62])
+            }
+        }
+        return prefix + String(decoding: out, as: UTF8.self)
+    }
+}
