@@ -1,0 +1,60 @@
+import Platform
+
+/// One client connection, owned by the loop thread that accepted it.
+final class ServerConnection {
+    let socket: Socket
+    /// Unique for the process: completions from handler threads find their connection by it,
+    /// never by file descriptor (which the kernel reuses).
+    let id: UInt64
+    let peer: String
+    var parser: RequestParser
+    var output: [UInt8] = []
+    var outputOffset = 0
+    /// A request is with a handler thread; later pipelined requests wait in the parser's buffer.
+    var busy = false
+    var closeAfterWrite = false
+    var peerClosed = false
+    var writeInterest = false
+    var lastActivity: Double
+    /// When the first byte of the request being received arrived (nil between requests).
+    var requestStarted: Double?
+
+    init(socket: Socket, id: UInt64, peer: String, parser: RequestParser, now: Double) {
+        self.socket = socket
+        self.id = id
+        self.peer = peer
+        self.parser = parser
+        self.lastActivity = now
+    }
+
+    var hasPendingOutput: Bool { outputOffset < output.count }
+
+    /// Idle: between requests with nothing in flight, so it may be closed at once on shutdown.
+    var isIdle: Bool { !busy && !hasPendingOutput && !parser.isMidRequest }
+
+    func queue(_ bytes: [UInt8]) {
+        if output.isEmpty {
+            output = bytes
+            outputOffset = 0
+        } else {
+            output.append(contentsOf: bytes)
+        }
+    }
+
+    /// Writes what it can; returns false when the peer is gone.
+    func flush() -> Bool {
+        while outputOffset < output.count {
+            let result = output.withUnsafeBytes { raw in
+                Result { () throws(Errno) in try socket.write(UnsafeRawBufferPointer(rebasing: raw[outputOffset...])) }
+            }
+            switch result {
+            case .success(.bytes(let n)): outputOffset += n
+            case .success(.wouldBlock): return true
+            case .failure: return false
+            }
+        }
+        output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
+        outputOffset = 0
+        return true
+    }
+}

@@ -1,0 +1,299 @@
+import Platform
+import Synchronization
+
+/// One event-loop thread: accepts, reads, parses, runs inline handlers, hands the rest to the
+/// handler pool, writes responses in request order, and enforces the timeouts.
+final class ServerLoop: @unchecked Sendable {
+    private struct Completion {
+        var connectionID: UInt64
+        var bytes: [UInt8]
+        var keepAlive: Bool
+    }
+
+    private unowned let server: Server
+    private let loop: EventLoop
+    private let listener: Socket
+    private let idPrefix: String
+    private var nextRequestNumber: UInt64 = 0
+    private var nextConnectionID: UInt64 = 0
+    private var byDescriptor: [Int32: ServerConnection] = [:]
+    private var byID: [UInt64: ServerConnection] = [:]
+    private let completions = Mutex<[Completion]>([])
+    private let stopState = Atomic<Int>(0)  // 0 running, 1 draining, 2 cut now
+    private var listening = true
+    private var readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    private var lastSweep = 0.0
+    private var dateHeader = WallClock.httpDate()
+
+    init(server: Server, listener: Socket, idPrefix: String) throws(Errno) {
+        self.server = server
+        self.listener = listener
+        self.idPrefix = idPrefix
+        self.loop = try EventLoop()
+        try loop.register(listener.fileDescriptor, [.read, .exclusive])
+        nextConnectionID = UInt64(idPrefix.hashValue & 0xFFFF) << 48
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    func requestStop(force: Bool) {
+        stopState.store(force ? 2 : 1, ordering: .sequentiallyConsistent)
+        loop.wake()
+    }
+
+    func run() {
+        while true {
+            let events = loop.wait(timeout: 0.25)
+            let now = MonotonicClock.now
+            applyCompletions()
+            for event in events {
+                if event.fileDescriptor == listener.fileDescriptor {
+                    if listening { acceptAll(now) }
+                    continue
+                }
+                guard let connection = byDescriptor[event.fileDescriptor] else { continue }
+                if event.readable || event.hangup { read(connection, now) }
+                if event.writable, byDescriptor[event.fileDescriptor] === connection { write(connection) }
+            }
+            if now - lastSweep >= 0.25 { sweep(now) }
+            let stop = stopState.load(ordering: .sequentiallyConsistent)
+            if stop > 0 {
+                if listening {
+                    loop.deregister(listener.fileDescriptor)
+                    listening = false
+                }
+                for connection in Array(byDescriptor.values) where stop == 2 || connection.isIdle {
+                    close(connection)
+                }
+                if byDescriptor.isEmpty { return }
+            }
+        }
+    }
+
+    // MARK: - Accept, read, write
+
+    private func acceptAll(_ now: Double) {
+        while true {
+            guard let accepted = try? listener.accept() else { return }
+            if server.connectionCount.load(ordering: .relaxed) >= server.configuration.maxConnections {
+                let refusal = HTTPError(.serviceUnavailable, "Too many connections", code: "too_many_connections")
+                    .response(requestID: "").encoded(keepAlive: false)
+                _ = refusal.withUnsafeBytes { try? accepted.socket.write($0) }
+                accepted.socket.close()
+                continue
+            }
+            server.connectionCount.add(1, ordering: .relaxed)
+            nextConnectionID += 1
+            let router = server.router
+            let parser = RequestParser(maxHeaderBytes: server.configuration.maxHeaderBytes) { head in
+                router.bodyLimit(method: head.method, path: head.path)
+            }
+            let connection = ServerConnection(socket: accepted.socket, id: nextConnectionID, peer: accepted.peer,
+                                              parser: parser, now: now)
+            do {
+                try loop.register(accepted.socket.fileDescriptor, .read)
+            } catch {
+                accepted.socket.close()
+                server.connectionCount.subtract(1, ordering: .relaxed)
+                continue
+            }
+            byDescriptor[accepted.socket.fileDescriptor] = connection
+            byID[connection.id] = connection
+        }
+    }
+
+    private func read(_ connection: ServerConnection, _ now: Double) {
+        var received = false
+        reading: while true {
+            let result: Socket.ReadResult
+            do { result = try connection.socket.read(into: readBuffer) } catch { close(connection); return }
+            switch result {
+            case .bytes(let n):
+                connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+                received = true
+                if n < readBuffer.count { break reading }
+            case .wouldBlock:
+                break reading
+            case .closed:
+                connection.peerClosed = true
+                break reading
+            }
+        }
+        if received {
+            connection.lastActivity = now
+            if connection.requestStarted == nil { connection.requestStarted = now }
+        }
+        process(connection, now)
+        if connection.peerClosed && connection.isIdle && byID[connection.id] != nil { close(connection) }
+    }
+
+    private func write(_ connection: ServerConnection) {
+        guard connection.flush() else { close(connection); return }
+        updateInterest(connection)
+        if !connection.hasPendingOutput && connection.closeAfterWrite { close(connection) }
+    }
+
+    private func updateInterest(_ connection: ServerConnection) {
+        let wants = connection.hasPendingOutput
+        guard wants != connection.writeInterest else { return }
+        connection.writeInterest = wants
+        try? loop.modify(connection.socket.fileDescriptor, wants ? [.read, .write] : .read)
+    }
+
+    private func close(_ connection: ServerConnection) {
+        guard byID.removeValue(forKey: connection.id) != nil else { return }
+        byDescriptor.removeValue(forKey: connection.socket.fileDescriptor)
+        loop.deregister(connection.socket.fileDescriptor)
+        connection.socket.close()
+        server.connectionCount.subtract(1, ordering: .relaxed)
+    }
+
+    // MARK: - Requests
+
+    /// Parses and answers buffered requests one at a time, so pipelined responses keep their order.
+    private func process(_ connection: ServerConnection, _ now: Double) {
+        while !connection.busy && !connection.closeAfterWrite {
+            let event: ParserEvent?
+            do {
+                event = try connection.parser.next()
+            } catch {
+                respondAndClose(connection, error, now)
+                break
+            }
+            guard let event else { break }
+            switch event {
+            case .expectContinue:
+                connection.queue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            case .request(let request):
+                dispatch(request, on: connection, now)
+            }
+        }
+        if !connection.parser.isMidRequest && !connection.busy { connection.requestStarted = nil }
+        write(connection)
+    }
+
+    private func respondAndClose(_ connection: ServerConnection, _ error: some HTTPResponseError, _ now: Double) {
+        let requestID = nextRequestID()
+        var response = error.response(requestID: requestID)
+        response.headers.set("X-Request-Id", requestID)
+        let started = connection.requestStarted ?? now
+        server.metrics.record(route: "unmatched", method: "-", status: response.status.code, seconds: now - started)
+        Log.write(.info, "request", [("status", .int(response.status.code)), ("reason", .string("\(error)")),
+                                    ("peer", .string(connection.peer)), ("request_id", .string(requestID))])
+        connection.queue(response.encoded(keepAlive: false))
+        connection.closeAfterWrite = true
+    }
+
+    private func dispatch(_ request: HTTPRequest, on connection: ServerConnection, _ now: Double) {
+        let started = connection.requestStarted ?? now
+        connection.requestStarted = connection.parser.hasBufferedBytes ? now : nil
+        let requestID = validRequestID(request.head.headers["X-Request-Id"]) ?? nextRequestID()
+        let stopping = stopState.load(ordering: .relaxed) > 0
+        let keepAlive = request.head.keepAlive && !stopping && !connection.peerClosed
+        var context = RequestContext(requestID: requestID, peer: connection.peer)
+        let routing = Result { () throws(HTTPError) in
+            try server.router.match(method: request.head.method, path: request.head.path)
+        }
+        if case .success(let found) = routing {
+            context.route = found.pattern
+            context.parameters = found.parameters
+            context.authenticated = found.options.authenticated
+        }
+        let work: @Sendable () -> [UInt8] = { [server, dateHeader] in
+            ServerLoop.answer(request, context, routing, server: server, keepAlive: keepAlive, started: started, date: dateHeader)
+        }
+        // Routing errors and inline routes are answered here; everything else on a handler thread.
+        if (try? routing.get())?.options.inline ?? true {
+            connection.queue(work())
+            if !keepAlive { connection.closeAfterWrite = true }
+            return
+        }
+        connection.busy = true
+        let id = connection.id
+        server.pool.submit { [self] in
+            let bytes = work()
+            completions.withLock { $0.append(Completion(connectionID: id, bytes: bytes, keepAlive: keepAlive)) }
+            loop.wake()
+        }
+    }
+
+    /// Runs the handler (through the middleware), encodes the response, records metrics and the access log.
+    static func answer(_ request: HTTPRequest, _ context: RequestContext, _ routing: Result<Router.Match, HTTPError>,
+                       server: Server, keepAlive: Bool, started: Double, date: String) -> [UInt8] {
+        var response: HTTPResponse
+        let match = try? routing.get()
+        do {
+            response = try server.router.respond(request, context, routing.get())
+        } catch let error as HTTPResponseError {
+            response = error.response(requestID: context.requestID)
+        } catch {
+            Log.error("unhandled error", [("request_id", .string(context.requestID)), ("error", .string(String(reflecting: error)))])
+            response = HTTPError(.internalServerError, "Internal error; request id \(context.requestID)", code: "internal_error")
+                .response(requestID: context.requestID)
+        }
+        response.headers.set("X-Request-Id", context.requestID)
+        response.headers.set("Date", date)
+        let bytes = response.encoded(keepAlive: keepAlive, versionMinor: request.head.versionMinor,
+                                     headOnly: request.head.method == "HEAD")
+        let seconds = MonotonicClock.now - started
+        server.metrics.record(route: context.route, method: request.head.method, status: response.status.code, seconds: seconds)
+        let level: Log.Level = (match?.options.logAtDebug ?? false) ? .debug : .info
+        if Log.enabled(level) {
+            Log.write(level, "request", [
+                ("method", .string(request.head.method)), ("path", .string(request.head.path)),
+                ("route", .string(context.route)), ("status", .int(response.status.code)),
+                ("duration_ms", .double((seconds * 1e6).rounded() / 1e3)), ("bytes_in", .int(request.body.count)),
+                ("bytes_out", .int(bytes.count)), ("peer", .string(context.peer)), ("request_id", .string(context.requestID)),
+            ])
+        }
+        return bytes
+    }
+
+    private func applyCompletions() {
+        let ready = completions.withLock { pending -> [Completion] in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        for completion in ready {
+            guard let connection = byID[completion.connectionID] else { continue }
+            connection.busy = false
+            connection.queue(completion.bytes)
+            if !completion.keepAlive { connection.closeAfterWrite = true }
+            process(connection, MonotonicClock.now)
+            if connection.peerClosed && connection.isIdle && byID[connection.id] != nil { close(connection) }
+        }
+    }
+
+    // MARK: - Timeouts
+
+    private func sweep(_ now: Double) {
+        lastSweep = now
+        dateHeader = WallClock.httpDate()
+        let configuration = server.configuration
+        for connection in Array(byDescriptor.values) where !connection.busy && !connection.closeAfterWrite {
+            let silent = now - connection.lastActivity
+            if connection.parser.isMidRequest {
+                let total = now - (connection.requestStarted ?? now)
+                if silent > configuration.readTimeout || total > configuration.requestTimeout {
+                    respondAndClose(connection, HTTPError(.requestTimeout, "The request was not received in time"), now)
+                    write(connection)
+                }
+            } else if !connection.hasPendingOutput && silent > configuration.idleTimeout {
+                connection.queue(HTTPError(.requestTimeout, "Idle connection closed").response(requestID: "").encoded(keepAlive: false))
+                connection.closeAfterWrite = true
+                write(connection)
+            }
+        }
+    }
+
+    private func nextRequestID() -> String {
+        nextRequestNumber += 1
+        return "\(idPrefix)-\(String(nextRequestNumber, radix: 16))"
+    }
+
+    private func validRequestID(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value.utf8.count <= 128,
+              value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        return value
+    }
+}
