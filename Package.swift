@@ -18,11 +18,14 @@ let package = Package(
         .target(name: "Platform", dependencies: ["COpenSSL", "CLinux"], swiftSettings: settings),
         .target(name: "JSON", swiftSettings: settings),
 
+        // MARK: - Training (datasets now; the trainer loop with the engine later)
+        .target(name: "Training", dependencies: ["JSON"], swiftSettings: settings),
+
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Jobs", dependencies: ["Store", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Jobs", dependencies: ["Store", "Training", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Training", "Store", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
         .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
@@ -31,6 +34,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: settings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON"], swiftSettings: settings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON"], swiftSettings: settings),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Jobs", "Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),
     ]

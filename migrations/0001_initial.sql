@@ -57,6 +57,7 @@ CREATE TABLE fine_tuning_job (
     progress            jsonb,
     estimated_finish    timestamptz,
     created_at          timestamptz NOT NULL DEFAULT now(),
+    validated_at        timestamptz,
     finished_at         timestamptz,
     -- queue
     queue               text NOT NULL DEFAULT 'default',

@@ -1,0 +1,91 @@
+import JSON
+import Platform
+import Store
+import Synchronization
+
+/// What a trainer gets: the job, its store, progress reporting, and `checkpoint()` which throws
+/// `JobInterruption` as soon as the job was cancelled or paused, its lease was lost, or the
+/// worker is shutting down. A heartbeat thread keeps the lease and learns the job's status.
+public final class JobContext: Sendable {
+    public let job: ClaimedJob
+    public let pool: ConnectionPool
+    let queue: JobQueue
+    let worker: String
+    private let interruption = Mutex<JobInterruption?>(nil)
+    private let finished = Atomic<Bool>(false)
+    private let progressState = Mutex<(startedAt: Double, lastWrite: Double)>((0, 0))
+
+    init(job: ClaimedJob, queue: JobQueue, worker: String) {
+        self.job = job
+        self.pool = queue.pool
+        self.queue = queue
+        self.worker = worker
+        progressState.withLock { $0.startedAt = MonotonicClock.now }
+    }
+
+    /// Throws if the job must stop; call between steps.
+    public func checkpoint() throws(JobInterruption) {
+        if let reason = interruption.withLock({ $0 }) { throw reason }
+    }
+
+    public var interruptionReason: JobInterruption? { interruption.withLock { $0 } }
+
+    func interrupt(_ reason: JobInterruption) {
+        interruption.withLock { current in
+            if current == nil { current = reason }
+        }
+    }
+
+    /// Records progress and, from the measured pace, the estimated finish time. Written at most
+    /// twice a second, and always for the last step.
+    public func reportProgress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int? = nil) throws {
+        let now = MonotonicClock.now
+        let (startedAt, shouldWrite) = progressState.withLock { state -> (Double, Bool) in
+            let write = step >= totalSteps || now - state.lastWrite >= 0.5
+            if write { state.lastWrite = now }
+            return (state.startedAt, write)
+        }
+        guard shouldWrite else { return }
+        let percent = totalSteps > 0 ? (Double(step) / Double(totalSteps) * 1000).rounded() / 10 : 0
+        let progress: JSONValue = ["step": .int(Int64(step)), "total_steps": .int(Int64(totalSteps)),
+                                   "epoch": .double(epoch), "percent": .double(percent)]
+        let secondsLeft = step > 0 ? (now - startedAt) / Double(step) * Double(totalSteps - step) : nil
+        try pool.withConnection { connection in
+            try connection.execute("""
+                UPDATE fine_tuning_job SET progress = \(progress.encoded())::jsonb,
+                    trained_tokens = coalesce(\(trainedTokens)::bigint, trained_tokens),
+                    estimated_finish = now() + make_interval(secs => \(secondsLeft))
+                WHERE id = \(job.id) AND locked_by = \(worker)
+                """)
+        }
+    }
+
+    /// Adds an event to the job's log.
+    public func event(_ message: String, level: String = "info", type: String = "message", data: JSONValue? = nil) throws {
+        try pool.withConnection { connection in
+            try JobEvents.add(connection, job: job.id, level: level, message: message, type: type, data: data)
+        }
+    }
+
+    /// Runs heartbeats every `interval` seconds until `stop()`; a status other than the one the
+    /// worker set, or a lost lease, interrupts the trainer at its next `checkpoint()`.
+    func startHeartbeat(interval: Double, expected: @escaping @Sendable () -> String) {
+        Thread.spawn(name: "job-heartbeat") { [self] in
+            while !finished.load(ordering: .relaxed) {
+                sleep(seconds: interval)
+                if finished.load(ordering: .relaxed) { return }
+                do {
+                    guard let status = try queue.heartbeat(job: job.id, worker: worker) else {
+                        interrupt(.leaseLost)
+                        return
+                    }
+                    if status != expected() { interrupt(.statusChanged(status)) }
+                } catch {
+                    Log.warn("heartbeat failed", [("job", .string(job.id)), ("error", .string("\(error)"))])
+                }
+            }
+        }
+    }
+
+    func stop() { finished.store(true, ordering: .relaxed) }
+}

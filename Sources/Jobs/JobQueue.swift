@@ -1,0 +1,143 @@
+import JSON
+import Platform
+import Store
+
+/// The fine-tuning job table used as a queue (after River): claim with `FOR UPDATE SKIP LOCKED`,
+/// hold with a lease that heartbeats extend, hand back on shutdown, rescue when a worker dies.
+public struct JobQueue: Sendable {
+    /// Workers are woken on this channel when a job becomes claimable.
+    public static let channel = "anneal_job_available"
+
+    public let pool: ConnectionPool
+    /// Seconds a claim lasts without a heartbeat.
+    public var lease: Double
+
+    public init(pool: ConnectionPool, lease: Double = 30) {
+        self.pool = pool
+        self.lease = lease
+    }
+
+    /// Claims the next claimable job for `worker`: `validating_files` jobs stay in that status,
+    /// `queued` ones become `running` and count an attempt.
+    public func claim(worker: String) throws -> ClaimedJob? {
+        try pool.withConnection { connection in
+            let rows = try connection.query("""
+                WITH next AS (
+                    SELECT id FROM fine_tuning_job
+                    WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL AND scheduled_at <= now()
+                    ORDER BY priority, scheduled_at, id
+                    LIMIT 1
+                    FOR UPDATE SKIP LOCKED)
+                UPDATE fine_tuning_job j SET
+                    locked_by = \(worker),
+                    lease_expires_at = now() + make_interval(secs => \(lease)),
+                    heartbeat_at = now(),
+                    attempted_at = now(),
+                    attempt = CASE WHEN j.status = 'queued' THEN j.attempt + 1 ELSE j.attempt END,
+                    status = CASE WHEN j.status = 'queued' THEN 'running' ELSE j.status END
+                FROM next WHERE j.id = next.id
+                RETURNING \(ClaimedJob.columns)
+                """)
+            return try rows.first.map(ClaimedJob.init(row:))
+        }
+    }
+
+    /// Extends the lease; returns the job's status, or nil when `worker` no longer holds it.
+    public func heartbeat(job: String, worker: String) throws -> String? {
+        try pool.withConnection { connection in
+            try connection.query("""
+                UPDATE fine_tuning_job SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => \(lease))
+                WHERE id = \(job) AND locked_by = \(worker)
+                RETURNING status
+                """).first?.decode(String.self, "status")
+        }
+    }
+
+    /// Validation passed: the job joins the queue for training and is unlocked.
+    public func markValidated(job: String, worker: String, connection: Connection) throws -> Bool {
+        try connection.execute("""
+            UPDATE fine_tuning_job SET status = 'queued', validated_at = now(), locked_by = NULL,
+                lease_expires_at = NULL, heartbeat_at = NULL
+            WHERE id = \(job) AND locked_by = \(worker) AND status = 'validating_files'
+            """) == 1
+    }
+
+    /// Training finished: `succeeded`, unlocked. False when the job was cancelled meanwhile.
+    public func succeed(job: String, worker: String, model: String?, result: TrainingResult, connection: Connection) throws -> Bool {
+        let files = JSONValue.array(result.resultFiles.map(JSONValue.string)).encoded()
+        return try connection.execute("""
+            UPDATE fine_tuning_job SET status = 'succeeded', finished_at = now(), fine_tuned_model = \(model),
+                trained_tokens = \(result.trainedTokens), result_files = \(files)::jsonb, estimated_finish = NULL,
+                locked_by = NULL, lease_expires_at = NULL, heartbeat_at = NULL
+            WHERE id = \(job) AND locked_by = \(worker) AND status = 'running'
+            """) == 1
+    }
+
+    /// The job failed for good: `failed` with the user-facing error, the attempt's error recorded.
+    public func fail(job: String, worker: String, failure: JobFailure, connection: Connection) throws -> Bool {
+        let error = failure.json.encoded()
+        return try connection.execute("""
+            UPDATE fine_tuning_job SET status = 'failed', finished_at = now(), error = \(error)::jsonb,
+                errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', \(failure.message)::text),
+                estimated_finish = NULL, locked_by = NULL, lease_expires_at = NULL, heartbeat_at = NULL
+            WHERE id = \(job) AND locked_by = \(worker) AND status IN ('validating_files', 'running')
+            """) == 1
+    }
+
+    /// Gives the job up without finishing it. On shutdown a running job goes back to `queued`
+    /// and the attempt is not counted; a cancelled or paused job keeps its status.
+    public func release(job: String, worker: String, requeue: Bool) throws {
+        try pool.withConnection { connection in
+            try connection.execute("""
+                UPDATE fine_tuning_job SET locked_by = NULL, lease_expires_at = NULL, heartbeat_at = NULL,
+                    status = CASE WHEN \(requeue) AND status = 'running' THEN 'queued' ELSE status END,
+                    attempt = CASE WHEN \(requeue) AND status = 'running' THEN greatest(attempt - 1, 0) ELSE attempt END
+                WHERE id = \(job) AND locked_by = \(worker)
+                """)
+            if requeue { try connection.notify(channel: JobQueue.channel, payload: job) }
+        }
+    }
+
+    /// Requeues jobs whose lease expired (their worker died), or fails them after `max_attempts`.
+    /// Returns (id, new status) for each; writes an event for each.
+    public func rescueExpired() throws -> [(id: String, status: String)] {
+        try pool.transaction { connection in
+            let rows = try connection.query("""
+                WITH expired AS (
+                    SELECT id FROM fine_tuning_job
+                    WHERE locked_by IS NOT NULL AND lease_expires_at < now()
+                    FOR UPDATE SKIP LOCKED)
+                UPDATE fine_tuning_job j SET
+                    status = CASE
+                        WHEN j.status IN ('cancelled', 'paused', 'validating_files') THEN j.status
+                        WHEN j.attempt >= j.max_attempts THEN 'failed'
+                        ELSE 'queued' END,
+                    error = CASE WHEN j.status = 'running' AND j.attempt >= j.max_attempts THEN jsonb_build_object(
+                        'code', 'worker_lost', 'param', NULL,
+                        'message', 'The job''s worker stopped responding ' || j.attempt || ' times; giving up.')
+                        ELSE j.error END,
+                    finished_at = CASE WHEN j.status = 'running' AND j.attempt >= j.max_attempts THEN now() ELSE j.finished_at END,
+                    errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(),
+                        'error', 'lease expired: worker ' || j.locked_by || ' stopped heartbeating'),
+                    locked_by = NULL, lease_expires_at = NULL, heartbeat_at = NULL, estimated_finish = NULL
+                FROM expired WHERE j.id = expired.id
+                RETURNING j.id, j.status, j.attempt
+                """)
+            var rescued: [(id: String, status: String)] = []
+            for row in rows {
+                let id = try row.decode(String.self, "id")
+                let status = try row.decode(String.self, "status")
+                let attempt = try row.decode(Int.self, "attempt")
+                let message = status == "failed"
+                    ? "Worker lost on attempt \(attempt); no attempts left, job failed"
+                    : "Worker lost on attempt \(attempt); job requeued"
+                try JobEvents.add(connection, job: id, level: status == "failed" ? "error" : "warn", message: message)
+                rescued.append((id, status))
+            }
+            if rescued.contains(where: { $0.status != "failed" }) {
+                try connection.notify(channel: JobQueue.channel, payload: "rescued")
+            }
+            return rescued
+        }
+    }
+}

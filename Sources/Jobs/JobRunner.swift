@@ -1,0 +1,88 @@
+import JSON
+import Platform
+import Store
+
+/// Runs one claimed job to its next state: validation then back to the queue, or training then
+/// `succeeded`/`failed`, or hands it back when interrupted. Every state change writes an event.
+struct JobRunner {
+    let context: JobContext
+    let queue: JobQueue
+    let registry: TrainerRegistry
+    let worker: String
+
+    var job: ClaimedJob { context.job }
+
+    func run() {
+        do {
+            if job.status == "validating_files" {
+                try FileValidation.run(context)
+                try context.checkpoint()
+                try queue.pool.transaction { connection in
+                    guard try queue.markValidated(job: job.id, worker: worker, connection: connection) else { return }
+                    try JobEvents.add(connection, job: job.id, message: "Files validated; job queued")
+                    try connection.notify(channel: JobQueue.channel, payload: job.id)
+                }
+                return
+            }
+            try context.event("Fine-tuning job started (attempt \(job.attempt) of \(job.maxAttempts))")
+            guard let trainer = registry.trainer(for: job.architecture) else {
+                throw JobFailure(code: "unsupported_architecture",
+                                 message: "Training for architecture \(job.architecture) is not available", param: "model")
+            }
+            let result = try trainer.train(context)
+            try context.checkpoint()
+            try finish(result)
+        } catch let interruption as JobInterruption {
+            handle(interruption)
+        } catch let failure as JobFailure {
+            fail(failure)
+        } catch {
+            Log.error("job error", [("job", .string(job.id)), ("error", .string(String(reflecting: error)))])
+            fail(JobFailure(code: "internal_error", message: "The job stopped on an internal error: \(error)"))
+        }
+    }
+
+    private func finish(_ result: TrainingResult) throws {
+        let model = "ft:\(job.model):\(job.suffix ?? ""):\(job.id)"
+        try queue.pool.transaction { connection in
+            guard try queue.succeed(job: job.id, worker: worker, model: model, result: result, connection: connection) else { return }
+            try connection.execute("""
+                INSERT INTO model (id, tenant_id, base_model, job_id) VALUES (\(model), \(job.tenantID), \(job.model), \(job.id))
+                ON CONFLICT (id) DO NOTHING
+                """)
+            try JobEvents.add(connection, job: job.id, message: "New fine-tuned model created: \(model)")
+            try JobEvents.add(connection, job: job.id, message: "The job has successfully completed")
+        }
+        Log.info("job succeeded", [("job", .string(job.id)), ("model", .string(model))])
+    }
+
+    private func fail(_ failure: JobFailure) {
+        Log.warn("job failed", [("job", .string(job.id)), ("code", .string(failure.code)), ("error", .string(failure.message))])
+        do {
+            try queue.pool.transaction { connection in
+                guard try queue.fail(job: job.id, worker: worker, failure: failure, connection: connection) else { return }
+                try JobEvents.add(connection, job: job.id, level: "error", message: "Job failed: \(failure.message)")
+            }
+        } catch {
+            // The lease will expire and the rescuer will retry or fail the job.
+            Log.error("could not record job failure", [("job", .string(job.id)), ("error", .string("\(error)"))])
+        }
+    }
+
+    private func handle(_ interruption: JobInterruption) {
+        Log.info("job interrupted", [("job", .string(job.id)), ("reason", .string("\(interruption)"))])
+        do {
+            switch interruption {
+            case .leaseLost:
+                return
+            case .statusChanged:
+                try queue.release(job: job.id, worker: worker, requeue: false)
+            case .shutdown:
+                try queue.release(job: job.id, worker: worker, requeue: true)
+                try context.event("Worker shutting down; job returned to the queue", level: "warn")
+            }
+        } catch {
+            Log.error("could not release job", [("job", .string(job.id)), ("error", .string("\(error)"))])
+        }
+    }
+}

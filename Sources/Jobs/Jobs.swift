@@ -1,1 +1,0 @@
-// The Jobs target; see ../shared/STYLE.md section 1.

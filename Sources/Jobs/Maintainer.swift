@@ -1,0 +1,69 @@
+import Platform
+import Store
+import Synchronization
+
+/// Leader election and the rescuer. Every process runs one; the one holding the `leader` row
+/// (renewed before `ttl` runs out) requeues jobs whose leases expired.
+public final class Maintainer: Sendable {
+    let queue: JobQueue
+    let id: String
+    let interval: Double
+    let ttl: Double
+    private let stopping = Atomic<Bool>(false)
+
+    public init(queue: JobQueue, id: String = "\(Environment.hostname)-\(Environment.processID)",
+                interval: Double = 2, ttl: Double = 10) {
+        self.queue = queue
+        self.id = id
+        self.interval = interval
+        self.ttl = ttl
+    }
+
+    public func start() {
+        Thread.spawn(name: "maintainer") { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                runOnce()
+                sleep(seconds: interval)
+            }
+        }
+    }
+
+    public func stop() { stopping.store(true, ordering: .relaxed) }
+
+    /// One round: elect, and rescue when leader. Returns the rescued jobs.
+    @discardableResult
+    public func runOnce() -> [(id: String, status: String)] {
+        do {
+            guard try elect() else { return [] }
+            let rescued = try queue.rescueExpired()
+            for job in rescued {
+                Log.warn("job lease expired", [("job", .string(job.id)), ("status", .string(job.status))])
+            }
+            return rescued
+        } catch {
+            Log.warn("maintenance failed", [("error", .string("\(error)"))])
+            return []
+        }
+    }
+
+    /// Takes or renews leadership; true when this process leads.
+    public func elect() throws -> Bool {
+        try queue.pool.withConnection { connection in
+            try !connection.query("""
+                INSERT INTO leader (name, leader_id, expires_at) VALUES ('default', \(id), now() + make_interval(secs => \(ttl)))
+                ON CONFLICT (name) DO UPDATE SET leader_id = excluded.leader_id, expires_at = excluded.expires_at,
+                    elected_at = CASE WHEN leader.leader_id = excluded.leader_id THEN leader.elected_at ELSE now() END
+                WHERE leader.leader_id = excluded.leader_id OR leader.expires_at < now()
+                RETURNING leader_id
+                """).isEmpty
+        }
+    }
+
+    /// Gives up leadership at shutdown so another process takes over at once.
+    public func resign() {
+        stop()
+        _ = try? queue.pool.withConnection { connection in
+            try connection.execute("DELETE FROM leader WHERE name = 'default' AND leader_id = \(id)")
+        }
+    }
+}

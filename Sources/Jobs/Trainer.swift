@@ -1,0 +1,59 @@
+import JSON
+
+/// Trains one claimed job. Implementations call `context.checkpoint()` between steps, so that
+/// cancel, pause, lost leases and shutdown reach them within a step, and report progress.
+public protocol Trainer: Sendable {
+    /// The fine-tuned model's id on success (registered by the worker).
+    func train(_ context: JobContext) throws -> TrainingResult
+}
+
+public struct TrainingResult: Sendable {
+    public var trainedTokens: Int
+    public var resultFiles: [String]
+    public init(trainedTokens: Int, resultFiles: [String] = []) {
+        self.trainedTokens = trainedTokens
+        self.resultFiles = resultFiles
+    }
+}
+
+/// Why a trainer stopped early; thrown by `JobContext.checkpoint()`.
+public enum JobInterruption: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The job was cancelled or paused through the API (the new status).
+    case statusChanged(String)
+    /// Another worker owns the job now: our lease expired.
+    case leaseLost
+    /// This process is shutting down; the job goes back to the queue.
+    case shutdown
+
+    public var description: String {
+        switch self {
+        case .statusChanged(let status): return "job is now \(status)"
+        case .leaseLost: return "lease lost"
+        case .shutdown: return "worker shutting down"
+        }
+    }
+}
+
+/// A failure the user should read in the job's `error` (code, message, param).
+public struct JobFailure: Error, Sendable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+    public var param: String?
+    public init(code: String, message: String, param: String? = nil) {
+        self.code = code
+        self.message = message
+        self.param = param
+    }
+    public var description: String { message }
+    public var json: JSONValue {
+        ["code": .string(code), "message": .string(message), "param": param.map(JSONValue.string) ?? .null]
+    }
+}
+
+/// Trainers by model architecture (`bert`, `llama`, ...). Later issues register theirs.
+public struct TrainerRegistry: Sendable {
+    private var trainers: [String: any Trainer] = [:]
+    public init() {}
+    public mutating func register(_ architecture: String, _ trainer: any Trainer) { trainers[architecture] = trainer }
+    public func trainer(for architecture: String) -> (any Trainer)? { trainers[architecture] }
+}

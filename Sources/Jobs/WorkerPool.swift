@@ -1,0 +1,109 @@
+import JSON
+import Platform
+import Store
+import Synchronization
+
+/// Training workers: threads that claim jobs from the queue, woken by LISTEN/NOTIFY with a
+/// one-second poll as the fallback (STYLE.md section 7).
+public final class WorkerPool: Sendable {
+    public struct Configuration: Sendable {
+        public var workers = 1
+        /// Seconds between heartbeats; cancel and pause reach a trainer within this plus one step.
+        public var heartbeatInterval = 0.5
+        public var pollInterval = 1.0
+        /// Prefix of the worker names written to `locked_by` (host and process id by default).
+        public var name = "\(Environment.hostname)-\(Environment.processID)"
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    let queue: JobQueue
+    let registry: TrainerRegistry
+    private let databaseURL: String
+    private let wakeups = ConditionLock(UInt64(0))
+    private let stopping = Atomic<Bool>(false)
+    private let running = ConditionLock(0)
+    private let busy = Atomic<Int>(0)
+    private let contexts = Mutex<[String: JobContext]>([:])
+
+    public init(queue: JobQueue, registry: TrainerRegistry, databaseURL: String, configuration: Configuration) {
+        self.queue = queue
+        self.registry = registry
+        self.databaseURL = databaseURL
+        self.configuration = configuration
+    }
+
+    public var busyCount: Int { busy.load(ordering: .relaxed) }
+    public var size: Int { configuration.workers }
+
+    public func start() {
+        guard configuration.workers > 0 else { return }
+        running.withLock { $0 = configuration.workers }
+        Thread.spawn(name: "job-listener") { [self] in listen() }
+        for index in 0..<configuration.workers {
+            let name = "\(configuration.name)-w\(index)"
+            Thread.spawn(name: "job-worker") { [self] in
+                work(as: name)
+                running.withLock { $0 -= 1 }
+                running.broadcast()
+            }
+        }
+    }
+
+    /// Stops claiming, interrupts running jobs (they go back to the queue), and waits up to `grace`
+    /// seconds for the workers to release them. Returns whether all stopped in time.
+    @discardableResult
+    public func shutdown(grace: Double) -> Bool {
+        stopping.store(true, ordering: .relaxed)
+        for context in contexts.withLock({ Array($0.values) }) { context.interrupt(.shutdown) }
+        wake()
+        return running.withLock(when: { $0 == 0 }, timeout: grace) { _, ready in ready }
+    }
+
+    /// Wakes idle workers to look for work now.
+    public func wake() {
+        wakeups.withLock { $0 &+= 1 }
+        wakeups.broadcast()
+    }
+
+    private func listen() {
+        let listener = Listener(url: databaseURL, channels: [JobQueue.channel])
+        while !stopping.load(ordering: .relaxed) {
+            if !listener.wait(timeout: 0.5).isEmpty { wake() }
+        }
+    }
+
+    private func work(as worker: String) {
+        while !stopping.load(ordering: .relaxed) {
+            let seen = wakeups.withLock { $0 }
+            var claimed: ClaimedJob?
+            do {
+                claimed = try queue.claim(worker: worker)
+            } catch {
+                Log.warn("claim failed", [("worker", .string(worker)), ("error", .string("\(error)"))])
+            }
+            if let job = claimed {
+                busy.add(1, ordering: .relaxed)
+                run(job, as: worker)
+                busy.subtract(1, ordering: .relaxed)
+                continue
+            }
+            wakeups.withLock(when: { $0 != seen || self.stopping.load(ordering: .relaxed) },
+                             timeout: configuration.pollInterval) { _, _ in }
+        }
+    }
+
+    private func run(_ job: ClaimedJob, as worker: String) {
+        let context = JobContext(job: job, queue: queue, worker: worker)
+        contexts.withLock { $0[job.id] = context }
+        if stopping.load(ordering: .relaxed) { context.interrupt(.shutdown) }
+        context.startHeartbeat(interval: configuration.heartbeatInterval) { job.status }
+        defer {
+            context.stop()
+            contexts.withLock { $0[job.id] = nil }
+        }
+        Log.info("job claimed", [("job", .string(job.id)), ("status", .string(job.status)), ("worker", .string(worker)),
+                                 ("attempt", .int(job.attempt))])
+        JobRunner(context: context, queue: queue, registry: registry, worker: worker).run()
+    }
+}

@@ -1,0 +1,156 @@
+import JSON
+
+/// The record shapes a fine-tune file may hold; one file holds one shape.
+public enum RecordShape: String, Sendable, CaseIterable {
+    case textLabel = "text_label"                 // {"text","label"}
+    case textPairLabel = "text_pair_label"        // {"text","text_pair","label"}
+    case promptCompletion = "prompt_completion"   // {"prompt","completion"}
+    case messages = "messages"                    // {"messages":[{"role","content"}...]}
+    case text = "text"                            // {"text"}
+
+    public var isLabelled: Bool { self == .textLabel || self == .textPairLabel }
+
+    public var keys: String {
+        switch self {
+        case .textLabel: return "{\"text\",\"label\"}"
+        case .textPairLabel: return "{\"text\",\"text_pair\",\"label\"}"
+        case .promptCompletion: return "{\"prompt\",\"completion\"}"
+        case .messages: return "{\"messages\":[...]}"
+        case .text: return "{\"text\"}"
+        }
+    }
+}
+
+/// A bad line of a dataset: its 1-based number and why.
+public struct DatasetProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var reason: String
+    public init(line: Int, reason: String) { self.line = line; self.reason = reason }
+    public var description: String { line > 0 ? "line \(line): \(reason)" : reason }
+}
+
+/// What validating a JSONL dataset found.
+public struct DatasetReport: Sendable {
+    public var shape: RecordShape?
+    public var exampleCount = 0
+    /// Label counts for labelled shapes, keyed by the label as text (integers in decimal).
+    public var labelCounts: [String: Int] = [:]
+    /// The first problems found (at most the validator's limit); empty when the file is valid.
+    public var problems: [DatasetProblem] = []
+
+    public var isValid: Bool { problems.isEmpty }
+
+    /// The sorted label set: numerically when every label is an integer, else by UTF-8 bytes.
+    public var labels: [String] {
+        let keys = Array(labelCounts.keys)
+        let numbers = keys.compactMap { Int($0) }
+        if numbers.count == keys.count { return numbers.sorted().map(String.init) }
+        return keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+
+    /// "line 3: ...; line 9: ..." for error messages.
+    public var problemSummary: String { problems.map(\.description).joined(separator: "; ") }
+}
+
+/// Checks every line of a fine-tune file: valid JSON, a supported record shape, the same shape on
+/// every line, the fields of the right types.
+public enum DatasetValidator {
+    public static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
+
+    public static func validate(_ bytes: [UInt8], maxProblems: Int = 10) -> DatasetReport {
+        var report = DatasetReport()
+        var firstShapeLine = 0
+        for (number, line) in JSONLines.lines(bytes) {
+            guard report.problems.count < maxProblems else { break }
+            let record: JSONValue
+            do {
+                record = try JSONValue(parsing: line)
+            } catch {
+                report.problems.append(DatasetProblem(line: number, reason: "invalid JSON: \(error.reason) at byte \(error.offset)"))
+                continue
+            }
+            do {
+                let (shape, label) = try check(record)
+                if let expected = report.shape, expected != shape {
+                    throw DatasetProblem(line: 0, reason: "record is \(shape.keys) but line \(firstShapeLine) is \(expected.keys); a file holds one shape")
+                }
+                if report.shape == nil {
+                    report.shape = shape
+                    firstShapeLine = number
+                }
+                report.exampleCount += 1
+                if let label { report.labelCounts[label, default: 0] += 1 }
+            } catch {
+                report.problems.append(DatasetProblem(line: number, reason: error.reason))
+            }
+        }
+        if report.exampleCount == 0 && report.problems.isEmpty {
+            report.problems.append(DatasetProblem(line: 0, reason: "the file holds no examples"))
+        }
+        return report
+    }
+
+    /// The shape of one record and its label as text, or the reason it is not acceptable.
+    public static func check(_ record: JSONValue) throws(DatasetProblem) -> (RecordShape, String?) {
+        guard let object = record.object else {
+            throw DatasetProblem(line: 0, reason: "expected a JSON object, found \(record.typeName)")
+        }
+        if let messages = object["messages"] {
+            try checkMessages(messages)
+            return (.messages, nil)
+        }
+        if object["prompt"] != nil || object["completion"] != nil {
+            try requireString(object, "prompt", allowEmpty: true)
+            try requireString(object, "completion", allowEmpty: false)
+            return (.promptCompletion, nil)
+        }
+        if object["text"] != nil {
+            try requireString(object, "text", allowEmpty: false)
+            if object["text_pair"] != nil { try requireString(object, "text_pair", allowEmpty: false) }
+            guard let label = object["label"] else {
+                if object["text_pair"] != nil { throw DatasetProblem(line: 0, reason: "\"text_pair\" needs a \"label\"") }
+                return (.text, nil)
+            }
+            let text: String
+            switch label {
+            case .string(let s) where !s.isEmpty: text = s
+            case .int(let i): text = String(i)
+            default: throw DatasetProblem(line: 0, reason: "\"label\" must be a non-empty string or an integer, found \(label.typeName)")
+            }
+            return (object["text_pair"] != nil ? .textPairLabel : .textLabel, text)
+        }
+        let supported = RecordShape.allCases.map(\.keys).joined(separator: ", ")
+        throw DatasetProblem(line: 0, reason: "record has none of the supported shapes: \(supported)")
+    }
+
+    static func requireString(_ object: JSONObject, _ key: String, allowEmpty: Bool) throws(DatasetProblem) {
+        guard let value = object[key] else { throw DatasetProblem(line: 0, reason: "missing \"\(key)\"") }
+        guard let text = value.string else {
+            throw DatasetProblem(line: 0, reason: "\"\(key)\" must be a string, found \(value.typeName)")
+        }
+        if !allowEmpty && text.isEmpty { throw DatasetProblem(line: 0, reason: "\"\(key)\" is empty") }
+    }
+
+    static func checkMessages(_ messages: JSONValue) throws(DatasetProblem) {
+        guard let list = messages.array, !list.isEmpty else {
+            throw DatasetProblem(line: 0, reason: "\"messages\" must be a non-empty array")
+        }
+        var assistantTurns = 0
+        for (index, message) in list.enumerated() {
+            guard let role = message["role"]?.string else {
+                throw DatasetProblem(line: 0, reason: "messages[\(index)] needs a string \"role\"")
+            }
+            guard roles.contains(role) else {
+                throw DatasetProblem(line: 0, reason: "messages[\(index)].role \"\(role)\" is not one of \(roles.sorted().joined(separator: ", "))")
+            }
+            guard let content = message["content"], content.string != nil || content.array != nil else {
+                throw DatasetProblem(line: 0, reason: "messages[\(index)] needs \"content\" as a string or an array of parts")
+            }
+            if let weight = message["weight"], weight.int != 0 && weight.int != 1 {
+                throw DatasetProblem(line: 0, reason: "messages[\(index)].weight must be 0 or 1")
+            }
+            if role == "assistant" { assistantTurns += 1 }
+        }
+        if assistantTurns == 0 { throw DatasetProblem(line: 0, reason: "\"messages\" has no assistant message to learn from") }
+    }
+}
