@@ -110,7 +110,7 @@ private struct ByteKey: Hashable {
     init(_ string: String) { self.string = string }
 
     static func same(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8)
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
     }
 
     static func == (lhs: ByteKey, rhs: ByteKey) -> Bool { same(lhs.string, rhs.string) }
