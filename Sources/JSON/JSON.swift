@@ -1,1 +1,0 @@
-// The JSON target; see ../shared/STYLE.md section 1.
