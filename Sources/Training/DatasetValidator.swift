@@ -69,7 +69,7 @@ public enum DatasetValidator {
                 report.problems.append(DatasetProblem(line: number, reason: "invalid JSON: \(error.reason) at byte \(error.offset)"))
                 continue
             }
-            do {
+            do throws(DatasetProblem) {
                 let (shape, label) = try check(record)
                 if let expected = report.shape, expected != shape {
                     throw DatasetProblem(line: 0, reason: "record is \(shape.keys) but line \(firstShapeLine) is \(expected.keys); a file holds one shape")

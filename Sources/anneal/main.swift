@@ -1,1 +1,119 @@
-print("anneal")
+import Jobs
+import Platform
+import Service
+import Store
+
+// anneal: fine-tune pretrained transformers and serve them over HTTP.
+// Subcommands are parsed by hand (swift-argument-parser links Foundation); settings come from
+// the environment and flags override them (see Configuration).
+
+let version = "0.1.0"
+
+let usage = """
+    anneal \(version): fine-tune pretrained transformer models and serve them over HTTP
+
+    Usage: anneal COMMAND [FLAGS]
+
+    Commands:
+      serve                      HTTP API plus ANNEAL_WORKERS training workers (0 = API only)
+      worker                     training workers only (for separate pods)
+      migrate                    apply database migrations and exit
+      keys create --tenant NAME  create an API key for a tenant; prints it once
+      version                    print the version
+      help                       print this help
+
+    Flags (each overrides its environment variable):
+    \(Configuration.usageOfFlags)
+    """
+
+func fail(_ message: String) -> Never {
+    var line = "anneal: \(message)\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    exit(2)
+}
+
+func loadConfiguration(_ flags: [String]) -> Configuration {
+    do {
+        let configuration = try Configuration.load(flags: flags)
+        guard !configuration.databaseURL.isEmpty else { fail("DATABASE_URL is not set (or pass --database-url)") }
+        Log.level = configuration.logLevel
+        return configuration
+    } catch {
+        fail(error.description)
+    }
+}
+
+func migrate(_ configuration: Configuration) {
+    do {
+        let connection = try Connection(url: configuration.databaseURL)
+        let applied = try Migrator.migrate(connection, embeddedMigrations)
+        Log.info("migrated", [("applied", .string(applied.map(String.init).joined(separator: ","))),
+                              ("version", .int(embeddedMigrations.map(\.version).max() ?? 0))])
+    } catch {
+        fail("migration failed: \(String(reflecting: error))")
+    }
+}
+
+func run(_ configuration: Configuration, http: Bool) -> Never {
+    Signals.blockTermination()
+    migrate(configuration)
+    let application = Application(configuration: configuration)
+    let server: Server?
+    do {
+        server = try application.start(http: http)
+    } catch {
+        fail("cannot start: \(error)")
+    }
+    let signal = Signals.waitForTermination()
+    Log.info("shutting down", [("signal", .int(Int(signal))), ("grace_seconds", .double(configuration.shutdownGrace))])
+    application.stop(server: server)
+    exit(0)
+}
+
+func createKey(_ arguments: [String]) {
+    var flags: [String] = []
+    var tenant: String?
+    var index = 0
+    while index < arguments.count {
+        if arguments[index] == "--tenant", index + 1 < arguments.count {
+            tenant = arguments[index + 1]
+            index += 2
+        } else if arguments[index].hasPrefix("--tenant=") {
+            tenant = String(arguments[index].dropFirst(9))
+            index += 1
+        } else {
+            flags.append(arguments[index])
+            index += 1
+        }
+    }
+    guard let tenant, !tenant.isEmpty, tenant.utf8.count <= 128 else { fail("keys create needs --tenant NAME (1 to 128 bytes)") }
+    let configuration = loadConfiguration(flags)
+    do {
+        let key = try APIKeys.create(tenant: tenant, databaseURL: configuration.databaseURL)
+        print(key)
+    } catch {
+        fail("cannot create key: \(String(reflecting: error))")
+    }
+}
+
+setvbuf(stdout, nil, _IOLBF, 0)
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "serve":
+    run(loadConfiguration(Array(arguments.dropFirst())), http: true)
+case "worker":
+    var configuration = loadConfiguration(Array(arguments.dropFirst()))
+    configuration.workers = max(configuration.workers, 1)
+    run(configuration, http: false)
+case "migrate":
+    migrate(loadConfiguration(Array(arguments.dropFirst())))
+case "keys":
+    guard arguments.count >= 2, arguments[1] == "create" else { fail("usage: anneal keys create --tenant NAME") }
+    createKey(Array(arguments.dropFirst(2)))
+case "version", "--version":
+    print("anneal \(version)")
+case "help", "--help", "-h", nil:
+    print(usage)
+default:
+    fail("unknown command \"\(arguments[0])\"; see anneal help")
+}

@@ -1,0 +1,69 @@
+import HTTP
+import Platform
+import Store
+import Synchronization
+
+/// Authenticates `Authorization: Bearer KEY` against the SHA-256 hashes in `api_key` and sets
+/// the request's tenant. Lookups are cached for a short time so a burst costs one query.
+struct AuthMiddleware: Middleware {
+    let pool: ConnectionPool
+    private let cache = Mutex<[String: (tenant: String, until: Double)]>([:])
+    static let cacheSeconds = 10.0
+
+    init(pool: ConnectionPool) { self.pool = pool }
+
+    func handle(_ request: HTTPRequest, context: RequestContext,
+                next: (HTTPRequest, RequestContext) throws -> HTTPResponse) throws -> HTTPResponse {
+        guard context.authenticated else { return try next(request, context) }
+        guard let header = request.head.headers["Authorization"], header.hasPrefix("Bearer "),
+              case let key = String(header.dropFirst(7)).trimmingSpaces(), !key.isEmpty else {
+            throw HTTPError(.unauthorized, "Missing API key: send it as \"Authorization: Bearer KEY\"", code: "missing_api_key")
+        }
+        let hash = Crypto.sha256Hex(key)
+        let now = MonotonicClock.now
+        var tenant = cache.withLock { cache -> String? in
+            guard let entry = cache[hash], entry.until > now else { return nil }
+            return entry.tenant
+        }
+        if tenant == nil {
+            tenant = try pool.withConnection { connection in
+                try connection.query("SELECT tenant_id FROM api_key WHERE key_sha256 = \(hash)").first?.decode(String.self, "tenant_id")
+            }
+            guard let found = tenant else {
+                throw HTTPError(.unauthorized, "Incorrect API key provided", code: "invalid_api_key")
+            }
+            cache.withLock { cache in
+                if cache.count > 10_000 { cache.removeAll() }
+                cache[hash] = (found, now + AuthMiddleware.cacheSeconds)
+            }
+        }
+        var context = context
+        context.principal = tenant
+        return try next(request, context)
+    }
+}
+
+/// Turns store failures into API errors: an unreachable database is a 503 the client may retry.
+struct StoreErrorMiddleware: Middleware {
+    func handle(_ request: HTTPRequest, context: RequestContext,
+                next: (HTTPRequest, RequestContext) throws -> HTTPResponse) throws -> HTTPResponse {
+        do {
+            return try next(request, context)
+        } catch let error as StoreError where error.code == .unavailable {
+            Log.warn("database unavailable", [("request_id", .string(context.requestID)), ("error", .string(String(reflecting: error)))])
+            var response = HTTPError(.serviceUnavailable, "The database is unavailable; retry shortly", code: "database_unavailable")
+                .response(requestID: context.requestID)
+            response.headers.set("Retry-After", "1")
+            return response
+        }
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while scalars.first == " " || scalars.first == "\t" { scalars.removeFirst() }
+        while scalars.last == " " || scalars.last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
+}

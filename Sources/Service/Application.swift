@@ -1,0 +1,67 @@
+import HTTP
+import Jobs
+import Platform
+import Store
+
+/// Wires the API: routes, middleware, the store pool, the model catalog, the HTTP server, and
+/// (for `serve` and `worker`) the training workers and the maintainer.
+public final class Application: Sendable {
+    public let configuration: Configuration
+    public let pool: ConnectionPool
+    public let catalog: ModelCatalog
+    public let metrics = RequestMetrics()
+    public let workers: WorkerPool?
+    let maintainer: Maintainer
+
+    public init(configuration: Configuration, trainers: TrainerRegistry = TrainerRegistry(),
+                workerConfiguration: WorkerPool.Configuration? = nil) {
+        self.configuration = configuration
+        pool = ConnectionPool(url: configuration.databaseURL, size: 16)
+        catalog = ModelCatalog(folder: configuration.models)
+        let queue = JobQueue(pool: pool)
+        maintainer = Maintainer(queue: queue)
+        var settings = workerConfiguration ?? WorkerPool.Configuration()
+        settings.workers = workerConfiguration?.workers ?? configuration.workers
+        workers = settings.workers > 0
+            ? WorkerPool(queue: queue, registry: trainers, databaseURL: configuration.databaseURL, configuration: settings)
+            : nil
+    }
+
+    /// Every route of the API, behind the store-error and auth middleware.
+    public func router() -> Router {
+        Router(middleware: [StoreErrorMiddleware(), AuthMiddleware(pool: pool)]) { routes in
+            HealthRoutes(pool: pool, metrics: metrics, workers: workers).add(to: &routes)
+            FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
+            JobRoutes(pool: pool, catalog: catalog).add(to: &routes)
+            ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
+        }
+    }
+
+    /// Starts the HTTP server (unless `http` is false), the workers and the maintainer.
+    public func start(http: Bool = true) throws -> Server? {
+        var server: Server?
+        if http {
+            var settings = ServerConfiguration()
+            settings.host = configuration.host
+            settings.port = configuration.port
+            let started = Server(configuration: settings, router: router(), metrics: metrics)
+            try started.start()
+            server = started
+            Log.info("listening", [("host", .string(configuration.host)), ("port", .int(started.port)),
+                                   ("models", .int(catalog.models.count)), ("workers", .int(configuration.workers))])
+        }
+        workers?.start()
+        maintainer.start()
+        return server
+    }
+
+    /// Graceful stop: no new connections or claims, in-flight requests finish, running jobs go
+    /// back to the queue, the leader resigns. Within `configuration.shutdownGrace` seconds.
+    public func stop(server: Server?) {
+        let deadline = MonotonicClock.now + configuration.shutdownGrace
+        let jobsStopped = workers?.shutdown(grace: configuration.shutdownGrace) ?? true
+        let drained = server?.shutdown(grace: max(1, deadline - MonotonicClock.now)) ?? true
+        maintainer.resign()
+        Log.info("stopped", [("requests_drained", .bool(drained)), ("jobs_released", .bool(jobsStopped))])
+    }
+}

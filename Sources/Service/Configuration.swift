@@ -1,0 +1,84 @@
+import Platform
+
+/// Settings from the environment, overridden by flags (`--port 9000` or `--port=9000`).
+public struct Configuration: Sendable {
+    public var databaseURL = ""
+    public var host = "0.0.0.0"
+    public var port = 8080
+    public var models = "./models"
+    public var workers = 1
+    public var logLevel = Log.Level.info
+    /// Seconds SIGTERM waits for in-flight requests and jobs before cutting them.
+    public var shutdownGrace = 25.0
+    public var uploadLimit = 512 << 20
+
+    public init() {}
+
+    /// name → (environment variable, setter)
+    static let settings: [(flag: String, variable: String, set: (inout Configuration, String) throws(ConfigurationError) -> Void)] = [
+        ("database-url", "DATABASE_URL", { c, v throws(ConfigurationError) in c.databaseURL = v }),
+        ("host", "ANNEAL_HOST", { c, v throws(ConfigurationError) in c.host = v }),
+        ("port", "ANNEAL_PORT", { c, v throws(ConfigurationError) in c.port = try integer(v, "port", 0...65535) }),
+        ("models", "ANNEAL_MODELS", { c, v throws(ConfigurationError) in c.models = v }),
+        ("workers", "ANNEAL_WORKERS", { c, v throws(ConfigurationError) in c.workers = try integer(v, "workers", 0...256) }),
+        ("log-level", "ANNEAL_LOG_LEVEL", { c, v throws(ConfigurationError) in
+            guard let level = Log.Level(name: v) else { throw ConfigurationError("log level must be debug, info, warn or error, not \"\(v)\"") }
+            c.logLevel = level
+        }),
+        ("shutdown-grace", "ANNEAL_SHUTDOWN_GRACE", { c, v throws(ConfigurationError) in
+            c.shutdownGrace = Double(try integer(v, "shutdown grace", 0...3600))
+        }),
+        ("max-upload-bytes", "ANNEAL_MAX_UPLOAD_BYTES", { c, v throws(ConfigurationError) in
+            c.uploadLimit = try integer(v, "max upload bytes", 1...(8 << 30))
+        }),
+    ]
+
+    /// Reads the environment, then applies `flags` (the ones not for the subcommand itself).
+    public static func load(flags: [String], environment: (String) -> String? = { Environment[$0] }) throws(ConfigurationError) -> Configuration {
+        var configuration = Configuration()
+        for setting in settings {
+            if let value = environment(setting.variable) { try setting.set(&configuration, value) }
+        }
+        var index = 0
+        while index < flags.count {
+            let flag = flags[index]
+            guard flag.hasPrefix("--") else { throw ConfigurationError("unexpected argument \"\(flag)\"") }
+            var name = String(flag.dropFirst(2))
+            var value: String
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            } else {
+                guard index + 1 < flags.count else { throw ConfigurationError("--\(name) needs a value") }
+                index += 1
+                value = flags[index]
+            }
+            guard let setting = settings.first(where: { $0.flag == name }) else {
+                throw ConfigurationError("unknown flag --\(name)")
+            }
+            try setting.set(&configuration, value)
+            index += 1
+        }
+        return configuration
+    }
+
+    static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
+        }
+        return value
+    }
+
+    public static var usageOfFlags: String {
+        settings.map { "  --\($0.flag) VALUE".padded(to: 28) + "(env \($0.variable))" }.joined(separator: "\n")
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension String {
+    func padded(to width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+}

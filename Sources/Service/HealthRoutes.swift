@@ -1,0 +1,66 @@
+import HTTP
+import JSON
+import Jobs
+import Store
+
+/// `/healthz` (the process answers), `/readyz` (the database answers and is migrated) and
+/// `/metrics` (Prometheus text). None needs a key.
+struct HealthRoutes {
+    let pool: ConnectionPool
+    let metrics: RequestMetrics
+    let workers: WorkerPool?
+
+    func add(to routes: inout RouteTable) {
+        let probe = RouteOptions(inline: true, bodyLimit: 0, authenticated: false, logAtDebug: true)
+        routes.add("GET", "/healthz", probe) { _, _ in HealthRoutes.ok }
+        routes.add("GET", "/readyz", RouteOptions(bodyLimit: 0, authenticated: false, logAtDebug: true)) { _, _ in try ready() }
+        routes.add("GET", "/metrics", RouteOptions(bodyLimit: 0, authenticated: false, logAtDebug: true)) { _, _ in
+            .text(render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+    }
+
+    static let ok = HTTPResponse.json(["status": "ok"])
+
+    func ready() throws -> HTTPResponse {
+        let latest = embeddedMigrations.map(\.version).max() ?? 0
+        let applied: Int
+        do {
+            applied = try pool.withConnection { try Migrator.appliedVersions($0).max() ?? 0 }
+        } catch {
+            return .json(["status": "unavailable", "reason": "database unreachable"], status: .serviceUnavailable)
+        }
+        guard applied >= latest else {
+            return .json(["status": "unavailable", "reason": .string("database at migration \(applied), need \(latest)")],
+                         status: .serviceUnavailable)
+        }
+        return .json(["status": "ready", "migration": .int(Int64(applied))])
+    }
+
+    func render() -> String {
+        var out = metrics.render()
+        let counts = try? pool.withConnection { connection in
+            try connection.query("""
+                SELECT status, count(*) AS jobs,
+                    count(*) FILTER (WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL) AS waiting
+                FROM fine_tuning_job GROUP BY status
+                """).map { (try $0.decode(String.self, "status"), try $0.decode(Int.self, "jobs"), try $0.decode(Int.self, "waiting")) }
+        }
+        out += "# HELP anneal_database_up Whether the last scrape reached PostgreSQL.\n# TYPE anneal_database_up gauge\n"
+        out += "anneal_database_up \(counts == nil ? 0 : 1)\n"
+        if let counts {
+            out += "# HELP anneal_jobs Fine-tuning jobs by status.\n# TYPE anneal_jobs gauge\n"
+            for status in ["validating_files", "queued", "running", "paused", "succeeded", "failed", "cancelled"] {
+                let count = counts.first { $0.0 == status }?.1 ?? 0
+                out += "anneal_jobs{status=\"\(status)\"} \(count)\n"
+            }
+            out += "# HELP anneal_queue_depth Jobs waiting for a worker.\n# TYPE anneal_queue_depth gauge\n"
+            out += "anneal_queue_depth \(counts.reduce(0) { $0 + $1.2 })\n"
+        }
+        if let workers {
+            let busy = workers.busyCount
+            out += "# HELP anneal_workers Training workers in this process by state.\n# TYPE anneal_workers gauge\n"
+            out += "anneal_workers{state=\"busy\"} \(busy)\nanneal_workers{state=\"idle\"} \(workers.size - busy)\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,38 @@
+import JSON
+import Platform
+
+/// The base models: each subfolder of `ANNEAL_MODELS` is a model named after it. Its
+/// architecture comes from `config.json`'s `model_type` (HF format) or a GGUF file's presence.
+public struct ModelCatalog: Sendable {
+    public struct BaseModel: Sendable, Equatable {
+        public var name: String
+        public var path: String
+        public var architecture: String
+        public var created: Int
+    }
+
+    public let models: [BaseModel]
+
+    public init(folder: String) {
+        var found: [BaseModel] = []
+        for name in Files.list(folder) where !name.hasPrefix(".") {
+            let path = folder + "/" + name
+            guard Files.isDirectory(path) else { continue }
+            guard let architecture = ModelCatalog.architecture(of: path) else { continue }
+            found.append(BaseModel(name: name, path: path, architecture: architecture, created: Files.modificationTime(path)))
+        }
+        models = found
+    }
+
+    public func model(named name: String) -> BaseModel? { models.first { $0.name == name } }
+
+    /// `model_type` from `config.json` (e.g. `bert`), `gguf` for a folder holding a GGUF file,
+    /// nil for a folder that holds no model.
+    static func architecture(of path: String) -> String? {
+        if let bytes = Files.read(path + "/config.json"), let config = try? JSONValue(parsing: bytes) {
+            return config["model_type"]?.string ?? "unknown"
+        }
+        if Files.list(path).contains(where: { $0.hasSuffix(".gguf") }) { return "gguf" }
+        return nil
+    }
+}

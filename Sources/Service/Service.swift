@@ -1,1 +1,0 @@
-// The Service target; see ../shared/STYLE.md section 1.
