@@ -34,6 +34,31 @@ public struct Socket: Sendable, Hashable {
         return listener
     }
 
+    /// A blocking client connection to `host:port` (tests and tools use it).
+    /// The corresponding C functions are `socket` and `connect`.
+    public static func connect(host: String, port: Int) throws(Errno) -> Socket {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else { throw Errno.invalidArgument }
+        let fd = try valueOrErrno { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if result == -1 {
+            let error = Errno.current
+            Glibc.close(fd)
+            throw error
+        }
+        return Socket(fileDescriptor: fd)
+    }
+
+    /// Sets a receive timeout on a blocking socket. The corresponding C function is `setsockopt(SO_RCVTIMEO)`.
+    public func setReceiveTimeout(seconds: Double) {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// The port this socket is bound to. The corresponding C function is `getsockname`.
     public var localPort: Int {
         var address = sockaddr_in()

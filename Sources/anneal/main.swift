@@ -27,9 +27,8 @@ let usage = """
     """
 
 func fail(_ message: String) -> Never {
-    var line = "anneal: \(message)\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-    exit(2)
+    Console.error("anneal: \(message)\n")
+    Console.exit(2)
 }
 
 func loadConfiguration(_ flags: [String]) -> Configuration {
@@ -67,7 +66,7 @@ func run(_ configuration: Configuration, http: Bool) -> Never {
     let signal = Signals.waitForTermination()
     Log.info("shutting down", [("signal", .int(Int(signal))), ("grace_seconds", .double(configuration.shutdownGrace))])
     application.stop(server: server)
-    exit(0)
+    Console.exit(0)
 }
 
 func createKey(_ arguments: [String]) {
@@ -96,7 +95,6 @@ func createKey(_ arguments: [String]) {
     }
 }
 
-setvbuf(stdout, nil, _IOLBF, 0)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "serve":

@@ -1,0 +1,157 @@
+"""The official openai client, unmodified, against a live Anneal: files, fine-tuning jobs,
+events, cancel, models, and errors. Prints 'openai-client: N passed, N failed'."""
+import io
+import json
+import os
+import sys
+import time
+
+import openai
+
+URL, KEY, OTHER = os.environ["ANNEAL_URL"], os.environ["ANNEAL_KEY"], os.environ["ANNEAL_OTHER_KEY"]
+client = openai.OpenAI(base_url=URL + "/v1", api_key=KEY, max_retries=0)
+other = openai.OpenAI(base_url=URL + "/v1", api_key=OTHER, max_retries=0)
+results = []
+
+
+def check(name):
+    def wrap(fn):
+        try:
+            fn()
+            results.append((name, None))
+        except Exception as error:  # report every failure, then go on
+            results.append((name, f"{type(error).__name__}: {error}"))
+        return fn
+    return wrap
+
+
+ROWS = [("A sharp, funny and moving film.", "fresh"), ("Dull, overlong and predictable.", "rotten"),
+        ("The cast is terrific.", "fresh"), ("A mess from start to finish.", "rotten")]
+TRAIN = "".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in ROWS * 3).encode()
+state = {}
+
+
+@check("files.create uploads multipart and validates")
+def _():
+    f = client.files.create(file=("train.jsonl", io.BytesIO(TRAIN)), purpose="fine-tune")
+    assert f.id.startswith("file-") and f.bytes == len(TRAIN) and f.purpose == "fine-tune", f
+    assert f.model_extra.get("example_count") == 12 and f.model_extra.get("labels") == ["fresh", "rotten"], f
+    state["file"] = f.id
+
+
+@check("files.create rejects a bad line with its number")
+def _():
+    bad = TRAIN + b'{"text": "no label here", "label": []}\n'
+    try:
+        client.files.create(file=("bad.jsonl", io.BytesIO(bad)), purpose="fine-tune")
+        raise AssertionError("accepted a bad file")
+    except openai.BadRequestError as error:
+        assert error.status_code == 400 and "line 13" in error.message and error.body["param"] == "file", error.body
+
+
+@check("files.list, retrieve and content")
+def _():
+    assert state["file"] in [f.id for f in client.files.list()]
+    assert client.files.retrieve(state["file"]).filename == "train.jsonl"
+    assert client.files.content(state["file"]).read() == TRAIN
+
+
+@check("fine_tuning.jobs.create")
+def _():
+    job = client.fine_tuning.jobs.create(
+        model="all-MiniLM-L6-v2", training_file=state["file"], suffix="e2e", seed=7, metadata={"team": "qa"},
+        method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 2}}})
+    assert job.id.startswith("ftjob-") and job.status in ("validating_files", "queued", "running"), job
+    assert job.seed == 7 and job.hyperparameters.n_epochs == 2 and job.metadata == {"team": "qa"}, job
+    state["job"] = job.id
+
+
+@check("fine_tuning.jobs.create rejects an unknown model with its param")
+def _():
+    try:
+        client.fine_tuning.jobs.create(model="no-such-model", training_file=state["file"])
+        raise AssertionError("accepted an unknown model")
+    except openai.BadRequestError as error:
+        assert error.body["param"] == "model", error.body
+
+
+@check("fine_tuning.jobs.list and retrieve, with metadata filter")
+def _():
+    assert state["job"] in [j.id for j in client.fine_tuning.jobs.list(limit=10)]
+    assert [j.id for j in client.fine_tuning.jobs.list(metadata={"team": "qa"})] == [state["job"]]
+    assert client.fine_tuning.jobs.list(metadata={"team": "none"}).data == []
+    assert client.fine_tuning.jobs.retrieve(state["job"]).model == "all-MiniLM-L6-v2"
+
+
+@check("the worker validates files, then fails the job for want of a trainer")
+def _():
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        job = client.fine_tuning.jobs.retrieve(state["job"])
+        if job.status == "failed":
+            break
+        time.sleep(0.2)
+    assert job.status == "failed" and "not available" in job.error.message, job
+    messages = [e.message for e in client.fine_tuning.jobs.list_events(state["job"], limit=50)]
+    assert any("12 examples" in m for m in messages), messages
+    assert any("Created fine-tuning job" in m for m in messages), messages
+
+
+@check("cancel a queued job; cancel again is a conflict")
+def _():
+    job = client.fine_tuning.jobs.create(model="all-MiniLM-L6-v2", training_file=state["file"])
+    job = client.fine_tuning.jobs.cancel(job.id)
+    assert job.status == "cancelled" and job.finished_at is not None, job
+    try:
+        client.fine_tuning.jobs.cancel(job.id)
+        raise AssertionError("cancelled twice")
+    except openai.ConflictError:
+        pass
+
+
+@check("fine_tuning.jobs.checkpoints.list")
+def _():
+    assert client.fine_tuning.jobs.checkpoints.list(state["job"]).data == []
+
+
+@check("models.list and retrieve")
+def _():
+    models = client.models.list()
+    assert any(m.id == "all-MiniLM-L6-v2" and m.owned_by == "system" for m in models), models
+    assert client.models.retrieve("all-MiniLM-L6-v2").id == "all-MiniLM-L6-v2"
+
+
+@check("another tenant sees nothing (404)")
+def _():
+    try:
+        other.fine_tuning.jobs.retrieve(state["job"])
+        raise AssertionError("another tenant read the job")
+    except openai.NotFoundError:
+        pass
+    assert state["file"] not in [f.id for f in other.files.list()]
+
+
+@check("a wrong key is a 401")
+def _():
+    try:
+        openai.OpenAI(base_url=URL + "/v1", api_key="ak-wrong", max_retries=0).models.list()
+        raise AssertionError("accepted a wrong key")
+    except openai.AuthenticationError:
+        pass
+
+
+@check("files.delete")
+def _():
+    assert client.files.delete(state["file"]).deleted is True
+    try:
+        client.files.retrieve(state["file"])
+        raise AssertionError("deleted file still there")
+    except openai.NotFoundError:
+        pass
+
+
+failed = [(n, e) for n, e in results if e]
+for name, error in results:
+    print(("FAIL " if error else "ok   ") + name + (f": {error}" if error else ""))
+print(f"openai-client: {len(results) - len(failed)} passed, {len(failed)} failed")
+sys.exit(1 if failed else 0)
