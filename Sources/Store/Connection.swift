@@ -27,6 +27,8 @@ public final class Connection {
             PQfinish(handle)
             throw StoreError(.unavailable, message: message)
         }
+        // libpq prints notices (and the server's shutdown notice) to stderr by default.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         self.handle = handle
     }
 
@@ -100,9 +102,13 @@ public final class Connection {
         }
         let fd = PQsocket(handle)
         guard fd >= 0 else { lost = true; return false }
-        if !Poll.wait(fd, for: .readable, timeout: 0).isEmpty {
+        // A shutting-down server sends a FATAL notice and then closes: libpq takes the notice as
+        // a warning and sees the close only on the next read, so read until nothing is left.
+        var reads = 0
+        while !isBroken, reads < 8, !Poll.wait(fd, for: .readable, timeout: 0).isEmpty {
             if PQconsumeInput(handle) == 0 { lost = true }
             while let notice = PQnotifies(handle) { PQfreemem(notice) }
+            reads += 1
         }
         return !isBroken
     }
