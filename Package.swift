@@ -31,11 +31,12 @@ let package = Package(
         .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: settings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON"], swiftSettings: settings),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON"], swiftSettings: settings),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Jobs", "Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
     ]
 )

@@ -1,0 +1,40 @@
+import Glibc
+
+/// Waits for one file descriptor to become ready. The corresponding C function is `poll`.
+///
+/// Used for sockets owned by C libraries (libpq's `PQsocket`), where an epoll registration
+/// would outlive the library's own reconnects.
+public enum Poll {
+    public struct Events: OptionSet, Sendable {
+        public let rawValue: Int16
+        public init(rawValue: Int16) { self.rawValue = rawValue }
+
+        public static let readable = Events(rawValue: Int16(POLLIN))
+        public static let writable = Events(rawValue: Int16(POLLOUT))
+        /// The descriptor failed, was hung up, or is not open (`POLLERR`, `POLLHUP`, `POLLNVAL`).
+        public static let error = Events(rawValue: Int16(POLLERR))
+    }
+
+    /// Waits up to `timeout` seconds (negative waits forever) for `events` on `fd`.
+    /// Returns the events that happened, `[]` on timeout. `EINTR` restarts the wait with the
+    /// time left; any other failure of `poll` is reported as `.error`.
+    public static func wait(_ fd: Int32, for events: Events, timeout: Double) -> Events {
+        let deadline = MonotonicClock.now + timeout
+        while true {
+            var milliseconds: Int32 = -1
+            if timeout >= 0 {
+                let left = max(0, deadline - MonotonicClock.now)
+                milliseconds = Int32(min((left * 1000).rounded(.up), Double(Int32.max)))
+            }
+            var entry = pollfd(fd: fd, events: events.rawValue, revents: 0)
+            let rc = Glibc.poll(&entry, 1, milliseconds)
+            if rc > 0 {
+                var result = Events(rawValue: entry.revents & (events.rawValue | Events.error.rawValue))
+                if entry.revents & Int16(POLLHUP | POLLNVAL) != 0 { result.insert(.error) }
+                return result
+            }
+            if rc == 0 { return [] }
+            if errno != EINTR { return .error }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The Store target; see ../shared/STYLE.md section 1.
