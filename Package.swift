@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
     ]
 )

@@ -4,7 +4,7 @@ import Platform
 public func concurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     let done = ConditionLock(0)
     for i in 0..<count {
-        Thread.spawn {
+        Thread.spawn(name: "test") {
             body(i)
             done.withLock { $0 += 1 }
             done.broadcast()

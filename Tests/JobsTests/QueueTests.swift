@@ -1,0 +1,109 @@
+import Jobs
+import JSON
+import Platform
+import Store
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite("Job queue: claims, leases and the rescuer")
+struct QueueTests {
+    @Test("1,000 jobs claimed by 8 concurrent workers, each exactly once")
+    func claimsAreExclusive() throws {
+        let fixture = try QueueFixture()
+        try fixture.pool.withConnection { connection in
+            try connection.execute("""
+                INSERT INTO fine_tuning_job (id, tenant_id, model, architecture, training_file, seed, method, hyperparameters, status, validated_at)
+                SELECT 'ftjob-' || n, \(fixture.tenant), 'base', 'test', \(fixture.file), 1, '{}', '{}', 'queued', now()
+                FROM generate_series(1, 1000) AS n
+                """)
+        }
+        let queue = JobQueue(pool: fixture.pool)
+        let claims = Mutex<[String: [String]]>([:])
+        concurrently(8) { worker in
+            while let job = try? queue.claim(worker: "worker-\(worker)") {
+                claims.withLock { $0[job.id, default: []].append("worker-\(worker)") }
+            }
+        }
+        let all = claims.withLock { $0 }
+        #expect(all.count == 1000)
+        #expect(all.values.allSatisfy { $0.count == 1 })
+        #expect(Set(all.values.map { $0[0] }).count > 1, "claims should be spread over the workers")
+        let running = try fixture.pool.withConnection { connection in
+            try connection.query("SELECT count(*) AS n FROM fine_tuning_job WHERE status = 'running' AND attempt = 1 AND locked_by IS NOT NULL")[0]
+                .decode(Int.self, "n")
+        }
+        #expect(running == 1000)
+    }
+
+    @Test("Claims follow priority, then schedule, and skip future and locked jobs")
+    func claimOrder() throws {
+        let fixture = try QueueFixture()
+        let late = try fixture.addJob(status: "queued")
+        let urgent = try fixture.addJob(status: "queued")
+        let future = try fixture.addJob(status: "queued")
+        try fixture.pool.withConnection { connection in
+            try connection.execute("UPDATE fine_tuning_job SET priority = 2 WHERE id = \(late)")
+            try connection.execute("UPDATE fine_tuning_job SET scheduled_at = now() + interval '1 hour' WHERE id = \(future)")
+        }
+        let queue = JobQueue(pool: fixture.pool)
+        #expect(try queue.claim(worker: "w")?.id == urgent)
+        #expect(try queue.claim(worker: "w")?.id == late)
+        #expect(try queue.claim(worker: "w") == nil)
+    }
+
+    @Test("A job whose worker died is requeued after its lease expires, and its attempt is counted")
+    func leaseExpiryRequeues() throws {
+        let fixture = try QueueFixture()
+        let job = try fixture.addJob(status: "queued", maxAttempts: 2)
+        let queue = JobQueue(pool: fixture.pool, lease: 0.3)
+        let maintainer = Maintainer(queue: queue, id: "leader-test")
+
+        #expect(try queue.claim(worker: "doomed")?.attempt == 1)
+        #expect(maintainer.runOnce().isEmpty, "the lease has not expired yet")
+        sleep(seconds: 0.5)
+        let rescued = maintainer.runOnce()
+        #expect(rescued.map(\.id) == [job] && rescued.first?.status == "queued")
+        var state = try fixture.status(job)
+        #expect(state.status == "queued" && state.attempt == 1 && state.lockedBy == nil)
+
+        let second = try queue.claim(worker: "next")
+        #expect(second?.id == job && second?.attempt == 2)
+        sleep(seconds: 0.5)
+        #expect(maintainer.runOnce().first?.status == "failed")
+        state = try fixture.status(job)
+        #expect(state.status == "failed" && state.attempt == 2)
+        #expect(state.error?.contains("stopped responding") == true)
+        #expect(try fixture.events(job).contains { $0.contains("job requeued") })
+        let errors = try fixture.pool.withConnection { try $0.query("SELECT cardinality(errors) AS n FROM fine_tuning_job WHERE id = \(job)")[0].decode(Int.self, "n") }
+        #expect(errors == 2)
+    }
+
+    @Test("Heartbeats keep a lease alive")
+    func heartbeatsExtendLease() throws {
+        let fixture = try QueueFixture()
+        let job = try fixture.addJob(status: "queued")
+        let queue = JobQueue(pool: fixture.pool, lease: 0.4)
+        let maintainer = Maintainer(queue: queue, id: "leader-test")
+        _ = try queue.claim(worker: "alive")
+        for _ in 0..<4 {
+            sleep(seconds: 0.2)
+            #expect(try queue.heartbeat(job: job, worker: "alive") == "running")
+            #expect(maintainer.runOnce().isEmpty)
+        }
+        #expect(try queue.heartbeat(job: job, worker: "someone-else") == nil)
+    }
+
+    @Test("Only one process leads at a time; a resigned leader is replaced at once")
+    func leaderElection() throws {
+        let fixture = try QueueFixture()
+        let queue = JobQueue(pool: fixture.pool)
+        let first = Maintainer(queue: queue, id: "first")
+        let second = Maintainer(queue: queue, id: "second")
+        #expect(try first.elect())
+        #expect(try !second.elect())
+        #expect(try first.elect(), "the leader renews")
+        first.resign()
+        #expect(try second.elect())
+    }
+}
