@@ -1,1 +1,0 @@
-// The HTTP target; see ../shared/STYLE.md section 1.
