@@ -1,0 +1,72 @@
+/// A response ready to be encoded into bytes.
+public struct HTTPResponse: Sendable {
+    public var status: HTTPStatus
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public init(status: HTTPStatus = .ok, contentType: String, body: String) {
+        self.init(status: status, headers: ["Content-Type": contentType], body: Array(body.utf8))
+    }
+
+    /// The status line, the headers, `Content-Length` (unless 1xx, 204 or 304), `Connection: close` when
+    /// `!keepAlive` (or `Connection: keep-alive` for an HTTP/1.0 client kept alive), then the body
+    /// (left out when `headOnly`, e.g. for HEAD, and for statuses that forbid one).
+    ///
+    /// The encoder owns framing: any `Content-Length`, `Transfer-Encoding` or `Connection` in `headers` is
+    /// replaced by its own. CR and LF inside header names or values are written as spaces, so a value taken
+    /// from a request cannot split the response.
+    public func encoded(keepAlive: Bool, versionMinor: Int = 1, headOnly: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + headers.count * 32 + (headOnly ? 0 : body.count))
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        Self.appendDecimal(status.code, to: &out)
+        out.append(ASCII.space)
+        Self.appendSanitized(status.reason, to: &out)
+        out.append(contentsOf: [ASCII.cr, ASCII.lf])
+
+        for (name, value) in headers {
+            if ASCII.equalsIgnoringCase(name, "Content-Length") || ASCII.equalsIgnoringCase(name, "Connection")
+                || ASCII.equalsIgnoringCase(name, "Transfer-Encoding")
+            {
+                continue
+            }
+            Self.appendSanitized(name, to: &out)
+            out.append(contentsOf: [ASCII.colon, ASCII.space])
+            Self.appendSanitized(value, to: &out)
+            out.append(contentsOf: [ASCII.cr, ASCII.lf])
+        }
+        if !status.forbidsBody {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            Self.appendDecimal(body.count, to: &out)
+            out.append(contentsOf: [ASCII.cr, ASCII.lf])
+        }
+        if !keepAlive {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if versionMinor == 0 {
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
+        out.append(contentsOf: [ASCII.cr, ASCII.lf])
+        if !headOnly && !status.forbidsBody { out.append(contentsOf: body) }
+        return out
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(ASCII.hyphen)
+            appendDecimal(0 - value, to: &out)
+            return
+        }
+        if value >= 10 { appendDecimal(value / 10, to: &out) }
+        out.append(UInt8(truncatingIfNeeded: 0x30 + value % 10))
+    }
+
+    static func appendSanitized(_ text: String, to out: inout [UInt8]) {
+        for b in text.utf8 { out.append(b == ASCII.cr || b == ASCII.lf || b == 0 ? ASCII.space : b) }
+    }
+}
