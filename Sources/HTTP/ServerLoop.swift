@@ -199,7 +199,7 @@ final class ServerLoop: @unchecked Sendable {
             context.parameters = found.parameters
             context.authenticated = found.options.authenticated
         }
-        let work: @Sendable () -> [UInt8] = { [server, dateHeader] in
+        let work: @Sendable () -> [UInt8] = { [server, dateHeader, context] in
             ServerLoop.answer(request, context, routing, server: server, keepAlive: keepAlive, started: started, date: dateHeader)
         }
         // Routing errors and inline routes are answered here; everything else on a handler thread.

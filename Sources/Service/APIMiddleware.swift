@@ -5,7 +5,7 @@ import Synchronization
 
 /// Authenticates `Authorization: Bearer KEY` against the SHA-256 hashes in `api_key` and sets
 /// the request's tenant. Lookups are cached for a short time so a burst costs one query.
-struct AuthMiddleware: Middleware {
+final class AuthMiddleware: Middleware {
     let pool: ConnectionPool
     private let cache = Mutex<[String: (tenant: String, until: Double)]>([:])
     static let cacheSeconds = 10.0

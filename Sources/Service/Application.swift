@@ -2,6 +2,7 @@ import HTTP
 import Jobs
 import Platform
 import Store
+import Synchronization
 
 /// Wires the API: routes, middleware, the store pool, the model catalog, the HTTP server, and
 /// (for `serve` and `worker`) the training workers and the maintainer.
@@ -12,6 +13,7 @@ public final class Application: Sendable {
     public let metrics = RequestMetrics()
     public let workers: WorkerPool?
     let maintainer: Maintainer
+    private let server = Mutex<Server?>(nil)
 
     public init(configuration: Configuration, trainers: TrainerRegistry = TrainerRegistry(),
                 workerConfiguration: WorkerPool.Configuration? = nil) {
@@ -38,26 +40,28 @@ public final class Application: Sendable {
     }
 
     /// Starts the HTTP server (unless `http` is false), the workers and the maintainer.
-    public func start(http: Bool = true) throws -> Server? {
-        var server: Server?
+    /// Returns the bound port (0 without HTTP).
+    @discardableResult
+    public func start(http: Bool = true) throws -> Int {
         if http {
             var settings = ServerConfiguration()
             settings.host = configuration.host
             settings.port = configuration.port
             let started = Server(configuration: settings, router: router(), metrics: metrics)
             try started.start()
-            server = started
+            server.withLock { $0 = started }
             Log.info("listening", [("host", .string(configuration.host)), ("port", .int(started.port)),
                                    ("models", .int(catalog.models.count)), ("workers", .int(configuration.workers))])
         }
         workers?.start()
         maintainer.start()
-        return server
+        return server.withLock { $0?.port ?? 0 }
     }
 
     /// Graceful stop: no new connections or claims, in-flight requests finish, running jobs go
     /// back to the queue, the leader resigns. Within `configuration.shutdownGrace` seconds.
-    public func stop(server: Server?) {
+    public func stop() {
+        let server = self.server.withLock { $0 }
         let deadline = MonotonicClock.now + configuration.shutdownGrace
         let jobsStopped = workers?.shutdown(grace: configuration.shutdownGrace) ?? true
         let drained = server?.shutdown(grace: max(1, deadline - MonotonicClock.now)) ?? true

@@ -15,7 +15,7 @@ public struct Configuration: Sendable {
     public init() {}
 
     /// name → (environment variable, setter)
-    static let settings: [(flag: String, variable: String, set: (inout Configuration, String) throws(ConfigurationError) -> Void)] = [
+    static let settings: [(flag: String, variable: String, set: @Sendable (inout Configuration, String) throws(ConfigurationError) -> Void)] = [
         ("database-url", "DATABASE_URL", { c, v throws(ConfigurationError) in c.databaseURL = v }),
         ("host", "ANNEAL_HOST", { c, v throws(ConfigurationError) in c.host = v }),
         ("port", "ANNEAL_PORT", { c, v throws(ConfigurationError) in c.port = try integer(v, "port", 0...65535) }),

@@ -57,15 +57,14 @@ func run(_ configuration: Configuration, http: Bool) -> Never {
     Signals.blockTermination()
     migrate(configuration)
     let application = Application(configuration: configuration)
-    let server: Server?
     do {
-        server = try application.start(http: http)
+        try application.start(http: http)
     } catch {
         fail("cannot start: \(error)")
     }
     let signal = Signals.waitForTermination()
     Log.info("shutting down", [("signal", .int(Int(signal))), ("grace_seconds", .double(configuration.shutdownGrace))])
-    application.stop(server: server)
+    application.stop()
     Console.exit(0)
 }
 
