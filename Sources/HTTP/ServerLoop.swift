@@ -30,7 +30,7 @@ final class ServerLoop: @unchecked Sendable {
         self.listener = listener
         self.idPrefix = idPrefix
         self.loop = try EventLoop()
-        try loop.register(listener.fileDescriptor, [.read, .exclusive])
+        try loop.register(listener.fileDescriptor, .accept)
         nextConnectionID = UInt64(idPrefix.hashValue & 0xFFFF) << 48
     }
 

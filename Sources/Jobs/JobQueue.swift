@@ -23,7 +23,7 @@ public struct JobQueue: Sendable {
         try pool.withConnection { connection in
             let rows = try connection.query("""
                 WITH next AS (
-                    SELECT id FROM fine_tuning_job
+                    SELECT id AS next_id FROM fine_tuning_job
                     WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL AND scheduled_at <= now()
                     ORDER BY priority, scheduled_at, id
                     LIMIT 1
@@ -35,7 +35,7 @@ public struct JobQueue: Sendable {
                     attempted_at = now(),
                     attempt = CASE WHEN j.status = 'queued' THEN j.attempt + 1 ELSE j.attempt END,
                     status = CASE WHEN j.status = 'queued' THEN 'running' ELSE j.status END
-                FROM next WHERE j.id = next.id
+                FROM next WHERE j.id = next.next_id
                 RETURNING \(ClaimedJob.columns)
                 """)
             return try rows.first.map(ClaimedJob.init(row:))

@@ -9,8 +9,8 @@ public final class EventLoop: @unchecked Sendable {
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         public static let read = Interest(rawValue: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
         public static let write = Interest(rawValue: EPOLLOUT.rawValue)
-        /// Only one of the loops sharing a listening socket is woken per connection.
-        public static let exclusive = Interest(rawValue: EPOLLEXCLUSIVE.rawValue)
+        /// A listening socket shared by several loops: only one of them is woken per connection.
+        public static let accept = Interest(rawValue: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
     }
 
     public struct Event: Sendable {
