@@ -1,0 +1,84 @@
+import Glibc
+import JSON
+import Platform
+import Service
+import Store
+import TestSupport
+
+/// A migrated database, two tenants with keys, a models folder with one BERT-family base model,
+/// and the whole API serving on a free port (no workers unless asked).
+final class APIHarness: @unchecked Sendable {
+    let application: Application
+    let port: Int
+    let keyA: String
+    let keyB: String
+    let drop: () -> Void
+    let modelsFolder: String
+
+    init(databaseURL: String? = nil, drop: @escaping () -> Void = {}) throws {
+        let url: String
+        if let databaseURL {
+            url = databaseURL
+            self.drop = drop
+        } else {
+            (url, self.drop) = try TestDatabase.create()
+        }
+        var template = Array("/tmp/anneal-models-XXXXXX".utf8CString)
+        modelsFolder = String(cString: mkdtemp(&template)!)
+        mkdir(modelsFolder + "/mini-bert", 0o755)
+        let config = fopen(modelsFolder + "/mini-bert/config.json", "w")
+        fputs(#"{"model_type": "bert", "hidden_size": 384}"#, config)
+        fclose(config)
+
+        let connection = try Connection(url: url)
+        _ = try Migrator.migrate(connection, embeddedMigrations)
+        keyA = try APIKeys.create(tenant: "tenant-a", connection: connection)
+        keyB = try APIKeys.create(tenant: "tenant-b", connection: connection)
+        var configuration = Configuration()
+        configuration.databaseURL = url
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.workers = 0
+        configuration.models = modelsFolder
+        configuration.shutdownGrace = 2
+        application = Application(configuration: configuration)
+        port = try application.start()
+    }
+
+    deinit {
+        application.stop()
+        _ = system("rm -rf '\(modelsFolder)'")
+        drop()
+    }
+
+    /// A request as tenant A (or `key`), with a JSON body when given.
+    func call(_ method: String, _ path: String, json: JSONValue? = nil, body: [UInt8]? = nil, key: String? = nil,
+              headers: [(String, String)] = []) throws -> TestClient.Response {
+        let client = try TestClient(port: port)
+        var all = headers
+        all.append(("Authorization", "Bearer \(key ?? keyA)"))
+        if json != nil { all.append(("Content-Type", "application/json")) }
+        return try client.request(method, path, headers: all, body: body ?? json?.encodedBytes() ?? [])
+    }
+
+    static let training = Array("""
+        {"text": "A sharp, funny film.", "label": "fresh"}
+        {"text": "Dull and overlong.", "label": "rotten"}
+
+        """.utf8)
+
+    /// Uploads `content` as a raw fine-tune file and returns its id.
+    func upload(_ content: [UInt8] = APIHarness.training, key: String? = nil) throws -> String {
+        let response = try call("POST", "/v1/files?purpose=fine-tune&filename=train.jsonl", body: content, key: key)
+        guard response.status == 200, let id = response.json["id"]?.string else {
+            throw TestSupportError("upload failed: \(response.status) \(response.text)")
+        }
+        return id
+    }
+
+    func createJob(file: String, extra: JSONObject = [:], key: String? = nil) throws -> TestClient.Response {
+        var body: JSONObject = ["model": "mini-bert", "training_file": .string(file)]
+        for (name, value) in extra { body[name] = value }
+        return try call("POST", "/v1/fine_tuning/jobs", json: .object(body), key: key)
+    }
+}
