@@ -67,6 +67,11 @@ public struct HTTPResponse: Sendable {
     }
 
     static func appendSanitized(_ text: String, to out: inout [UInt8]) {
-        for b in text.utf8 { out.append(b == ASCII.cr || b == ASCII.lf || b == 0 ? ASCII.space : b) }
+        let utf8 = text.utf8
+        if !utf8.contains(where: { $0 == ASCII.cr || $0 == ASCII.lf || $0 == 0 }) {
+            out.append(contentsOf: utf8)
+            return
+        }
+        for b in utf8 { out.append(b == ASCII.cr || b == ASCII.lf || b == 0 ? ASCII.space : b) }
     }
 }
