@@ -50,7 +50,7 @@ public final class JobContext: Sendable {
         let progress: JSONValue = ["step": .int(Int64(step)), "total_steps": .int(Int64(totalSteps)),
                                    "epoch": .double(epoch), "percent": .double(percent)]
         let secondsLeft = step > 0 ? (now - startedAt) / Double(step) * Double(totalSteps - step) : nil
-        try pool.withConnection { connection in
+        _ = try pool.withConnection { connection in
             try connection.execute("""
                 UPDATE fine_tuning_job SET progress = \(progress.encoded())::jsonb,
                     trained_tokens = coalesce(\(trainedTokens)::bigint, trained_tokens),
@@ -62,7 +62,7 @@ public final class JobContext: Sendable {
 
     /// Adds an event to the job's log.
     public func event(_ message: String, level: String = "info", type: String = "message", data: JSONValue? = nil) throws {
-        try pool.withConnection { connection in
+        _ = try pool.withConnection { connection in
             try JobEvents.add(connection, job: job.id, level: level, message: message, type: type, data: data)
         }
     }

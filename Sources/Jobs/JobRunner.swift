@@ -17,11 +17,14 @@ struct JobRunner {
             if job.status == "validating_files" {
                 try FileValidation.run(context)
                 try context.checkpoint()
-                try queue.pool.transaction { connection in
-                    guard try queue.markValidated(job: job.id, worker: worker, connection: connection) else { return }
+                let queued = try queue.pool.transaction { connection in
+                    guard try queue.markValidated(job: job.id, worker: worker, connection: connection) else { return false }
                     try JobEvents.add(connection, job: job.id, message: "Files validated; job queued")
                     try connection.notify(channel: JobQueue.channel, payload: job.id)
+                    return true
                 }
+                // Cancelled or paused meanwhile: keep that status, let go of the job.
+                if !queued { try queue.release(job: job.id, worker: worker, requeue: false) }
                 return
             }
             try context.event("Fine-tuning job started (attempt \(job.attempt) of \(job.maxAttempts))")
@@ -44,14 +47,19 @@ struct JobRunner {
 
     private func finish(_ result: TrainingResult) throws {
         let model = "ft:\(job.model):\(job.suffix ?? ""):\(job.id)"
-        try queue.pool.transaction { connection in
-            guard try queue.succeed(job: job.id, worker: worker, model: model, result: result, connection: connection) else { return }
+        let succeeded = try queue.pool.transaction { connection in
+            guard try queue.succeed(job: job.id, worker: worker, model: model, result: result, connection: connection) else { return false }
             try connection.execute("""
                 INSERT INTO model (id, tenant_id, base_model, job_id) VALUES (\(model), \(job.tenantID), \(job.model), \(job.id))
                 ON CONFLICT (id) DO NOTHING
                 """)
             try JobEvents.add(connection, job: job.id, message: "New fine-tuned model created: \(model)")
             try JobEvents.add(connection, job: job.id, message: "The job has successfully completed")
+            return true
+        }
+        guard succeeded else {
+            try queue.release(job: job.id, worker: worker, requeue: false)
+            return
         }
         Log.info("job succeeded", [("job", .string(job.id)), ("model", .string(model))])
     }

@@ -7,10 +7,10 @@ public enum Crypto {
     /// SHA-256 of `bytes`. The corresponding C function is OpenSSL's `SHA256`.
     public static func sha256<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
-        let done = bytes.withContiguousStorageIfAvailable { buffer in
-            _ = SHA256(buffer.baseAddress, buffer.count, &digest)
+        let hashed: Bool? = bytes.withContiguousStorageIfAvailable { buffer in
+            SHA256(buffer.baseAddress, buffer.count, &digest) != nil
         }
-        if done == nil {
+        if hashed == nil {
             let copy = Array(bytes)
             _ = copy.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &digest) }
         }

@@ -20,7 +20,8 @@ struct FileRoutes {
     }
 
     func upload(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
-        var (filename, purpose, bytes) = try FileRoutes.parts(of: request)
+        let (name, purpose, bytes) = try FileRoutes.parts(of: request)
+        let filename = name.isEmpty ? "upload.jsonl" : name
         guard FileRoutes.purposes.contains(purpose) else {
             throw HTTPError.badRequest("purpose must be one of \(FileRoutes.purposes.joined(separator: ", ")); got \"\(purpose)\"",
                                        param: "purpose", code: "invalid_purpose")
@@ -37,7 +38,6 @@ struct FileRoutes {
             examples = report.exampleCount
             if report.shape?.isLabelled == true { labels = JSONValue.array(report.labels.map(JSONValue.string)).encoded() }
         }
-        if filename.isEmpty { filename = "upload.jsonl" }
         let id = Crypto.randomID(prefix: "file-")
         let sha = Crypto.hex(Crypto.sha256(bytes))
         let row = try pool.withConnection { connection in
@@ -48,7 +48,6 @@ struct FileRoutes {
                 RETURNING \(FileRoutes.columns)
                 """)[0]
         }
-        bytes = []
         return .json(try FileRoutes.object(row))
     }
 

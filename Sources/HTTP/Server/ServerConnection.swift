@@ -3,7 +3,7 @@ import Platform
 /// One client connection, owned by the loop thread that accepted it.
 final class ServerConnection {
     let socket: Socket
-    /// Unique for the process: completions from handler threads find their connection by it,
+    /// Unique within its loop: completions from handler threads find their connection by it,
     /// never by file descriptor (which the kernel reuses).
     let id: UInt64
     let peer: String

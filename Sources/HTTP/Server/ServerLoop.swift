@@ -31,7 +31,6 @@ final class ServerLoop: @unchecked Sendable {
         self.idPrefix = idPrefix
         self.loop = try EventLoop()
         try loop.register(listener.fileDescriptor, .accept)
-        nextConnectionID = UInt64(idPrefix.hashValue & 0xFFFF) << 48
     }
 
     deinit { readBuffer.deallocate() }
