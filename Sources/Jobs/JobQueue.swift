@@ -84,14 +84,15 @@ public struct JobQueue: Sendable {
             """) == 1
     }
 
-    /// Gives the job up without finishing it. On shutdown a running job goes back to `queued`
-    /// and the attempt is not counted; a cancelled or paused job keeps its status.
-    public func release(job: String, worker: String, requeue: Bool) throws {
+    /// Gives the job up without finishing it. `requeue` puts a running job back to `queued`
+    /// (shutdown); otherwise it keeps the status the API gave it (cancelled, paused).
+    /// `refundAttempt` uncounts the attempt: a shutdown or a pause is not the job's failure.
+    public func release(job: String, worker: String, requeue: Bool, refundAttempt: Bool) throws {
         try pool.withConnection { connection in
             try connection.execute("""
                 UPDATE fine_tuning_job SET locked_by = NULL, lease_expires_at = NULL, heartbeat_at = NULL,
                     status = CASE WHEN \(requeue) AND status = 'running' THEN 'queued' ELSE status END,
-                    attempt = CASE WHEN \(requeue) AND status = 'running' THEN greatest(attempt - 1, 0) ELSE attempt END
+                    attempt = CASE WHEN \(refundAttempt) THEN greatest(attempt - 1, 0) ELSE attempt END
                 WHERE id = \(job) AND locked_by = \(worker)
                 """)
             if requeue { try connection.notify(channel: JobQueue.channel, payload: job) }

@@ -11,6 +11,8 @@ struct JobRunner {
     let worker: String
 
     var job: ClaimedJob { context.job }
+    /// Only training claims count an attempt; validation claims do not.
+    var countedAttempt: Bool { job.status == "running" }
 
     func run() {
         do {
@@ -24,7 +26,7 @@ struct JobRunner {
                     return true
                 }
                 // Cancelled or paused meanwhile: keep that status, let go of the job.
-                if !queued { try queue.release(job: job.id, worker: worker, requeue: false) }
+                if !queued { try queue.release(job: job.id, worker: worker, requeue: false, refundAttempt: false) }
                 return
             }
             try context.event("Fine-tuning job started (attempt \(job.attempt) of \(job.maxAttempts))")
@@ -58,7 +60,7 @@ struct JobRunner {
             return true
         }
         guard succeeded else {
-            try queue.release(job: job.id, worker: worker, requeue: false)
+            try queue.release(job: job.id, worker: worker, requeue: false, refundAttempt: false)
             return
         }
         Log.info("job succeeded", [("job", .string(job.id)), ("model", .string(model))])
@@ -83,10 +85,10 @@ struct JobRunner {
             switch interruption {
             case .leaseLost:
                 return
-            case .statusChanged:
-                try queue.release(job: job.id, worker: worker, requeue: false)
+            case .statusChanged(let status):
+                try queue.release(job: job.id, worker: worker, requeue: false, refundAttempt: countedAttempt && status == "paused")
             case .shutdown:
-                try queue.release(job: job.id, worker: worker, requeue: true)
+                try queue.release(job: job.id, worker: worker, requeue: true, refundAttempt: countedAttempt)
                 try context.event("Worker shutting down; job returned to the queue", level: "warn")
             }
         } catch {

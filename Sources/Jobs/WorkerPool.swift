@@ -7,6 +7,7 @@ import Synchronization
 /// one-second poll as the fallback (STYLE.md section 7).
 public final class WorkerPool: Sendable {
     public struct Configuration: Sendable {
+        /// Worker threads (the service sets this from ANNEAL_WORKERS).
         public var workers = 1
         /// Seconds between heartbeats; cancel and pause reach a trainer within this plus one step.
         public var heartbeatInterval = 0.5

@@ -23,7 +23,7 @@ public final class Application: Sendable {
         let queue = JobQueue(pool: pool)
         maintainer = Maintainer(queue: queue)
         var settings = workerConfiguration ?? WorkerPool.Configuration()
-        settings.workers = workerConfiguration?.workers ?? configuration.workers
+        settings.workers = configuration.workers
         workers = settings.workers > 0
             ? WorkerPool(queue: queue, registry: trainers, databaseURL: configuration.databaseURL, configuration: settings)
             : nil

@@ -1,5 +1,6 @@
 import Glibc
 import JSON
+import Jobs
 import Platform
 import Service
 import Store
@@ -15,7 +16,7 @@ final class APIHarness: @unchecked Sendable {
     let drop: () -> Void
     let modelsFolder: String
 
-    init(databaseURL: String? = nil, drop: @escaping () -> Void = {}) throws {
+    init(databaseURL: String? = nil, drop: @escaping () -> Void = {}, trainers: TrainerRegistry? = nil) throws {
         let url: String
         if let databaseURL {
             url = databaseURL
@@ -38,10 +39,13 @@ final class APIHarness: @unchecked Sendable {
         configuration.databaseURL = url
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        configuration.workers = 0
+        configuration.workers = trainers == nil ? 0 : 1
         configuration.models = modelsFolder
         configuration.shutdownGrace = 2
-        application = Application(configuration: configuration)
+        var workerSettings = WorkerPool.Configuration()
+        workerSettings.heartbeatInterval = 0.2
+        application = Application(configuration: configuration, trainers: trainers ?? TrainerRegistry(),
+                                  workerConfiguration: trainers == nil ? nil : workerSettings)
         port = try application.start()
     }
 
