@@ -25,6 +25,7 @@ struct JobRoutes {
         }
         routes.add("GET", "/v1/fine_tuning/jobs/{id}/events") { request, context in try events(request, context) }
         routes.add("GET", "/v1/fine_tuning/jobs/{id}/checkpoints") { request, context in try checkpoints(request, context) }
+        routes.add("GET", "/v1/fine_tuning/jobs/{id}/metrics") { request, context in try metrics(request, context) }
     }
 
     func create(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
@@ -124,9 +125,7 @@ struct JobRoutes {
         let page = try Page(request)
         let id = context.parameter("id")
         let rows = try pool.withConnection { connection in
-            guard try !connection.query("SELECT 1 AS found FROM fine_tuning_job WHERE id = \(id) AND tenant_id = \(context.tenant)").isEmpty else {
-                throw HTTPError.notFound("No such fine-tuning job: \(id)", param: "fine_tuning_job_id")
-            }
+            try requireJob(id, context, connection)
             return try connection.query("""
                 SELECT id, extract(epoch FROM created_at)::bigint AS created_at, level, message, type, data::text
                 FROM fine_tuning_job_event
@@ -138,13 +137,33 @@ struct JobRoutes {
         return page.list(try rows.map(JobObject.event))
     }
 
+    /// The metrics series as JSON, or as CSV with `Accept: text/csv`.
+    func metrics(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        let id = context.parameter("id")
+        let series = try pool.withConnection { connection in
+            try requireJob(id, context, connection)
+            return try JobMetrics.series(connection, job: id)
+        }
+        if request.head.headers["Accept"]?.contains("text/csv") == true {
+            return .text(JobMetrics.csv(series), contentType: "text/csv; charset=utf-8")
+        }
+        let data = series.map { entry -> JSONValue in
+            ["kind": .string(entry.kind), "step": .int(Int64(entry.step)), "epoch": .double(entry.epoch), "metrics": .object(entry.metrics)]
+        }
+        return .json(["object": "list", "data": .array(data), "has_more": false])
+    }
+
+    func requireJob(_ id: String, _ context: RequestContext, _ connection: Connection) throws {
+        guard try !connection.query("SELECT 1 AS found FROM fine_tuning_job WHERE id = \(id) AND tenant_id = \(context.tenant)").isEmpty else {
+            throw HTTPError.notFound("No such fine-tuning job: \(id)", param: "fine_tuning_job_id")
+        }
+    }
+
     func checkpoints(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
         let page = try Page(request, defaultLimit: 10)
         let id = context.parameter("id")
         let rows = try pool.withConnection { connection in
-            guard try !connection.query("SELECT 1 AS found FROM fine_tuning_job WHERE id = \(id) AND tenant_id = \(context.tenant)").isEmpty else {
-                throw HTTPError.notFound("No such fine-tuning job: \(id)", param: "fine_tuning_job_id")
-            }
+            try requireJob(id, context, connection)
             return try connection.query("""
                 SELECT id, job_id, step_number, metrics::text, fine_tuned_model_checkpoint,
                     extract(epoch FROM created_at)::bigint AS created_at

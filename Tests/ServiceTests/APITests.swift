@@ -1,4 +1,8 @@
 import JSON
+import Jobs
+import HTTP
+import Service
+import Store
 import Platform
 import Testing
 import TestSupport
@@ -128,5 +132,24 @@ struct APITests {
         #expect(try api.call("GET", "/v1/models/mini-bert").json["architecture"] == "bert")
         #expect(try api.call("DELETE", "/v1/models/mini-bert").status == 403)
         #expect(try api.call("GET", "/v1/models/ft:mini-bert::ftjob-x").status == 404)
+    }
+}
+
+@Suite("API: metrics series")
+struct MetricsRouteTests {
+    @Test("GET .../metrics as JSON and CSV; another tenant gets 404")
+    func metricsRoute() throws {
+        let api = try APIHarness()
+        let job = try api.createJob(file: try api.upload()).json["id"]?.string ?? ""
+        try api.application.pool.withConnection { connection in
+            try JobMetrics.record(connection, job: job, kind: .train, step: 5, epoch: 0.25, values: ["loss": 1.5])
+            try JobMetrics.record(connection, job: job, kind: .eval, step: 10, epoch: 0.5, values: ["loss": 1.2, "accuracy": 0.75])
+        }
+        let json = try api.call("GET", "/v1/fine_tuning/jobs/\(job)/metrics").json
+        #expect(json["data"]?.array?.count == 2 && json["data"]?[1]?["metrics"]?["accuracy"] == 0.75)
+        let csv = try api.call("GET", "/v1/fine_tuning/jobs/\(job)/metrics", headers: [("Accept", "text/csv")])
+        #expect(csv.headers["Content-Type"]?.hasPrefix("text/csv") == true)
+        #expect(csv.text == "step,epoch,kind,loss,accuracy\n5,0.25,train,1.5,\n10,0.5,eval,1.2,0.75\n")
+        #expect(try api.call("GET", "/v1/fine_tuning/jobs/\(job)/metrics", key: api.keyB).status == 404)
     }
 }

@@ -1,0 +1,120 @@
+import JSON
+import Platform
+import Store
+
+/// Checkpoints in PostgreSQL: named parts (weights, optimizer state, ...) split into chunks,
+/// each with its SHA-256 checked on read, plus the trainer's small state (scheduler, RNG, data
+/// position) and the metrics at that step. One transaction per save, so a worker that dies
+/// mid-save leaves no partial checkpoint.
+public struct CheckpointStore: Sendable {
+    public struct Checkpoint: Sendable {
+        public var id: String
+        public var step: Int
+        public var epoch: Double
+        public var metrics: JSONValue
+        public var state: JSONValue
+        public var isBest: Bool
+    }
+
+    public struct CorruptCheckpoint: Error, CustomStringConvertible, Sendable {
+        public var checkpoint: String
+        public var part: String
+        public var chunk: Int
+        public var description: String { "checkpoint \(checkpoint): chunk \(chunk) of \(part) fails its SHA-256 check" }
+    }
+
+    public let pool: ConnectionPool
+    public var chunkSize: Int
+
+    public init(pool: ConnectionPool, chunkSize: Int = 8 << 20) {
+        self.pool = pool
+        self.chunkSize = chunkSize
+    }
+
+    /// Saves a checkpoint and returns its id (`ftckpt-…`). `model` names it for the API, e.g.
+    /// `ft:base:suffix:ftjob-…:ckpt-step-100`.
+    public func save(job: String, model: String, step: Int, epoch: Double, metrics: JSONValue, state: JSONValue,
+                     parts: [(name: String, bytes: [UInt8])]) throws -> String {
+        let id = Crypto.randomID(prefix: "ftckpt-")
+        let total = parts.reduce(0) { $0 + $1.bytes.count }
+        try pool.transaction { connection in
+            try connection.execute("""
+                INSERT INTO fine_tuning_job_checkpoint (id, job_id, step_number, epoch, metrics, state, bytes, fine_tuned_model_checkpoint)
+                VALUES (\(id), \(job), \(step), \(epoch), \(metrics.encoded())::jsonb, \(state.encoded())::jsonb, \(total),
+                        \(model + ":ckpt-step-\(step)"))
+                ON CONFLICT (job_id, step_number) DO NOTHING
+                """)
+            for (name, bytes) in parts {
+                var seq = 0
+                var offset = 0
+                repeat {
+                    let chunk = Array(bytes[offset..<min(offset + chunkSize, bytes.count)])
+                    try connection.execute("""
+                        INSERT INTO fine_tuning_job_checkpoint_chunk (checkpoint_id, part, seq, sha256, data)
+                        VALUES (\(id), \(name), \(seq), \(Crypto.hex(Crypto.sha256(chunk))), \(chunk))
+                        """)
+                    seq += 1
+                    offset += chunkSize
+                } while offset < bytes.count
+            }
+        }
+        return id
+    }
+
+    /// The job's checkpoints, newest first.
+    public func list(job: String) throws -> [Checkpoint] {
+        try pool.withConnection { connection in
+            try connection.query("""
+                SELECT id, step_number, epoch, metrics::text, state::text, is_best FROM fine_tuning_job_checkpoint
+                WHERE job_id = \(job) ORDER BY step_number DESC
+                """).map { row in
+                Checkpoint(id: try row.decode(String.self, "id"), step: try row.decode(Int.self, "step_number"),
+                           epoch: try row.decode(Double.self, "epoch"),
+                           metrics: try JSONValue(parsing: row.decode(String.self, "metrics")),
+                           state: try JSONValue(parsing: row.decode(String.self, "state")),
+                           isBest: try row.decode(Bool.self, "is_best"))
+            }
+        }
+    }
+
+    /// Every part of a checkpoint, its chunks verified and joined.
+    public func load(_ checkpoint: String) throws -> [String: [UInt8]] {
+        let rows = try pool.withConnection { connection in
+            try connection.query("""
+                SELECT part, seq, sha256, data FROM fine_tuning_job_checkpoint_chunk
+                WHERE checkpoint_id = \(checkpoint) ORDER BY part, seq
+                """)
+        }
+        var parts: [String: [UInt8]] = [:]
+        for row in rows {
+            let part = try row.decode(String.self, "part")
+            let data = try row.decode([UInt8].self, "data")
+            guard Crypto.hex(Crypto.sha256(data)) == (try row.decode(String.self, "sha256")) else {
+                throw CorruptCheckpoint(checkpoint: checkpoint, part: part, chunk: try row.decode(Int.self, "seq"))
+            }
+            parts[part, default: []].append(contentsOf: data)
+        }
+        return parts
+    }
+
+    /// Marks `best` as the job's best checkpoint (nil: none).
+    public func markBest(job: String, best: String?) throws {
+        _ = try pool.withConnection { connection in
+            try connection.execute("UPDATE fine_tuning_job_checkpoint SET is_best = coalesce(id = \(best), false) WHERE job_id = \(job)")
+        }
+    }
+
+    /// Keeps the newest `limit` checkpoints and the best one; deletes the rest. Returns the deleted ids.
+    @discardableResult
+    public func prune(job: String, keep limit: Int) throws -> [String] {
+        try pool.withConnection { connection in
+            try connection.query("""
+                DELETE FROM fine_tuning_job_checkpoint WHERE id IN (
+                    SELECT id FROM fine_tuning_job_checkpoint WHERE job_id = \(job) AND NOT is_best
+                    ORDER BY step_number DESC OFFSET \(max(0, limit - 1)) + CASE WHEN EXISTS (
+                        SELECT 1 FROM fine_tuning_job_checkpoint WHERE job_id = \(job) AND is_best) THEN 0 ELSE 1 END)
+                RETURNING id
+                """).map { try $0.decode(String.self, "id") }
+        }
+    }
+}
