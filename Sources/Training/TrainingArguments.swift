@@ -1,0 +1,104 @@
+import JSON
+
+/// Hyperparameters with HF TrainingArguments' names and defaults, resolved from a job's
+/// validated hyperparameters (OpenAI's `n_epochs`, `batch_size` and `learning_rate_multiplier`
+/// map onto them; `"auto"` means the default).
+public struct TrainingArguments: Sendable, Equatable {
+    public var numTrainEpochs = 3.0
+    public var perDeviceTrainBatchSize = 8
+    public var perDeviceEvalBatchSize = 8
+    public var learningRate = 5e-5
+    public var weightDecay = 0.0
+    public var warmupRatio = 0.0
+    public var warmupSteps = 0
+    public var lrSchedulerType = "linear"
+    public var gradientAccumulationSteps = 1
+    public var maxGradNorm = 1.0
+    public var seed = 42
+    public var maxSeqLength = 128
+    public var evalStrategy = "epoch"
+    public var evalSteps: Int?
+    public var loggingSteps = 10
+    public var saveStrategy = "epoch"
+    public var saveSteps = 500
+    public var saveTotalLimit: Int?
+    public var loadBestModelAtEnd = false
+    public var metricForBestModel = "loss"
+    public var greaterIsBetter: Bool?
+    public var earlyStoppingPatience: Int?
+    public var earlyStoppingThreshold = 0.0
+    public var dropout: Double?
+
+    public init() {}
+
+    /// Resolves `hyperparameters` (already checked by `Hyperparameters.validate`) over the defaults;
+    /// `seed` is the job's seed, used unless the hyperparameters set one.
+    public init(_ hyperparameters: JSONObject, seed jobSeed: Int) {
+        let h = hyperparameters
+        func number(_ name: String) -> Double? { h[name]?.double }
+        func integer(_ name: String) -> Int? { h[name]?.int }
+        func text(_ name: String) -> String? { h[name]?.string }
+        seed = integer("seed") ?? jobSeed
+        if let epochs = integer("n_epochs") { numTrainEpochs = Double(epochs) }
+        if let epochs = number("num_train_epochs") { numTrainEpochs = epochs }
+        perDeviceTrainBatchSize = integer("per_device_train_batch_size") ?? integer("batch_size") ?? perDeviceTrainBatchSize
+        perDeviceEvalBatchSize = integer("per_device_eval_batch_size") ?? perDeviceEvalBatchSize
+        learningRate = number("learning_rate") ?? learningRate * (number("learning_rate_multiplier") ?? 1)
+        weightDecay = number("weight_decay") ?? weightDecay
+        warmupRatio = number("warmup_ratio") ?? warmupRatio
+        warmupSteps = integer("warmup_steps") ?? warmupSteps
+        lrSchedulerType = text("lr_scheduler_type") ?? lrSchedulerType
+        gradientAccumulationSteps = integer("gradient_accumulation_steps") ?? gradientAccumulationSteps
+        maxGradNorm = number("max_grad_norm") ?? maxGradNorm
+        maxSeqLength = integer("max_seq_length") ?? maxSeqLength
+        evalStrategy = text("eval_strategy") ?? evalStrategy
+        evalSteps = integer("eval_steps")
+        loggingSteps = integer("logging_steps") ?? loggingSteps
+        saveStrategy = text("save_strategy") ?? saveStrategy
+        saveSteps = integer("save_steps") ?? saveSteps
+        saveTotalLimit = integer("save_total_limit")
+        loadBestModelAtEnd = h["load_best_model_at_end"]?.bool ?? loadBestModelAtEnd
+        metricForBestModel = text("metric_for_best_model") ?? metricForBestModel
+        greaterIsBetter = h["greater_is_better"]?.bool
+        earlyStoppingPatience = integer("early_stopping_patience")
+        earlyStoppingThreshold = number("early_stopping_threshold") ?? earlyStoppingThreshold
+        dropout = number("dropout")
+    }
+
+    /// HF: greater is better unless the metric is a loss.
+    public var greaterIsBetterResolved: Bool { greaterIsBetter ?? !metricForBestModel.hasSuffix("loss") }
+
+    /// Optimizer steps for `examples` training examples.
+    public func totalSteps(examples: Int) -> Int {
+        let batches = (examples + perDeviceTrainBatchSize - 1) / perDeviceTrainBatchSize
+        let perEpoch = max(1, batches / gradientAccumulationSteps)
+        return max(1, Int((Double(perEpoch) * numTrainEpochs).rounded(.up)))
+    }
+
+    /// Warm-up steps: `warmup_steps` when set, else `warmup_ratio` of the total (rounded up, as HF).
+    public func warmup(totalSteps: Int) -> Int {
+        warmupSteps > 0 ? warmupSteps : Int((Double(totalSteps) * warmupRatio).rounded(.up))
+    }
+
+    /// The resolved values, echoed in the job object.
+    public var json: JSONValue {
+        var object: JSONObject = [
+            "n_epochs": .double(numTrainEpochs), "batch_size": .int(Int64(perDeviceTrainBatchSize)),
+            "learning_rate_multiplier": .double(learningRate / 5e-5),
+            "num_train_epochs": .double(numTrainEpochs), "per_device_train_batch_size": .int(Int64(perDeviceTrainBatchSize)),
+            "per_device_eval_batch_size": .int(Int64(perDeviceEvalBatchSize)), "learning_rate": .double(learningRate),
+            "weight_decay": .double(weightDecay), "warmup_ratio": .double(warmupRatio), "warmup_steps": .int(Int64(warmupSteps)),
+            "lr_scheduler_type": .string(lrSchedulerType), "gradient_accumulation_steps": .int(Int64(gradientAccumulationSteps)),
+            "max_grad_norm": .double(maxGradNorm), "seed": .int(Int64(seed)), "max_seq_length": .int(Int64(maxSeqLength)),
+            "eval_strategy": .string(evalStrategy), "logging_steps": .int(Int64(loggingSteps)),
+            "save_strategy": .string(saveStrategy), "save_steps": .int(Int64(saveSteps)),
+            "load_best_model_at_end": .bool(loadBestModelAtEnd), "metric_for_best_model": .string(metricForBestModel),
+            "greater_is_better": .bool(greaterIsBetterResolved), "early_stopping_threshold": .double(earlyStoppingThreshold),
+        ]
+        if let evalSteps { object["eval_steps"] = .int(Int64(evalSteps)) }
+        if let saveTotalLimit { object["save_total_limit"] = .int(Int64(saveTotalLimit)) }
+        if let earlyStoppingPatience { object["early_stopping_patience"] = .int(Int64(earlyStoppingPatience)) }
+        if let dropout { object["dropout"] = .double(dropout) }
+        return .object(object)
+    }
+}

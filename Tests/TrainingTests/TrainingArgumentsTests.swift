@@ -1,0 +1,66 @@
+import JSON
+import Testing
+import Training
+
+@Suite("Training arguments and data order")
+struct TrainingArgumentsTests {
+    @Test("Defaults are HF's; auto means the default")
+    func defaults() throws {
+        let args = TrainingArguments(try Hyperparameters.validate(nil, param: "hp"), seed: 7)
+        #expect(args.numTrainEpochs == 3 && args.perDeviceTrainBatchSize == 8 && args.learningRate == 5e-5)
+        #expect(args.lrSchedulerType == "linear" && args.maxGradNorm == 1 && args.seed == 7 && args.maxSeqLength == 128)
+        #expect(!args.greaterIsBetterResolved, "loss: lower is better")
+    }
+
+    @Test("OpenAI names map onto HF's; HF names win; the multiplier scales the base rate")
+    func mapping() {
+        let args = TrainingArguments(["n_epochs": 2, "batch_size": 16, "learning_rate_multiplier": 2, "seed": 3,
+                                      "metric_for_best_model": "accuracy"], seed: 7)
+        #expect(args.numTrainEpochs == 2 && args.perDeviceTrainBatchSize == 16 && args.learningRate == 1e-4 && args.seed == 3)
+        #expect(args.greaterIsBetterResolved)
+        let hf = TrainingArguments(["num_train_epochs": 1.5, "batch_size": 16, "per_device_train_batch_size": 4,
+                                    "learning_rate": 2e-5, "learning_rate_multiplier": 10], seed: 7)
+        #expect(hf.numTrainEpochs == 1.5 && hf.perDeviceTrainBatchSize == 4 && hf.learningRate == 2e-5)
+        #expect(hf.json["per_device_train_batch_size"] == 4 && hf.json["seed"] == 7)
+    }
+
+    @Test("Steps and warm-up follow HF's arithmetic")
+    func steps() {
+        var args = TrainingArguments()
+        args.perDeviceTrainBatchSize = 8
+        args.numTrainEpochs = 2
+        args.gradientAccumulationSteps = 2
+        #expect(args.totalSteps(examples: 100) == 12)  // 13 batches → 6 updates an epoch → 12
+        args.warmupRatio = 0.1
+        #expect(args.warmup(totalSteps: 12) == 2)
+        args.warmupSteps = 5
+        #expect(args.warmup(totalSteps: 12) == 5)
+    }
+
+    @Test("Permutations are deterministic per seed and epoch, and are permutations")
+    func permutations() {
+        let a = DataOrder.permutation(count: 1000, seed: 42, epoch: 0)
+        #expect(a == DataOrder.permutation(count: 1000, seed: 42, epoch: 0))
+        #expect(a.sorted() == Array(0..<1000))
+        #expect(a != DataOrder.permutation(count: 1000, seed: 42, epoch: 1))
+        #expect(a != DataOrder.permutation(count: 1000, seed: 43, epoch: 0))
+        #expect(Array(DataOrder.permutation(count: 10, seed: 1, epoch: 0).prefix(3)) == Array(DataOrder.permutation(count: 10, seed: 1, epoch: 0).prefix(3)))
+    }
+
+    @Test("The generator is SplitMix64")
+    func splitMix() {
+        var generator = DataOrder.Generator(seed: 1234567)
+        // Reference values of SplitMix64 seeded with 1234567.
+        #expect(generator.next() == 6_457_827_717_110_365_317)
+        #expect(generator.next() == 3_203_168_211_198_807_973)
+    }
+
+    @Test("Validation split: the requested size, disjoint, covering, stable")
+    func split() {
+        let (train, validation) = DataOrder.split(count: 50, validationFraction: 0.2, seed: 9)
+        #expect(validation.count == 10 && train.count == 40)
+        #expect(Set(train).isDisjoint(with: validation) && (train + validation).sorted() == Array(0..<50))
+        #expect(DataOrder.split(count: 50, validationFraction: 0.2, seed: 9).validation == validation)
+        #expect(DataOrder.split(count: 5, validationFraction: 0, seed: 9).validation.isEmpty)
+    }
+}
