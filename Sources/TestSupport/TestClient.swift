@@ -59,13 +59,22 @@ public final class TestClient {
                     guard let colon = line.firstIndex(of: ":") else { continue }
                     headers.add(String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " }))
                 }
-                let length = Int(headers["Content-Length"] ?? "0") ?? 0
-                while buffer.count < end + 4 + length {
-                    guard try fill() else { return nil }
+                buffer.removeFirst(end + 4)
+                if headers["Transfer-Encoding"]?.lowercased() == "chunked" {
+                    guard let body = try readChunkedBody() else { return nil }
+                    return Response(status: status, headers: headers, body: body)
                 }
-                let body = Array(buffer[(end + 4)..<(end + 4 + length)])
-                buffer.removeFirst(end + 4 + length)
-                return Response(status: status, headers: headers, body: body)
+                if let length = headers["Content-Length"].flatMap({ Int($0) }) ?? (status < 200 || status == 204 ? 0 : nil) {
+                    while buffer.count < length {
+                        guard try fill() else { return nil }
+                    }
+                    let body = Array(buffer[0..<length])
+                    buffer.removeFirst(length)
+                    return Response(status: status, headers: headers, body: body)
+                }
+                while try fill() {}  // no length: the body ends with the connection
+                defer { buffer.removeAll() }
+                return Response(status: status, headers: headers, body: buffer)
             }
             guard try fill() else { return nil }
         }
@@ -74,6 +83,31 @@ public final class TestClient {
     /// Whether the server has closed the connection (reads end of stream within the timeout).
     public func isClosedByServer() -> Bool {
         (try? fill()) == false
+    }
+
+    /// Decodes a chunked body; nil when the connection ends before the last chunk.
+    private func readChunkedBody() throws -> [UInt8]? {
+        var body: [UInt8] = []
+        while true {
+            guard let lineEnd = try line() else { return nil }
+            let size = Int(String(decoding: buffer[..<lineEnd], as: UTF8.self), radix: 16) ?? 0
+            buffer.removeFirst(lineEnd + 2)
+            while buffer.count < size + 2 {
+                guard try fill() else { return nil }
+            }
+            body.append(contentsOf: buffer[0..<size])
+            buffer.removeFirst(size + 2)
+            if size == 0 { return body }
+        }
+    }
+
+    private func line() throws -> Int? {
+        while true {
+            if buffer.count >= 2, let i = (0..<(buffer.count - 1)).first(where: { buffer[$0] == 13 && buffer[$0 + 1] == 10 }) {
+                return i
+            }
+            guard try fill() else { return nil }
+        }
     }
 
     private func headEnd() -> Int? {

@@ -28,6 +28,23 @@ final class TestServer {
             }
             routes.add("GET", "/items/{id}") { _, context in .json(["id": .string(context.parameter("id"))]) }
             routes.add("GET", "/boom") { _, _ in throw Errno.invalidArgument }
+            routes.add("GET", "/stream") { request, _ in
+                let count = Int(request.queryValue("n") ?? "3")!
+                return HTTPResponse(headers: ["Content-Type": "text/event-stream"], stream: HTTPBodyStream { write in
+                    for i in 0..<count { try write(Array("data: piece-\(i)\n\n".utf8)) }
+                })
+            }
+            routes.add("GET", "/big") { _, _ in
+                HTTPResponse(stream: HTTPBodyStream { write in
+                    for i in 0..<80 { try write([UInt8](repeating: UInt8(i), count: 64 * 1024)) }
+                })
+            }
+            routes.add("GET", "/broken") { _, _ in
+                HTTPResponse(stream: HTTPBodyStream { write in
+                    try write(Array("partial".utf8))
+                    throw Errno.invalidArgument
+                })
+            }
         }
         server = Server(configuration: configuration, router: router, metrics: RequestMetrics())
         try server.start()
@@ -159,5 +176,40 @@ struct ServerTests {
         #expect(response?.status == 200 && response?.text == "slow ")
         #expect(client.isClosedByServer())
         #expect(throws: Errno.self) { _ = try TestClient(port: server.port) }
+    }
+
+    @Test("Streamed bodies are chunked, keep the connection, and keep pipelined order")
+    func streaming() throws {
+        let server = try TestServer()
+        let client = try TestClient(port: server.port)
+        try client.send("GET /stream?n=4 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+        let streamed = try client.readResponse()
+        #expect(streamed?.headers["Transfer-Encoding"] == "chunked" && streamed?.headers["Content-Length"] == nil)
+        #expect(streamed?.text == "data: piece-0\n\ndata: piece-1\n\ndata: piece-2\n\ndata: piece-3\n\n")
+        #expect(try client.readResponse()?.text == "fast")
+        #expect(try client.request("GET", "/stream?n=1").text == "data: piece-0\n\n")
+    }
+
+    @Test("A large stream to a slow reader arrives whole (back-pressure)")
+    func bigStream() throws {
+        let server = try TestServer()
+        let client = try TestClient(port: server.port)
+        try client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        sleep(seconds: 0.3)  // the server fills the socket buffers and must wait for us
+        let body = try client.readResponse()?.body ?? []
+        #expect(body.count == 80 * 64 * 1024)
+        #expect(body[0] == 0 && body[64 * 1024] == 1 && body.last == 79)
+    }
+
+    @Test("HTTP/1.0 streams end with the connection; a failing stream is cut off, not ended")
+    func streamEdges() throws {
+        let server = try TestServer()
+        let old = try TestClient(port: server.port)
+        try old.send("GET /stream?n=2 HTTP/1.0\r\n\r\n")
+        let response = try old.readResponse()
+        #expect(response?.headers["Connection"] == "close" && response?.text == "data: piece-0\n\ndata: piece-1\n\n")
+        let broken = try TestClient(port: server.port)
+        try broken.send("GET /broken HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try broken.readResponse() == nil, "no terminating chunk: the client sees a truncated body")
     }
 }

@@ -1,8 +1,20 @@
+/// A body written while it is sent (server-sent events, downloads). `produce` runs on a handler
+/// thread and calls `write` for each piece; `write` blocks while the client is slow and throws
+/// once the client is gone. The server frames the pieces (chunked for HTTP/1.1).
+public struct HTTPBodyStream: Sendable {
+    public let produce: @Sendable (_ write: (_ bytes: [UInt8]) throws -> Void) throws -> Void
+    public init(_ produce: @escaping @Sendable (_ write: (_ bytes: [UInt8]) throws -> Void) throws -> Void) {
+        self.produce = produce
+    }
+}
+
 /// A response ready to be encoded into bytes.
 public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// When set, the body is streamed instead of `body`.
+    public var stream: HTTPBodyStream?
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
@@ -12,6 +24,12 @@ public struct HTTPResponse: Sendable {
 
     public init(status: HTTPStatus = .ok, contentType: String, body: String) {
         self.init(status: status, headers: ["Content-Type": contentType], body: Array(body.utf8))
+    }
+
+    /// A streamed response: `Transfer-Encoding: chunked` (HTTP/1.1) and no `Content-Length`.
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), stream: HTTPBodyStream) {
+        self.init(status: status, headers: headers)
+        self.stream = stream
     }
 
     /// The status line, the headers, `Content-Length` (unless 1xx, 204 or 304), `Connection: close` when
@@ -41,18 +59,21 @@ public struct HTTPResponse: Sendable {
             Self.appendSanitized(value, to: &out)
             out.append(contentsOf: [ASCII.cr, ASCII.lf])
         }
-        if !status.forbidsBody {
+        if stream != nil {
+            // HTTP/1.0 has no chunked coding: the end of the connection ends the body.
+            if versionMinor >= 1 { out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8) }
+        } else if !status.forbidsBody {
             out.append(contentsOf: "Content-Length: ".utf8)
             Self.appendDecimal(body.count, to: &out)
             out.append(contentsOf: [ASCII.cr, ASCII.lf])
         }
-        if !keepAlive {
+        if !keepAlive || (stream != nil && versionMinor == 0) {
             out.append(contentsOf: "Connection: close\r\n".utf8)
         } else if versionMinor == 0 {
             out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
         out.append(contentsOf: [ASCII.cr, ASCII.lf])
-        if !headOnly && !status.forbidsBody { out.append(contentsOf: body) }
+        if !headOnly && !status.forbidsBody && stream == nil { out.append(contentsOf: body) }
         return out
     }
 

@@ -12,6 +12,8 @@ final class ServerConnection {
     var outputOffset = 0
     /// A request is with a handler thread; later pipelined requests wait in the parser's buffer.
     var busy = false
+    /// The streamed body being sent, if any (the connection stays busy until it ends).
+    var stream: StreamChannel?
     var closeAfterWrite = false
     var peerClosed = false
     var writeInterest = false

@@ -4,26 +4,20 @@ import Synchronization
 /// One event-loop thread: accepts, reads, parses, runs inline handlers, hands the rest to the
 /// handler pool, writes responses in request order, and enforces the timeouts.
 final class ServerLoop: @unchecked Sendable {
-    private struct Completion {
-        var connectionID: UInt64
-        var bytes: [UInt8]
-        var keepAlive: Bool
-    }
-
-    private unowned let server: Server
-    private let loop: EventLoop
+    unowned let server: Server
+    let loop: EventLoop
     private let listener: Socket
     private let idPrefix: String
     private var nextRequestNumber: UInt64 = 0
     private var nextConnectionID: UInt64 = 0
     private var byDescriptor: [Int32: ServerConnection] = [:]
-    private var byID: [UInt64: ServerConnection] = [:]
-    private let completions = Mutex<[Completion]>([])
-    private let stopState = Atomic<Int>(0)  // 0 running, 1 draining, 2 cut now
+    var byID: [UInt64: ServerConnection] = [:]
+    let completions = Mutex<[Completion]>([])
+    let stopState = Atomic<Int>(0)  // 0 running, 1 draining, 2 cut now
     private var listening = true
     private var readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var lastSweep = 0.0
-    private var dateHeader = WallClock.httpDate()
+    var dateHeader = WallClock.httpDate()
 
     init(server: Server, listener: Socket, idPrefix: String) throws(Errno) {
         self.server = server
@@ -126,10 +120,13 @@ final class ServerLoop: @unchecked Sendable {
         if connection.peerClosed && connection.isIdle && byID[connection.id] != nil { close(connection) }
     }
 
-    private func write(_ connection: ServerConnection) {
+    func write(_ connection: ServerConnection) {
+        let before = connection.outputOffset
         guard connection.flush() else { close(connection); return }
+        if connection.outputOffset != before || !connection.hasPendingOutput { connection.lastActivity = MonotonicClock.now }
         updateInterest(connection)
-        if !connection.hasPendingOutput && connection.closeAfterWrite { close(connection) }
+        connection.stream?.update(pending: connection.output.count - connection.outputOffset)
+        if !connection.hasPendingOutput && connection.closeAfterWrite && connection.stream == nil { close(connection) }
     }
 
     private func updateInterest(_ connection: ServerConnection) {
@@ -139,8 +136,9 @@ final class ServerLoop: @unchecked Sendable {
         try? loop.modify(connection.socket.fileDescriptor, wants ? [.read, .write] : .read)
     }
 
-    private func close(_ connection: ServerConnection) {
+    func close(_ connection: ServerConnection) {
         guard byID.removeValue(forKey: connection.id) != nil else { return }
+        connection.stream?.close()
         byDescriptor.removeValue(forKey: connection.socket.fileDescriptor)
         loop.deregister(connection.socket.fileDescriptor)
         connection.socket.close()
@@ -150,7 +148,7 @@ final class ServerLoop: @unchecked Sendable {
     // MARK: - Requests
 
     /// Parses and answers buffered requests one at a time, so pipelined responses keep their order.
-    private func process(_ connection: ServerConnection, _ now: Double) {
+    func process(_ connection: ServerConnection, _ now: Double) {
         while !connection.busy && !connection.closeAfterWrite {
             let event: ParserEvent?
             do {
@@ -198,68 +196,36 @@ final class ServerLoop: @unchecked Sendable {
             context.parameters = found.parameters
             context.authenticated = found.options.authenticated
         }
-        let work: @Sendable () -> [UInt8] = { [server, dateHeader, context] in
+        let work: @Sendable () -> Answer = { [server, dateHeader, context] in
             ServerLoop.answer(request, context, routing, server: server, keepAlive: keepAlive, started: started, date: dateHeader)
         }
         // Routing errors and inline routes are answered here; everything else on a handler thread.
         if (try? routing.get())?.options.inline ?? true {
-            connection.queue(work())
+            let answer = work()
+            precondition(answer.stream == nil, "inline routes cannot stream")
+            connection.queue(answer.head)
             if !keepAlive { connection.closeAfterWrite = true }
             return
         }
         connection.busy = true
         let id = connection.id
+        let chunked = request.head.versionMinor >= 1
         server.pool.submit { [self] in
-            let bytes = work()
-            completions.withLock { $0.append(Completion(connectionID: id, bytes: bytes, keepAlive: keepAlive)) }
-            loop.wake()
-        }
-    }
-
-    /// Runs the handler (through the middleware), encodes the response, records metrics and the access log.
-    static func answer(_ request: HTTPRequest, _ context: RequestContext, _ routing: Result<Router.Match, HTTPError>,
-                       server: Server, keepAlive: Bool, started: Double, date: String) -> [UInt8] {
-        var response: HTTPResponse
-        let match = try? routing.get()
-        do {
-            response = try server.router.respond(request, context, routing.get())
-        } catch let error as HTTPResponseError {
-            response = error.response(requestID: context.requestID)
-        } catch {
-            Log.error("unhandled error", [("request_id", .string(context.requestID)), ("error", .string(String(reflecting: error)))])
-            response = HTTPError(.internalServerError, "Internal error; request id \(context.requestID)", code: "internal_error")
-                .response(requestID: context.requestID)
-        }
-        response.headers.set("X-Request-Id", context.requestID)
-        response.headers.set("Date", date)
-        let bytes = response.encoded(keepAlive: keepAlive, versionMinor: request.head.versionMinor,
-                                     headOnly: request.head.method == "HEAD")
-        let seconds = MonotonicClock.now - started
-        server.metrics.record(route: context.route, method: request.head.method, status: response.status.code, seconds: seconds)
-        let level: Log.Level = (match?.options.logAtDebug ?? false) ? .debug : .info
-        if Log.enabled(level) {
-            Log.write(level, "request", [
-                ("method", .string(request.head.method)), ("path", .string(request.head.path)),
-                ("route", .string(context.route)), ("status", .int(response.status.code)),
-                ("duration_ms", .double((seconds * 1e6).rounded() / 1e3)), ("bytes_in", .int(request.body.count)),
-                ("bytes_out", .int(bytes.count)), ("peer", .string(context.peer)), ("request_id", .string(context.requestID)),
-            ])
-        }
-        return bytes
-    }
-
-    private func applyCompletions() {
-        let ready = completions.withLock { pending -> [Completion] in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending
-        }
-        for completion in ready {
-            guard let connection = byID[completion.connectionID] else { continue }
-            connection.busy = false
-            connection.queue(completion.bytes)
-            if !completion.keepAlive { connection.closeAfterWrite = true }
-            process(connection, MonotonicClock.now)
-            if connection.peerClosed && connection.isIdle && byID[connection.id] != nil { close(connection) }
+            let answer = work()
+            guard let stream = answer.stream else {
+                post(Completion(connectionID: id, kind: .response(answer.head, keepAlive: keepAlive)))
+                return
+            }
+            let channel = StreamChannel(chunked: chunked) { [self] kind in post(Completion(connectionID: id, kind: kind)) }
+            post(Completion(connectionID: id, kind: .streamStart(answer.head, channel, keepAlive: keepAlive && chunked)))
+            var complete = true
+            do {
+                try stream.produce { bytes in try channel.send(bytes) }
+            } catch {
+                complete = false
+                Log.warn("response stream stopped", [("request_id", .string(requestID)), ("error", .string("\(error)"))])
+            }
+            channel.finish(complete: complete)
         }
     }
 
@@ -269,6 +235,9 @@ final class ServerLoop: @unchecked Sendable {
         lastSweep = now
         dateHeader = WallClock.httpDate()
         let configuration = server.configuration
+        for connection in Array(byDescriptor.values) where connection.stream != nil && connection.hasPendingOutput {
+            if now - connection.lastActivity > configuration.readTimeout { close(connection) }  // the client stopped reading
+        }
         for connection in Array(byDescriptor.values) where !connection.busy && !connection.closeAfterWrite {
             let silent = now - connection.lastActivity
             if connection.parser.isMidRequest {

@@ -1,0 +1,56 @@
+import Platform
+import Synchronization
+
+/// Results that handler threads hand back to a connection's loop, applied in order.
+struct Completion: Sendable {
+    enum Kind: Sendable {
+        case response([UInt8], keepAlive: Bool)
+        case streamStart([UInt8], StreamChannel, keepAlive: Bool)
+        case streamData([UInt8])
+        case streamEnd(complete: Bool)
+    }
+    var connectionID: UInt64
+    var kind: Kind
+}
+
+extension ServerLoop {
+    /// Queues a completion for this loop and wakes it. Called from handler threads.
+    func post(_ completion: Completion) {
+        completions.withLock { $0.append(completion) }
+        loop.wake()
+    }
+
+    func applyCompletions() {
+        let ready = completions.withLock { pending -> [Completion] in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        for completion in ready {
+            guard let connection = byID[completion.connectionID] else { continue }
+            switch completion.kind {
+            case .response(let bytes, let keepAlive):
+                connection.busy = false
+                connection.queue(bytes)
+                if !keepAlive { connection.closeAfterWrite = true }
+            case .streamStart(let bytes, let channel, let keepAlive):
+                connection.queue(bytes)
+                connection.stream = channel
+                if !keepAlive { connection.closeAfterWrite = true }
+            case .streamData(let bytes):
+                connection.queue(bytes)
+            case .streamEnd(let complete):
+                if let channel = connection.stream, channel.chunked, complete { connection.queue(StreamChannel.lastChunk) }
+                // A stream that failed midway is cut off: the client sees a truncated body, not a false end.
+                if !complete { connection.closeAfterWrite = true }
+                connection.stream = nil
+                connection.busy = false
+            }
+            if connection.busy {
+                write(connection)
+            } else {
+                process(connection, MonotonicClock.now)
+            }
+            if connection.peerClosed && connection.isIdle && byID[connection.id] != nil { close(connection) }
+        }
+    }
+}
