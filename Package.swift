@@ -21,6 +21,9 @@ let package = Package(
         // MARK: - Training (datasets now; the trainer loop with the engine later)
         .target(name: "Training", dependencies: ["JSON"], swiftSettings: settings),
 
+        // MARK: - Inference (model cache and request batching now; generation with the engine later)
+        .target(name: "Inference", dependencies: ["Platform"], swiftSettings: settings),
+
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
@@ -36,6 +39,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
