@@ -1,6 +1,7 @@
-import HTTP
+@testable import HTTP
 import JSON
 import Platform
+import Synchronization
 import Testing
 import TestSupport
 
@@ -211,5 +212,49 @@ struct ServerTests {
         let broken = try TestClient(port: server.port)
         try broken.send("GET /broken HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try broken.readResponse() == nil, "no terminating chunk: the client sees a truncated body")
+    }
+
+    func waitForConnections(_ server: TestServer, _ count: Int, within seconds: Double) -> Bool {
+        let deadline = MonotonicClock.now + seconds
+        while MonotonicClock.now < deadline {
+            if server.server.connectionCount.load(ordering: .relaxed) == count { return true }
+            sleep(seconds: 0.01)
+        }
+        return false
+    }
+
+    @Test("A client that hangs up mid-request, or while its handler runs, is closed at once")
+    func peerHangsUp() throws {
+        let server = try TestServer()
+        do {
+            let client = try TestClient(port: server.port)
+            try client.send("GET /fast HTTP/1.1\r\nHost: x\r\n")
+            #expect(waitForConnections(server, 1, within: 2))
+        }
+        #expect(waitForConnections(server, 0, within: 1), "closed mid-request")
+        do {
+            let client = try TestClient(port: server.port)
+            try client.send("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n")
+            sleep(seconds: 0.05)
+        }
+        #expect(waitForConnections(server, 0, within: 2), "closed once the handler finished")
+    }
+
+    @Test("An error answer reaches a client that is still sending its body (lingering close)")
+    func lingeringClose() throws {
+        let server = try TestServer()
+        let client = try TestClient(port: server.port)
+        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n")
+        try client.send([UInt8](repeating: 0x61, count: 300_000))
+        #expect(try client.readResponse()?.status == 413)
+    }
+
+    @Test("Unknown methods are counted as OTHER, so clients cannot grow the metrics")
+    func methodLabels() throws {
+        let server = try TestServer()
+        let client = try TestClient(port: server.port)
+        _ = try client.request("BREW", "/fast")
+        #expect(server.server.metrics.render().contains("method=\"OTHER\",status=\"405\""))
+        #expect(!server.server.metrics.render().contains("BREW"))
     }
 }

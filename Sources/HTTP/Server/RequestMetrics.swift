@@ -11,6 +11,11 @@ public final class RequestMetrics: Sendable {
 
     public init() {}
 
+    /// The method as a label: clients may send any token, so others count as `OTHER`.
+    static func methodLabel(_ method: String) -> String {
+        ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(method) ? method : "OTHER"
+    }
+
     public func record(route: String, method: String, status: Int, seconds: Double) {
         let key = Key(route: route, method: method, status: status)
         series.withLock { all in

@@ -16,7 +16,12 @@ final class ServerConnection {
     var stream: StreamChannel?
     var closeAfterWrite = false
     var peerClosed = false
-    var writeInterest = false
+    /// What the loop's epoll watches for this socket (`.read` when registered).
+    var interest: EventLoop.Interest = .read
+    /// Close after an error answer only once the client stopped sending (lingering close).
+    var lingerOnClose = false
+    /// While set, the write side is shut and input is read and dropped until this time.
+    var lingerUntil: Double?
     var lastActivity: Double
     /// When the first byte of the request being received arrived (nil between requests).
     var requestStarted: Double?

@@ -28,7 +28,8 @@ extension ServerLoop {
         if headOnly { response.stream = nil }
         let bytes = response.encoded(keepAlive: keepAlive, versionMinor: request.head.versionMinor, headOnly: headOnly)
         let seconds = MonotonicClock.now - started
-        server.metrics.record(route: context.route, method: request.head.method, status: response.status.code, seconds: seconds)
+        server.metrics.record(route: context.route, method: RequestMetrics.methodLabel(request.head.method),
+                              status: response.status.code, seconds: seconds)
         let level: Log.Level = (match?.options.logAtDebug ?? false) ? .debug : .info
         if Log.enabled(level) {
             Log.write(level, "request", [

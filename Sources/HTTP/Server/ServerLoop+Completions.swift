@@ -26,7 +26,11 @@ extension ServerLoop {
             return pending
         }
         for completion in ready {
-            guard let connection = byID[completion.connectionID] else { continue }
+            guard let connection = byID[completion.connectionID] else {
+                // The client is gone: a stream's producer must not wait for it.
+                if case .streamStart(_, let channel, _) = completion.kind { channel.close() }
+                continue
+            }
             switch completion.kind {
             case .response(let bytes, let keepAlive):
                 connection.busy = false
@@ -48,9 +52,13 @@ extension ServerLoop {
             if connection.busy {
                 write(connection)
             } else {
-                process(connection, MonotonicClock.now)
+                // Timers for a pipelined request start now, not while it waited behind a handler.
+                let now = MonotonicClock.now
+                connection.lastActivity = now
+                connection.requestStarted = connection.parser.hasBufferedBytes ? now : nil
+                process(connection, now)
             }
-            if connection.peerClosed && connection.isIdle && byID[connection.id] != nil { close(connection) }
+            closeIfPeerGone(connection)
         }
     }
 }

@@ -7,16 +7,17 @@ final class ServerLoop: @unchecked Sendable {
     unowned let server: Server
     let loop: EventLoop
     private let listener: Socket
-    private let idPrefix: String
-    private var nextRequestNumber: UInt64 = 0
+    let idPrefix: String
+    var nextRequestNumber: UInt64 = 0
     private var nextConnectionID: UInt64 = 0
-    private var byDescriptor: [Int32: ServerConnection] = [:]
+    var byDescriptor: [Int32: ServerConnection] = [:]
     var byID: [UInt64: ServerConnection] = [:]
     let completions = Mutex<[Completion]>([])
     let stopState = Atomic<Int>(0)  // 0 running, 1 draining, 2 cut now
     private var listening = true
     private var readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-    private var lastSweep = 0.0
+    var lastSweep = 0.0
+    private var acceptPausedUntil: Double?
     var dateHeader = WallClock.httpDate()
 
     init(server: Server, listener: Socket, idPrefix: String) throws(Errno) {
@@ -49,12 +50,17 @@ final class ServerLoop: @unchecked Sendable {
                 if event.writable, byDescriptor[event.fileDescriptor] === connection { write(connection) }
             }
             if now - lastSweep >= 0.25 { sweep(now) }
+            if !listening, let until = acceptPausedUntil, now >= until, stopState.load(ordering: .relaxed) == 0 {
+                acceptPausedUntil = nil
+                listening = (try? loop.register(listener.fileDescriptor, .accept)) != nil
+            }
             let stop = stopState.load(ordering: .sequentiallyConsistent)
             if stop > 0 {
                 if listening {
                     loop.deregister(listener.fileDescriptor)
                     listening = false
                 }
+                acceptPausedUntil = nil
                 for connection in Array(byDescriptor.values) where stop == 2 || connection.isIdle {
                     close(connection)
                 }
@@ -67,7 +73,18 @@ final class ServerLoop: @unchecked Sendable {
 
     private func acceptAll(_ now: Double) {
         while true {
-            guard let accepted = try? listener.accept() else { return }
+            let accepted: (socket: Socket, peer: String)?
+            do {
+                accepted = try listener.accept()
+            } catch {
+                // Out of descriptors (EMFILE/ENFILE): stop accepting briefly instead of spinning.
+                loop.deregister(listener.fileDescriptor)
+                listening = false
+                acceptPausedUntil = now + 0.1
+                Log.warn("accept failed; pausing", [("error", .string("\(error)"))])
+                return
+            }
+            guard let accepted else { return }
             if server.connectionCount.load(ordering: .relaxed) >= server.configuration.maxConnections {
                 let refusal = HTTPError(.serviceUnavailable, "Too many connections", code: "too_many_connections")
                     .response(requestID: "").encoded(keepAlive: false)
@@ -95,14 +112,18 @@ final class ServerLoop: @unchecked Sendable {
         }
     }
 
+    /// Reads what the socket has (at most 16 buffers, so one fast client cannot hold the loop),
+    /// then parses and answers. Reading pauses while a request is with a handler (see `interest`).
     private func read(_ connection: ServerConnection, _ now: Double) {
         var received = false
-        reading: while true {
+        reading: for _ in 0..<16 {
             let result: Socket.ReadResult
             do { result = try connection.socket.read(into: readBuffer) } catch { close(connection); return }
             switch result {
             case .bytes(let n):
-                connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+                if connection.lingerUntil == nil {
+                    connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+                }
                 received = true
                 if n < readBuffer.count { break reading }
             case .wouldBlock:
@@ -112,28 +133,55 @@ final class ServerLoop: @unchecked Sendable {
                 break reading
             }
         }
+        if connection.lingerUntil != nil {
+            if connection.peerClosed { close(connection) }  // the client has seen our answer and hung up
+            return
+        }
         if received {
             connection.lastActivity = now
             if connection.requestStarted == nil { connection.requestStarted = now }
         }
         process(connection, now)
-        if connection.peerClosed && connection.isIdle && byID[connection.id] != nil { close(connection) }
+        closeIfPeerGone(connection)
+    }
+
+    /// After the client hung up, nothing more can arrive: close as soon as nothing is owed to it.
+    func closeIfPeerGone(_ connection: ServerConnection) {
+        guard connection.peerClosed, byID[connection.id] != nil else { return }
+        if !connection.busy && !connection.hasPendingOutput { close(connection) } else { updateInterest(connection) }
     }
 
     func write(_ connection: ServerConnection) {
         let before = connection.outputOffset
         guard connection.flush() else { close(connection); return }
         if connection.outputOffset != before || !connection.hasPendingOutput { connection.lastActivity = MonotonicClock.now }
-        updateInterest(connection)
         connection.stream?.update(pending: connection.output.count - connection.outputOffset)
-        if !connection.hasPendingOutput && connection.closeAfterWrite && connection.stream == nil { close(connection) }
+        if !connection.hasPendingOutput && connection.closeAfterWrite && connection.stream == nil {
+            if connection.lingerOnClose && connection.lingerUntil == nil && !connection.peerClosed {
+                // Half-close and drain: closing with unread input would reset the connection and
+                // the client could miss the error response it was just sent.
+                connection.socket.shutdownWrite()
+                connection.lingerUntil = MonotonicClock.now + 2
+            } else if connection.lingerUntil == nil {
+                close(connection)
+                return
+            }
+        }
+        updateInterest(connection)
     }
 
+    /// Read while the connection may take a request (or is draining before close); write while
+    /// output waits. Not reading while busy keeps pipelined input in the kernel (back-pressure)
+    /// and stops a closed peer from waking the loop over and over.
     private func updateInterest(_ connection: ServerConnection) {
-        let wants = connection.hasPendingOutput
-        guard wants != connection.writeInterest else { return }
-        connection.writeInterest = wants
-        try? loop.modify(connection.socket.fileDescriptor, wants ? [.read, .write] : .read)
+        var wanted: EventLoop.Interest = []
+        let canRead = connection.lingerUntil != nil
+            || (!connection.busy && !connection.closeAfterWrite && !connection.peerClosed)
+        if canRead { wanted.insert(.read) }
+        if connection.hasPendingOutput { wanted.insert(.write) }
+        guard wanted != connection.interest else { return }
+        connection.interest = wanted
+        try? loop.modify(connection.socket.fileDescriptor, wanted)
     }
 
     func close(_ connection: ServerConnection) {
@@ -169,7 +217,7 @@ final class ServerLoop: @unchecked Sendable {
         write(connection)
     }
 
-    private func respondAndClose(_ connection: ServerConnection, _ error: some HTTPResponseError, _ now: Double) {
+    func respondAndClose(_ connection: ServerConnection, _ error: some HTTPResponseError, _ now: Double) {
         let requestID = nextRequestID()
         var response = error.response(requestID: requestID)
         response.headers.set("X-Request-Id", requestID)
@@ -179,6 +227,7 @@ final class ServerLoop: @unchecked Sendable {
                                     ("peer", .string(connection.peer)), ("request_id", .string(requestID))])
         connection.queue(response.encoded(keepAlive: false))
         connection.closeAfterWrite = true
+        connection.lingerOnClose = true
     }
 
     private func dispatch(_ request: HTTPRequest, on connection: ServerConnection, _ now: Double) {
@@ -227,41 +276,5 @@ final class ServerLoop: @unchecked Sendable {
             }
             channel.finish(complete: complete)
         }
-    }
-
-    // MARK: - Timeouts
-
-    private func sweep(_ now: Double) {
-        lastSweep = now
-        dateHeader = WallClock.httpDate()
-        let configuration = server.configuration
-        for connection in Array(byDescriptor.values) where connection.stream != nil && connection.hasPendingOutput {
-            if now - connection.lastActivity > configuration.readTimeout { close(connection) }  // the client stopped reading
-        }
-        for connection in Array(byDescriptor.values) where !connection.busy && !connection.closeAfterWrite {
-            let silent = now - connection.lastActivity
-            if connection.parser.isMidRequest {
-                let total = now - (connection.requestStarted ?? now)
-                if silent > configuration.readTimeout || total > configuration.requestTimeout {
-                    respondAndClose(connection, HTTPError(.requestTimeout, "The request was not received in time"), now)
-                    write(connection)
-                }
-            } else if !connection.hasPendingOutput && silent > configuration.idleTimeout {
-                connection.queue(HTTPError(.requestTimeout, "Idle connection closed").response(requestID: "").encoded(keepAlive: false))
-                connection.closeAfterWrite = true
-                write(connection)
-            }
-        }
-    }
-
-    private func nextRequestID() -> String {
-        nextRequestNumber += 1
-        return "\(idPrefix)-\(String(nextRequestNumber, radix: 16))"
-    }
-
-    private func validRequestID(_ value: String?) -> String? {
-        guard let value, !value.isEmpty, value.utf8.count <= 128,
-              value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
-        return value
     }
 }
