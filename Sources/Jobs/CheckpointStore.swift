@@ -32,17 +32,25 @@ public struct CheckpointStore: Sendable {
     }
 
     /// Saves a checkpoint and returns its id (`ftckpt-…`). `model` names it for the API, e.g.
-    /// `ft:base:suffix:ftjob-…:ckpt-step-100`.
-    public func save(job: String, model: String, step: Int, epoch: Double, metrics: JSONValue, state: JSONValue,
-                     parts: [(name: String, bytes: [UInt8])]) throws -> String {
+    /// `ft:base:suffix:ftjob-…:ckpt-step-100`. A checkpoint of the same step from an earlier
+    /// attempt is replaced. With `worker`, the save happens only while that worker holds the
+    /// job's lease (else `JobInterruption.leaseLost`), so a worker that lost its job cannot write.
+    public func save(job: String, worker: String? = nil, model: String, step: Int, epoch: Double, metrics: JSONValue,
+                     state: JSONValue, parts: [(name: String, bytes: [UInt8])]) throws -> String {
         let id = Crypto.randomID(prefix: "ftckpt-")
         let total = parts.reduce(0) { $0 + $1.bytes.count }
         try pool.transaction { connection in
+            if let worker {
+                let held = try connection.query("""
+                    SELECT 1 AS held FROM fine_tuning_job WHERE id = \(job) AND locked_by = \(worker) FOR SHARE
+                    """)
+                if held.isEmpty { throw JobInterruption.leaseLost }
+            }
+            try connection.execute("DELETE FROM fine_tuning_job_checkpoint WHERE job_id = \(job) AND step_number = \(step)")
             try connection.execute("""
                 INSERT INTO fine_tuning_job_checkpoint (id, job_id, step_number, epoch, metrics, state, bytes, fine_tuned_model_checkpoint)
                 VALUES (\(id), \(job), \(step), \(epoch), \(metrics.encoded())::jsonb, \(state.encoded())::jsonb, \(total),
                         \(model + ":ckpt-step-\(step)"))
-                ON CONFLICT (job_id, step_number) DO NOTHING
                 """)
             for (name, bytes) in parts {
                 var seq = 0

@@ -100,28 +100,31 @@ public struct JobQueue: Sendable {
     }
 
     /// Requeues jobs whose lease expired (their worker died), or fails them after `max_attempts`.
-    /// Returns (id, new status) for each; writes an event for each.
+    /// A job that was validating counts the lost validation as an attempt too, so a file that
+    /// crashes workers cannot loop forever. Returns (id, new status) for each; writes an event for each.
     public func rescueExpired() throws -> [(id: String, status: String)] {
         try pool.transaction { connection in
             let rows = try connection.query("""
                 WITH expired AS (
-                    SELECT id FROM fine_tuning_job
+                    SELECT id, locked_by, attempt + CASE WHEN status = 'validating_files' THEN 1 ELSE 0 END AS used,
+                        CASE
+                            WHEN status IN ('cancelled', 'paused') THEN status
+                            WHEN attempt + CASE WHEN status = 'validating_files' THEN 1 ELSE 0 END >= max_attempts THEN 'failed'
+                            WHEN status = 'validating_files' THEN 'validating_files'
+                            ELSE 'queued' END AS new_status
+                    FROM fine_tuning_job
                     WHERE locked_by IS NOT NULL AND lease_expires_at < now()
                     FOR UPDATE SKIP LOCKED)
                 UPDATE fine_tuning_job j SET
-                    status = CASE
-                        WHEN j.status IN ('cancelled', 'paused', 'validating_files') THEN j.status
-                        WHEN j.attempt >= j.max_attempts THEN 'failed'
-                        ELSE 'queued' END,
-                    error = CASE WHEN j.status = 'running' AND j.attempt >= j.max_attempts THEN jsonb_build_object(
-                        'code', 'worker_lost', 'param', NULL,
-                        'message', 'The job''s worker stopped responding ' || j.attempt || ' times; giving up.')
-                        ELSE j.error END,
-                    finished_at = CASE WHEN j.status = 'running' AND j.attempt >= j.max_attempts THEN now() ELSE j.finished_at END,
-                    errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(),
-                        'error', 'lease expired: worker ' || j.locked_by || ' stopped heartbeating'),
+                    status = e.new_status,
+                    attempt = e.used,
+                    error = CASE WHEN e.new_status = 'failed' THEN jsonb_build_object('code', 'worker_lost', 'param', NULL,
+                        'message', 'The job''s worker stopped responding ' || e.used || ' times; giving up.') ELSE j.error END,
+                    finished_at = CASE WHEN e.new_status = 'failed' THEN now() ELSE j.finished_at END,
+                    errors = j.errors || jsonb_build_object('attempt', e.used, 'at', now(),
+                        'error', 'lease expired: worker ' || e.locked_by || ' stopped heartbeating'),
                     locked_by = NULL, lease_expires_at = NULL, heartbeat_at = NULL, estimated_finish = NULL
-                FROM expired WHERE j.id = expired.id
+                FROM expired e WHERE j.id = e.id
                 RETURNING j.id, j.status, j.attempt
                 """)
             var rescued: [(id: String, status: String)] = []

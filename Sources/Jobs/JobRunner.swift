@@ -86,7 +86,8 @@ struct JobRunner {
             case .leaseLost:
                 return
             case .statusChanged(let status):
-                try queue.release(job: job.id, worker: worker, requeue: false, refundAttempt: countedAttempt && status == "paused")
+                // Paused (or paused and already resumed): not the job's failure, so not an attempt.
+                try queue.release(job: job.id, worker: worker, requeue: false, refundAttempt: countedAttempt && status != "cancelled")
             case .shutdown:
                 try queue.release(job: job.id, worker: worker, requeue: true, refundAttempt: countedAttempt)
                 try context.event("Worker shutting down; job returned to the queue", level: "warn")

@@ -55,6 +55,10 @@ struct StoreErrorMiddleware: Middleware {
                 .response(requestID: context.requestID)
             response.headers.set("Retry-After", "1")
             return response
+        } catch let error as StoreError where error.sqlState?.hasPrefix("22") == true {
+            // Data exceptions (a NUL character, a value out of range) come from what the client sent.
+            throw HTTPError.badRequest("The request holds a value that cannot be stored (such as a NUL character)",
+                                       code: "invalid_value")
         }
     }
 }

@@ -8,7 +8,11 @@ import Synchronization
 /// (for `serve` and `worker`) the training workers and the maintainer.
 public final class Application: Sendable {
     public let configuration: Configuration
+    /// Connections for API handlers.
     public let pool: ConnectionPool
+    /// Connections for workers, heartbeats and the maintainer, so API load can never starve a
+    /// heartbeat into losing its lease.
+    let jobsPool: ConnectionPool
     public let catalog: ModelCatalog
     public let metrics = RequestMetrics()
     public let workers: WorkerPool?
@@ -19,8 +23,9 @@ public final class Application: Sendable {
                 workerConfiguration: WorkerPool.Configuration? = nil) {
         self.configuration = configuration
         pool = ConnectionPool(url: configuration.databaseURL, size: 16)
+        jobsPool = ConnectionPool(url: configuration.databaseURL, size: 2 + 2 * configuration.workers)
         catalog = ModelCatalog(folder: configuration.models)
-        let queue = JobQueue(pool: pool)
+        let queue = JobQueue(pool: jobsPool)
         maintainer = Maintainer(queue: queue)
         var settings = workerConfiguration ?? WorkerPool.Configuration()
         settings.workers = configuration.workers
@@ -62,9 +67,18 @@ public final class Application: Sendable {
     /// back to the queue, the leader resigns. Within `configuration.shutdownGrace` seconds.
     public func stop() {
         let server = self.server.withLock { $0 }
-        let deadline = MonotonicClock.now + configuration.shutdownGrace
-        let jobsStopped = workers?.shutdown(grace: configuration.shutdownGrace) ?? true
-        let drained = server?.shutdown(grace: max(1, deadline - MonotonicClock.now)) ?? true
+        let grace = configuration.shutdownGrace
+        // The server drains on its own thread while the workers hand their jobs back.
+        let drainedState = ConditionLock<Bool?>(server == nil ? true : nil)
+        if let server {
+            Thread.spawn(name: "http-drain") {
+                let drained = server.shutdown(grace: grace)
+                drainedState.withLock { $0 = drained }
+                drainedState.broadcast()
+            }
+        }
+        let jobsStopped = workers?.shutdown(grace: grace) ?? true
+        let drained = drainedState.withLock(when: { $0 != nil }) { state, _ in state! }
         maintainer.resign()
         Log.info("stopped", [("requests_drained", .bool(drained)), ("jobs_released", .bool(jobsStopped))])
     }

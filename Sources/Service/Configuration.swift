@@ -10,7 +10,9 @@ public struct Configuration: Sendable {
     public var logLevel = Log.Level.info
     /// Seconds SIGTERM waits for in-flight requests and jobs before cutting them.
     public var shutdownGrace = 25.0
-    public var uploadLimit = 512 << 20
+    /// Largest upload. Files live in one bytea, which PostgreSQL returns hex-encoded, so the
+    /// ceiling is just under 500 MiB.
+    public var uploadLimit = 256 << 20
 
     public init() {}
 
@@ -29,7 +31,7 @@ public struct Configuration: Sendable {
             c.shutdownGrace = Double(try integer(v, "shutdown grace", 0...3600))
         }),
         ("max-upload-bytes", "ANNEAL_MAX_UPLOAD_BYTES", { c, v throws(ConfigurationError) in
-            c.uploadLimit = try integer(v, "max upload bytes", 1...(8 << 30))
+            c.uploadLimit = try integer(v, "max upload bytes", 1...(500 << 20))
         }),
     ]
 

@@ -129,7 +129,7 @@ struct JobRoutes {
             return try connection.query("""
                 SELECT id, extract(epoch FROM created_at)::bigint AS created_at, level, message, type, data::text
                 FROM fine_tuning_job_event
-                WHERE job_id = \(id) AND (\(page.after)::text IS NULL OR seq < (SELECT seq FROM fine_tuning_job_event WHERE id = \(page.after)))
+                WHERE job_id = \(id) AND (\(page.after)::text IS NULL OR seq < (SELECT seq FROM fine_tuning_job_event WHERE id = \(page.after) AND job_id = \(id)))
                 ORDER BY seq DESC
                 LIMIT \(page.limit + 1)
                 """)
@@ -169,7 +169,7 @@ struct JobRoutes {
                     extract(epoch FROM created_at)::bigint AS created_at
                 FROM fine_tuning_job_checkpoint
                 WHERE job_id = \(id) AND (\(page.after)::text IS NULL OR step_number <
-                    (SELECT step_number FROM fine_tuning_job_checkpoint WHERE id = \(page.after)))
+                    (SELECT step_number FROM fine_tuning_job_checkpoint WHERE id = \(page.after) AND job_id = \(id)))
                 ORDER BY step_number DESC
                 LIMIT \(page.limit + 1)
                 """)

@@ -113,7 +113,7 @@ public enum DatasetValidator {
             }
             let text: String
             switch label {
-            case .string(let s) where !s.isEmpty: text = s
+            case .string(let s) where !s.isEmpty && !s.utf8.contains(0): text = s
             case .int(let i): text = String(i)
             default: throw DatasetProblem(line: 0, reason: "\"label\" must be a non-empty string or an integer, found \(label.typeName)")
             }
@@ -129,6 +129,7 @@ public enum DatasetValidator {
             throw DatasetProblem(line: 0, reason: "\"\(key)\" must be a string, found \(value.typeName)")
         }
         if !allowEmpty && text.isEmpty { throw DatasetProblem(line: 0, reason: "\"\(key)\" is empty") }
+        if text.utf8.contains(0) { throw DatasetProblem(line: 0, reason: "\"\(key)\" contains a NUL character") }
     }
 
     static func checkMessages(_ messages: JSONValue) throws(DatasetProblem) {

@@ -106,4 +106,37 @@ struct QueueTests {
         first.resign()
         #expect(try second.elect())
     }
+
+    @Test("A job lost while validating counts the attempt, and fails after max_attempts")
+    func validationLossCounts() throws {
+        let fixture = try QueueFixture()
+        let job = try fixture.addJob(status: "validating_files", maxAttempts: 2)
+        let queue = JobQueue(pool: fixture.pool, lease: 0.2)
+        let maintainer = Maintainer(queue: queue, id: "leader-test")
+        #expect(try queue.claim(worker: "crashy")?.status == "validating_files")
+        sleep(seconds: 0.35)
+        #expect(maintainer.runOnce().first?.status == "validating_files")
+        #expect(try fixture.status(job).attempt == 1)
+        _ = try queue.claim(worker: "crashy-again")
+        sleep(seconds: 0.35)
+        #expect(maintainer.runOnce().first?.status == "failed")
+        #expect(try fixture.status(job).error?.contains("stopped responding 2 times") == true)
+    }
+
+    @Test("A job resumed while its dead worker still holds it is rescued without breaking the rescuer")
+    func rescueResumedLockedJob() throws {
+        let fixture = try QueueFixture()
+        let stuck = try fixture.addJob(status: "queued", maxAttempts: 1)
+        let queue = JobQueue(pool: fixture.pool, lease: 0.2)
+        _ = try queue.claim(worker: "dead")
+        let other = try fixture.addJob(status: "queued", maxAttempts: 3)
+        _ = try queue.claim(worker: "dead-too")
+        _ = try fixture.pool.withConnection { connection in
+            try connection.execute("UPDATE fine_tuning_job SET status = 'queued' WHERE id = \(stuck)")  // paused, then resumed
+        }
+        sleep(seconds: 0.35)
+        let rescued = Maintainer(queue: queue, id: "leader-test").runOnce()
+        #expect(Set(rescued.map(\.id)) == [stuck, other])
+        #expect(try fixture.status(stuck).status == "failed" && fixture.status(other).status == "queued")
+    }
 }

@@ -122,6 +122,8 @@ struct APITests {
         let older = try api.call("GET", "/v1/fine_tuning/jobs/\(ids[0])/events?after=\(last)").json
         #expect(older["data"]?.array?.last?["message"]?.string?.hasPrefix("Created fine-tuning job") == true)
         #expect(try api.call("GET", "/v1/fine_tuning/jobs?limit=0").json["error"]?["param"] == "limit")
+        let nul = try api.call("GET", "/v1/fine_tuning/jobs?after=%00")
+        #expect(nul.status == 400 && nul.json["error"]?["code"] == "invalid_value", "a NUL is the client's error, not a 500")
     }
 
     @Test("Models: base models from the folder; base models cannot be deleted; unknown ids are 404")

@@ -27,6 +27,8 @@ struct DatasetValidatorTests {
         ("{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}\n", 1, "is not one of"),
         ("[1,2]\n", 1, "expected a JSON object, found array"),
         ("{\"text\":\"\"}\n", 1, "\"text\" is empty"),
+        ("{\"text\":\"a\\u0000b\"}\n", 1, "contains a NUL character"),
+        ("{\"text\":\"a\",\"label\":\"x\\u0000\"}\n", 1, "\"label\" must be a non-empty string"),
     ])
     func problems(text: String, line: Int, reason: String) {
         let result = report(text)
