@@ -17,6 +17,10 @@ let package = Package(
         // MARK: - Foundations
         .target(name: "Platform", dependencies: ["COpenSSL", "CLinux"], swiftSettings: settings),
         .target(name: "JSON", swiftSettings: settings),
+        .target(name: "GGUF", swiftSettings: settings),
+
+        // MARK: - Tokenizers
+        .target(name: "Tokenizers", dependencies: ["JSON", "GGUF"], swiftSettings: settings),
 
         // MARK: - Training (datasets now; the trainer loop with the engine later)
         .target(name: "Training", dependencies: ["JSON"], swiftSettings: settings),
@@ -35,6 +39,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: settings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "JSON"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Platform", "JSON", "TestSupport"], swiftSettings: settings),

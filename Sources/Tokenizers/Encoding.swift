@@ -1,0 +1,37 @@
+/// The ids of one input (or pair), with what the model needs beside them.
+public struct Encoding: Sendable, Equatable {
+    public var ids: [Int]
+    /// 0 for the first sequence, 1 for the second (BERT's segment ids).
+    public var typeIDs: [Int]
+    /// 1 where the post-processor added a special token.
+    public var specialTokensMask: [Int]
+    /// 1 for real tokens, 0 for padding.
+    public var attentionMask: [Int]
+
+    public init(ids: [Int], typeID: Int = 0) {
+        self.ids = ids
+        typeIDs = Array(repeating: typeID, count: ids.count)
+        specialTokensMask = Array(repeating: 0, count: ids.count)
+        attentionMask = Array(repeating: 1, count: ids.count)
+    }
+
+    public init() { self.init(ids: []) }
+
+    public var count: Int { ids.count }
+
+    mutating func append(_ other: Encoding) {
+        ids += other.ids
+        typeIDs += other.typeIDs
+        specialTokensMask += other.specialTokensMask
+        attentionMask += other.attentionMask
+    }
+
+    mutating func appendSpecial(_ specialIDs: [Int], typeID: Int) {
+        ids += specialIDs
+        typeIDs += Array(repeating: typeID, count: specialIDs.count)
+        specialTokensMask += Array(repeating: 1, count: specialIDs.count)
+        attentionMask += Array(repeating: 1, count: specialIDs.count)
+    }
+
+    mutating func setTypeID(_ typeID: Int) { typeIDs = Array(repeating: typeID, count: ids.count) }
+}

@@ -1,0 +1,66 @@
+/// `Split`: a literal string, or a regex this implementation knows as a scanner (GPT-2's).
+public struct SplitPreTokenizer: PreTokenizer {
+    enum Matcher: Sendable { case literal([UInt32]), gpt2 }
+    let matcher: Matcher
+    public let behavior: SplitBehavior
+    public let invert: Bool
+
+    static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+
+    init(_ node: JSONNode) throws(TokenizerError) {
+        let pattern = try node.required("pattern")
+        if let regex = try pattern.optional("Regex"), try regex.string() == Self.gpt2Pattern {
+            matcher = .gpt2
+        } else {
+            matcher = .literal(Array(scalarsOf: try Pattern.literal(pattern)))
+        }
+        behavior = try SplitBehavior(node, default: .isolated)
+        invert = try node.bool("invert", default: false)
+        if invert { throw .unsupported(path: node.child("invert"), type: "true") }
+    }
+
+    public func split(_ text: ArraySlice<UInt32>, into pieces: inout [[UInt32]]) {
+        var matches: [Range<Int>] = []
+        switch matcher {
+        case .gpt2: matches = GPT2Scanner.matches(text)
+        case .literal(let pattern):
+            guard !pattern.isEmpty else { break }
+            var i = text.startIndex
+            while i + pattern.count <= text.endIndex {
+                if text[i..<(i + pattern.count)].elementsEqual(pattern) {
+                    matches.append(i..<(i + pattern.count))
+                    i += pattern.count
+                } else {
+                    i += 1
+                }
+            }
+        }
+        behavior.apply(text, matches: matches, into: &pieces)
+    }
+}
+
+/// SentencePiece-style: spaces become `replacement` (▁), optionally prepended, optionally split
+/// so that each piece starts with it.
+public struct MetaspacePreTokenizer: PreTokenizer {
+    public let replacement: UInt32
+    public let prepend: Bool
+    public let splitPieces: Bool
+
+    init(_ node: JSONNode) throws(TokenizerError) {
+        let replacement = Array(scalarsOf: try node.string("replacement", default: "\u{2581}"))
+        guard replacement.count == 1 else { throw .malformed(path: node.child("replacement"), reason: "expected one character") }
+        self.replacement = replacement[0]
+        let scheme = try node.string("prepend_scheme", default: try node.bool("add_prefix_space", default: true) ? "always" : "never")
+        guard ["always", "never", "first"].contains(scheme) else { throw .unsupported(path: node.child("prepend_scheme"), type: scheme) }
+        prepend = scheme != "never"
+        splitPieces = try node.bool("split", default: true)
+    }
+
+    public func split(_ text: ArraySlice<UInt32>, into pieces: inout [[UInt32]]) {
+        var replaced = text.map { $0 == 0x20 ? replacement : $0 }
+        if prepend && replaced.first != replacement { replaced.insert(replacement, at: 0) }
+        guard splitPieces else { pieces.append(replaced); return }
+        let matches = replaced.indices.filter { replaced[$0] == replacement }.map { $0..<($0 + 1) }
+        SplitBehavior.mergedWithNext.apply(replaced[...], matches: matches, into: &pieces)
+    }
+}
