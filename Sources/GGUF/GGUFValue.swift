@@ -59,6 +59,13 @@ public struct GGUFTensorInfo: Sendable, Equatable {
     public var type: UInt32
     public var offset: Int
 
+    public init(name: String, dimensions: [Int], type: UInt32, offset: Int) {
+        self.name = name
+        self.dimensions = dimensions
+        self.type = type
+        self.offset = offset
+    }
+
     public var elementCount: Int { dimensions.reduce(1, *) }
 }
 
@@ -66,5 +73,11 @@ public struct GGUFTensorInfo: Sendable, Equatable {
 public struct GGUFError: Error, CustomStringConvertible, Equatable, Sendable {
     public var offset: Int
     public var reason: String
+
+    public init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+
     public var description: String { "GGUF at byte \(offset): \(reason)" }
 }

@@ -48,6 +48,11 @@ public struct WordPieceDecoder: Decoder {
     public let prefix: String
     public let cleanup: Bool
 
+    public init(prefix: String = "##", cleanup: Bool = true) {
+        self.prefix = prefix
+        self.cleanup = cleanup
+    }
+
     public func decodeChain(_ tokens: [String]) -> [String] {
         tokens.enumerated().map { n, token in
             var token = token
@@ -78,6 +83,7 @@ public struct WordPieceDecoder: Decoder {
 /// Byte-level tokens back to bytes, then UTF-8 with U+FFFD for invalid sequences. A token with
 /// a character outside the byte alphabet keeps its own UTF-8.
 public struct ByteLevelDecoder: Decoder {
+    public init() {}
     public func decodeChain(_ tokens: [String]) -> [String] {
         var bytes: [UInt8] = []
         var own: [UInt8] = []

@@ -3,6 +3,11 @@ public struct MetaspaceDecoder: Decoder {
     public let replacement: String
     public let prepend: Bool
 
+    public init(replacement: String = "\u{2581}", prepend: Bool = true) {
+        self.replacement = replacement
+        self.prepend = prepend
+    }
+
     public func decodeChain(_ tokens: [String]) -> [String] {
         let pattern = Array(replacement.utf8), space: [UInt8] = [32]
         return tokens.enumerated().map { n, token in
@@ -16,6 +21,7 @@ public struct MetaspaceDecoder: Decoder {
 /// Runs of `<0xXX>` tokens become the text of their bytes, or one U+FFFD per byte when the
 /// bytes are not valid UTF-8.
 public struct ByteFallbackDecoder: Decoder {
+    public init() {}
     public func decodeChain(_ tokens: [String]) -> [String] {
         var out: [String] = []
         var pending: [UInt8] = []
@@ -70,6 +76,7 @@ public struct ByteFallbackDecoder: Decoder {
 
 /// All tokens into one.
 public struct FuseDecoder: Decoder {
+    public init() {}
     public func decodeChain(_ tokens: [String]) -> [String] { [tokens.joined()] }
 }
 
@@ -78,6 +85,12 @@ public struct StripDecoder: Decoder {
     public let content: String
     public let start: Int
     public let stop: Int
+
+    public init(content: String, start: Int, stop: Int) {
+        self.content = content
+        self.start = start
+        self.stop = stop
+    }
 
     public func decodeChain(_ tokens: [String]) -> [String] {
         let c = content.unicodeScalars.first
@@ -98,6 +111,12 @@ public struct StripDecoder: Decoder {
 public struct ReplaceDecoder: Decoder {
     public let pattern: String
     public let content: String
+
+    public init(pattern: String, content: String) {
+        self.pattern = pattern
+        self.content = content
+    }
+
     public func decodeChain(_ tokens: [String]) -> [String] {
         let p = Array(pattern.utf8), c = Array(content.utf8)
         return tokens.map { String(decoding: ReplaceNormalizer.replace(Array($0.utf8), p, c), as: UTF8.self) }
