@@ -7,6 +7,8 @@ public struct Encoding: Sendable, Equatable {
     public var specialTokensMask: [Int]
     /// 1 for real tokens, 0 for padding.
     public var attentionMask: [Int]
+    /// What truncation cut off, as windows of the kept length (see `Truncation.stride`).
+    public var overflowing: [Encoding] = []
 
     public init(ids: [Int], typeID: Int = 0) {
         self.ids = ids
@@ -31,6 +33,28 @@ public struct Encoding: Sendable, Equatable {
         typeIDs += Array(repeating: typeID, count: specialIDs.count)
         specialTokensMask += Array(repeating: 1, count: specialIDs.count)
         attentionMask += Array(repeating: 1, count: specialIDs.count)
+    }
+
+    static func slice(_ e: Encoding, _ range: Range<Int>) -> Encoding {
+        var result = Encoding()
+        result.ids = Array(e.ids[range])
+        result.typeIDs = Array(e.typeIDs[range])
+        result.specialTokensMask = Array(e.specialTokensMask[range])
+        result.attentionMask = Array(e.attentionMask[range])
+        return result
+    }
+
+    /// Adds padding up to `length` (no-op when already as long).
+    public mutating func pad(to length: Int, id: Int, typeID: Int, left: Bool) {
+        let n = length - count
+        guard n > 0 else { return }
+        func extend(_ array: inout [Int], _ value: Int) {
+            if left { array.insert(contentsOf: repeatElement(value, count: n), at: 0) } else { array.append(contentsOf: repeatElement(value, count: n)) }
+        }
+        extend(&ids, id)
+        extend(&typeIDs, typeID)
+        extend(&specialTokensMask, 1)
+        extend(&attentionMask, 0)
     }
 
     mutating func setTypeID(_ typeID: Int) { typeIDs = Array(repeating: typeID, count: ids.count) }

@@ -28,6 +28,8 @@ extension Tokenizer {
             postProcessor: try root.optional("post_processor").map { (n: JSONNode) throws(TokenizerError) in try PostProcessorFactory.make(n) },
             decoder: try root.optional("decoder").map { (n: JSONNode) throws(TokenizerError) in try DecoderFactory.make(n) },
             addedTokens: added)
+        truncation = try root.optional("truncation").map { (n: JSONNode) throws(TokenizerError) in try Truncation(n) }
+        padding = try root.optional("padding").map { (n: JSONNode) throws(TokenizerError) in try Padding(n) }
     }
 
     /// BERT from `vocab.txt`, as transformers builds it (`BertTokenizerFast`). `lowercase`

@@ -8,6 +8,10 @@ public struct Tokenizer: Sendable {
     public var model: any TokenizerModel
     public var postProcessor: (any PostProcessor)?
     public var decoder: (any Decoder)?
+    /// Applied by `encode` when set (tokenizer.json `truncation`).
+    public var truncation: Truncation?
+    /// Applied by `encode` and `encodeBatch` when set (tokenizer.json `padding`).
+    public var padding: Padding?
     public private(set) var addedTokens: [AddedToken]
     private var rawMatcher: AddedTokenMatcher
     private var normalizedMatcher: AddedTokenMatcher
@@ -49,12 +53,34 @@ public struct Tokenizer: Sendable {
         return ids
     }
 
-    /// Encodes one input, or a pair, adding the post-processor's special tokens if asked.
+    /// Encodes one input, or a pair: truncation, the post-processor's special tokens (if asked)
+    /// and padding, as configured. Overflowing windows are post-processed too.
     public func encode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true) -> Encoding {
-        let first = Encoding(ids: tokenize(text))
-        let second = pair.map { Encoding(ids: tokenize($0), typeID: 1) }
-        guard let postProcessor else { return PassThroughProcessing().process(first, second, addSpecialTokens: addSpecialTokens) }
-        return postProcessor.process(first, second, addSpecialTokens: addSpecialTokens)
+        var encodings = [encodeUnpadded(text, pair: pair, addSpecialTokens: addSpecialTokens)]
+        padding?.apply(&encodings)
+        return encodings[0]
+    }
+
+    /// Encodes many inputs (or pairs when `pairs` is given, one per input); padding to the
+    /// longest applies across the batch. Single-threaded, in order.
+    public func encodeBatch(_ texts: [String], pairs: [String]? = nil, addSpecialTokens: Bool = true) -> [Encoding] {
+        precondition(pairs == nil || pairs!.count == texts.count, "one pair per input")
+        var encodings = texts.indices.map { encodeUnpadded(texts[$0], pair: pairs?[$0], addSpecialTokens: addSpecialTokens) }
+        padding?.apply(&encodings)
+        return encodings
+    }
+
+    private func encodeUnpadded(_ text: String, pair: String?, addSpecialTokens: Bool) -> Encoding {
+        var first = Encoding(ids: tokenize(text))
+        var second = pair.map { Encoding(ids: tokenize($0), typeID: 1) }
+        let processor: any PostProcessor = postProcessor ?? PassThroughProcessing()
+        if let truncation {
+            truncation.apply(&first, &second, added: addSpecialTokens ? processor.addedTokens(pair: second != nil) : 0)
+        }
+        var result = processor.process(first, second, addSpecialTokens: addSpecialTokens)
+        // Each window of the first input keeps the whole second input, as tokenizers does.
+        result.overflowing = first.overflowing.map { processor.process($0, second, addSpecialTokens: addSpecialTokens) }
+        return result
     }
 
     /// Just the ids of `encode`.

@@ -11,13 +11,18 @@ import Tokenizers
         var ids: [String]
         var special: [String]
         var decoded: [String]
+        var pairs: [String]
+        var truncated: [Int: String]
     }
 
     static func fixture(_ name: String) throws -> Fixture {
         let corpus = try TestFiles.json("Tests/TokenizersTests/Fixtures/corpus.json").array!.map { $0.string! }
         let doc = try TestFiles.json("Tests/TokenizersTests/Fixtures/\(name).json")
         func strings(_ key: String) -> [String] { doc[key]!.array!.map { $0.string! } }
-        return Fixture(lines: corpus, ids: strings("ids"), special: strings("special"), decoded: strings("decoded"))
+        var truncated: [Int: String] = [:]
+        for (key, value) in doc["truncated"]?.object ?? [:] { truncated[Int(key)!] = value.string! }
+        return Fixture(lines: corpus, ids: strings("ids"), special: strings("special"), decoded: strings("decoded"),
+                       pairs: strings("pairs"), truncated: truncated)
     }
 
     static func text(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: " ") }
@@ -30,8 +35,11 @@ import Tokenizers
     ]
 
     /// Compares every line; reports the count and the first few differences.
-    static func check(_ tokenizer: Tokenizer, _ name: String, known: [Int: String] = [:]) throws {
+    static func check(_ loaded: Tokenizer, _ name: String, known: [Int: String] = [:]) throws {
         let f = try fixture(name)
+        var tokenizer = loaded
+        tokenizer.truncation = nil  // the fixtures hold the pipeline's own ids (see Fixtures/README.md)
+        tokenizer.padding = nil
         try #require(f.lines.count >= 2000 && f.ids.count == f.lines.count && f.special.count == f.lines.count)
         var failures: [String] = []
         var same = (ids: 0, special: 0, decoded: 0)
@@ -53,8 +61,24 @@ import Tokenizers
                 failures.append("line \(n) \(line.debugDescription): decode\n  got  \(decoded.debugDescription)\n  want \(f.decoded[n].debugDescription)")
             }
         }
+        // Pairs (line i, line i+1), under the file's truncation when it has one (MiniLM: 128).
+        var pairTokenizer = tokenizer
+        pairTokenizer.truncation = loaded.truncation
+        var samePairs = 0
+        for (n, want) in f.pairs.enumerated() {
+            let e = pairTokenizer.encode(f.lines[n], pair: f.lines[n + 1])
+            let got = text(e.ids) + "|" + text(e.typeIDs)
+            if got == want || known[n] != nil || known[n + 1] != nil { samePairs += 1 } else if failures.count < 8 {
+                failures.append("pair \(n): got \(got)\n  want \(want)")
+            }
+        }
+        for (n, want) in f.truncated.sorted(by: { $0.key < $1.key }) where known[n] == nil {
+            let got = text(pairTokenizer.encodeIDs(f.lines[n]))
+            if got != want && failures.count < 8 { failures.append("truncated line \(n): got \(got)\n  want \(want)") }
+        }
+        #expect(samePairs == f.pairs.count)
         let total = f.lines.count
-        let summary = "\(name): ids \(same.ids)/\(total), special \(same.special)/\(total), decoded \(same.decoded)/\(total)"
+        let summary = "\(name): pairs \(samePairs)/\(f.pairs.count), truncated \(f.truncated.count), ids \(same.ids)/\(total), special \(same.special)/\(total), decoded \(same.decoded)/\(total)"
             + (known.isEmpty ? "" : " (plus \(known.count) documented Unicode-version line)")
         print(summary)
         #expect(failures.isEmpty, "\(summary)\n\(failures.joined(separator: "\n"))")
