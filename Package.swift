@@ -29,10 +29,10 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Jobs", dependencies: ["Store", "Training", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Training", "Store", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Training", "Store", "Tokenizers", "GGUF", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
-        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
+        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),

@@ -10,6 +10,7 @@ public final class Application: Sendable {
     public let configuration: Configuration
     public let pool: ConnectionPool
     public let catalog: ModelCatalog
+    public let tokenizers = TokenizerCache()
     public let metrics = RequestMetrics()
     public let workers: WorkerPool?
     let maintainer: Maintainer
@@ -36,6 +37,7 @@ public final class Application: Sendable {
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
             JobRoutes(pool: pool, catalog: catalog).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
+            TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
         }
     }
 
