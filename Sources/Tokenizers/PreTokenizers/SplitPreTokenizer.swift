@@ -1,16 +1,30 @@
-/// `Split`: a literal string, or a regex this implementation knows as a scanner (GPT-2's).
+/// `Split`: a literal string, or a regex this implementation knows as a scanner (GPT-2's or
+/// Llama 3's); any other regex throws `unsupported` naming its path.
 public struct SplitPreTokenizer: PreTokenizer {
-    enum Matcher: Sendable { case literal([UInt32]), gpt2 }
+    enum Matcher: Sendable { case literal([UInt32]), gpt2, llama3 }
     let matcher: Matcher
     public let behavior: SplitBehavior
     public let invert: Bool
 
     static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
 
+    /// A split by one of the known scanners, in `Isolated` mode.
+    public static func scanner(llama3: Bool) -> SplitPreTokenizer {
+        SplitPreTokenizer(matcher: llama3 ? .llama3 : .gpt2, behavior: .isolated, invert: false)
+    }
+
+    init(matcher: Matcher, behavior: SplitBehavior, invert: Bool) {
+        self.matcher = matcher
+        self.behavior = behavior
+        self.invert = invert
+    }
+
     init(_ node: JSONNode) throws(TokenizerError) {
         let pattern = try node.required("pattern")
         if let regex = try pattern.optional("Regex"), try regex.string() == Self.gpt2Pattern {
             matcher = .gpt2
+        } else if let regex = try pattern.optional("Regex"), try regex.string() == Llama3Scanner.pattern {
+            matcher = .llama3
         } else {
             matcher = .literal(Array(scalarsOf: try Pattern.literal(pattern)))
         }
@@ -23,6 +37,7 @@ public struct SplitPreTokenizer: PreTokenizer {
         var matches: [Range<Int>] = []
         switch matcher {
         case .gpt2: matches = GPT2Scanner.matches(text)
+        case .llama3: matches = Llama3Scanner.matches(text)
         case .literal(let pattern):
             guard !pattern.isEmpty else { break }
             var i = text.startIndex

@@ -27,6 +27,9 @@ public enum GeneralCategory: UInt8, Sendable {
 
 /// Character properties from the generated tables (see scripts/gen-unicode-tables).
 public enum UnicodeProperties {
+    /// The Unicode version of the generated tables.
+    public static var version: String { UnicodeTables.version }
+
     public static func category(_ scalar: UInt32) -> GeneralCategory {
         UnicodeTables.shared.category(scalar)
     }
