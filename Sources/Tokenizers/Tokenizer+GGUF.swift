@@ -3,13 +3,16 @@ import GGUF
 extension Tokenizer {
     /// The tokenizer stored in a GGUF file's `tokenizer.ggml.*` metadata, built as transformers
     /// builds it (`AutoTokenizer.from_pretrained(dir, gguf_file=…)`). Supports the byte-level
-    /// BPE model `gpt2` with pre-tokenizer types that use GPT-2's split (e.g. `smollm`).
+    /// BPE model `gpt2`, with GPT-2's split (e.g. pre-tokenizer `smollm`, or any type transformers
+    /// does not list) or Llama 3's (`llama-bpe`, `llama3`, `dbrx`, `smaug-bpe`, …). SentencePiece
+    /// (`llama`) files and the Qwen2, GPT-4o and Tekken split patterns throw `unsupported`.
     public init(gguf file: GGUFFile) throws(TokenizerError) {
         func key(_ name: String) -> String { "tokenizer.ggml.\(name)" }
         guard let model = file[key("model")]?.string else { throw .malformed(path: key("model"), reason: "missing") }
         guard model == "gpt2" else { throw .unsupported(path: key("model"), type: model) }
         let pre = file[key("pre")]?.string ?? "default"
-        if Self.ggufSplitPreTokenizers.contains(pre) { throw .unsupported(path: key("pre"), type: pre) }
+        let llama3Split = Self.ggufLlama3PreTokenizers.contains(pre)
+        if Self.ggufOtherSplitPreTokenizers.contains(pre) { throw .unsupported(path: key("pre"), type: pre) }
         guard let tokenValues = file[key("tokens")]?.array else { throw .malformed(path: key("tokens"), reason: "missing") }
         var tokens: [String] = []
         tokens.reserveCapacity(tokenValues.count)
@@ -65,16 +68,24 @@ extension Tokenizer {
             case .sequence: return .sequence(second: true, typeID: 1)
             }
         }
-        self.init(preTokenizer: ByteLevelPreTokenizer(addPrefixSpace: false), model: bpe,
+        let preTokenizer: any PreTokenizer = llama3Split
+            ? SequencePreTokenizer(stages: [SplitPreTokenizer.scanner(llama3: true), ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false)])
+            : ByteLevelPreTokenizer(addPrefixSpace: false)
+        self.init(preTokenizer: preTokenizer, model: bpe,
                   postProcessor: TemplateProcessing(single: single, pair: pair), decoder: ByteLevelDecoder(),
                   addedTokens: added)
     }
 
-    /// `tokenizer.ggml.pre` values for which transformers splits with a pattern other than
-    /// GPT-2's (not implemented yet: they throw `unsupported`).
-    static let ggufSplitPreTokenizers: Set<String> = [
+    /// `tokenizer.ggml.pre` values for which transformers splits with Llama 3's pattern.
+    static let ggufLlama3PreTokenizers: Set<String> = [
         "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano",
-        "dbrx", "smaug-bpe", "tekken", "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "qwen35",
-        "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2",
+        "dbrx", "smaug-bpe",
+    ]
+
+    /// `tokenizer.ggml.pre` values for which transformers splits with another pattern (Tekken,
+    /// Qwen2, Qwen3.5, GPT-4o): not implemented yet, they throw `unsupported`.
+    static let ggufOtherSplitPreTokenizers: Set<String> = [
+        "tekken", "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "qwen35", "gpt-4o", "llama4", "kanana2",
+        "talkie", "minimax-m2",
     ]
 }

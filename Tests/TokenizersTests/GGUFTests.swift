@@ -1,5 +1,6 @@
 import GGUF
 import Testing
+import Tokenizers
 
 @Suite struct GGUFTests {
     /// A small GGUF v3 file written by hand: every value type, an array and two tensors.
@@ -62,5 +63,53 @@ import Testing
         #expect(file["tokenizer.ggml.tokens"]?.array?.count == 49152)
         #expect(file.tensors.count > 0)
         #expect(file.tensors.contains { $0.name == "token_embd.weight" })
+    }
+}
+
+/// Tokenizers built from synthetic GGUF metadata.
+@Suite struct GGUFTokenizerTests {
+    /// A GGUF with a byte-level vocabulary: "a", "b", "Ġ", "ab", "Ġab", "<s>" (control), "<x>" (user-defined).
+    static func file(model: String = "gpt2", pre: String, addBOS: Bool = false) -> [UInt8] {
+        var b: [UInt8] = []
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
+        func str(_ s: String) { u64(UInt64(s.utf8.count)); b += Array(s.utf8) }
+        func strings(_ key: String, _ items: [String]) { str(key); u32(9); u32(8); u64(UInt64(items.count)); items.forEach(str) }
+        let tokens = ["a", "b", "\u{120}", "ab", "\u{120}ab", "<s>", "<x>", "!", "1", "!ab"]
+        b += Array("GGUF".utf8); u32(3); u64(0); u64(8)
+        str("tokenizer.ggml.model"); u32(8); str(model)
+        str("tokenizer.ggml.pre"); u32(8); str(pre)
+        strings("tokenizer.ggml.tokens", tokens)
+        strings("tokenizer.ggml.merges", ["a b", "\u{120} ab", "! ab"])
+        str("tokenizer.ggml.token_type"); u32(9); u32(5); u64(UInt64(tokens.count))
+        for type: UInt32 in [1, 1, 1, 1, 1, 3, 4, 1, 1, 1] { u32(type) }
+        str("tokenizer.ggml.bos_token_id"); u32(4); u32(5)
+        str("tokenizer.ggml.eos_token_id"); u32(4); u32(5)
+        str("tokenizer.ggml.add_bos_token"); u32(7); b.append(addBOS ? 1 : 0)
+        return b
+    }
+
+    @Test func gpt2Split() throws {
+        let t = try Tokenizer(gguf: GGUFFile(bytes: Self.file(pre: "smollm", addBOS: true)))
+        #expect(t.encodeIDs("ab ab<s>a<x>") == [5, 3, 4, 5, 0, 6])
+        #expect(t.encodeIDs("ab", addSpecialTokens: false) == [3])
+        #expect(t.decode([5, 3, 4, 6]) == "ab ab<x>")
+        #expect(t.decode([5, 3], skipSpecialTokens: false) == "<s>ab")
+    }
+
+    @Test func llama3Split() throws {
+        let t = try Tokenizer(gguf: GGUFFile(bytes: Self.file(pre: "llama-bpe")))
+        // Llama 3 keeps "!ab" together ([^\r\n\p{L}\p{N}]?\p{L}+); GPT-2 splits "!" from "ab".
+        #expect(t.encodeIDs("!ab 1111") == [9, 2, 8, 8, 8, 8])
+        #expect(try Tokenizer(gguf: GGUFFile(bytes: Self.file(pre: "gpt2"))).encodeIDs("!ab") == [7, 3])
+    }
+
+    @Test func unsupported() throws {
+        #expect(throws: TokenizerError.unsupported(path: "tokenizer.ggml.pre", type: "qwen2")) {
+            try Tokenizer(gguf: GGUFFile(bytes: Self.file(pre: "qwen2")))
+        }
+        #expect(throws: TokenizerError.unsupported(path: "tokenizer.ggml.model", type: "llama")) {
+            try Tokenizer(gguf: GGUFFile(bytes: Self.file(model: "llama", pre: "default")))
+        }
     }
 }
