@@ -5,6 +5,8 @@ import Tokenizers
 /// `POST /tokenize` and `POST /decode` with a base model's tokenizer.
 ///
 ///     {"model": NAME, "inputs": "text" | ["text", …], "add_special_tokens": true}  ->  {"ids": [..] | [[..], …]}
+///     with "return_offsets": true, also "offsets": [[start, end], …] per input, in Unicode
+///     scalars (code points, as Python indexes strings); special tokens get [0, 0]
 ///     {"model": NAME, "ids": [..] | [[..], …], "skip_special_tokens": true}         ->  {"text": "…" | ["…", …]}
 struct TokenizeRoutes {
     let catalog: ModelCatalog
@@ -45,21 +47,30 @@ struct TokenizeRoutes {
         let body = try request.jsonObject()
         let tokenizer = try tokenizer(body)
         let special = try Self.flag(body, "add_special_tokens", default: true)
-        if try Self.flag(body, "return_offsets", default: false) {
-            throw HTTPError.badRequest("\"return_offsets\" is not supported yet", param: "return_offsets", code: "unsupported")
+        let withOffsets = try Self.flag(body, "return_offsets", default: false)
+        func encode(_ text: String) -> (ids: JSONValue, offsets: JSONValue) {
+            let e = withOffsets ? tokenizer.encodeWithOffsets(text, addSpecialTokens: special) : tokenizer.encode(text, addSpecialTokens: special)
+            return (.array(e.ids.map { .int(Int64($0)) }),
+                    .array(e.offsets.map { .array([.int(Int64($0.lowerBound)), .int(Int64($0.upperBound))]) }))
         }
-        func ids(_ text: String) -> JSONValue { .array(tokenizer.encodeIDs(text, addSpecialTokens: special).map { .int(Int64($0)) }) }
+        func response(_ ids: JSONValue, _ offsets: JSONValue) -> HTTPResponse {
+            withOffsets ? .json(["ids": ids, "offsets": offsets]) : .json(["ids": ids])
+        }
         switch body["inputs"] {
-        case .string(let text)?: return .json(["ids": ids(text)])
+        case .string(let text)?:
+            let e = encode(text)
+            return response(e.ids, e.offsets)
         case .array(let items)?:
-            var result: [JSONValue] = []
+            var ids: [JSONValue] = [], offsets: [JSONValue] = []
             for (n, item) in items.enumerated() {
                 guard let text = item.string else {
                     throw HTTPError.badRequest("\"inputs[\(n)]\" must be a string", param: "inputs", code: "invalid_type")
                 }
-                result.append(ids(text))
+                let e = encode(text)
+                ids.append(e.ids)
+                offsets.append(e.offsets)
             }
-            return .json(["ids": .array(result)])
+            return response(.array(ids), .array(offsets))
         default:
             throw HTTPError.badRequest("\"inputs\" must be a string or an array of strings", param: "inputs", code: "invalid_type")
         }

@@ -7,6 +7,9 @@ public struct Encoding: Sendable, Equatable {
     public var specialTokensMask: [Int]
     /// 1 for real tokens, 0 for padding.
     public var attentionMask: [Int]
+    /// Where each token is in its input, in Unicode scalars (`Tokenizer.encodeWithOffsets`;
+    /// empty ranges otherwise, and for special tokens). Tokens of a pair's second input refer to it.
+    public var offsets: [Range<Int>]
     /// What truncation cut off, as windows of the kept length (see `Truncation.stride`).
     public var overflowing: [Encoding] = []
 
@@ -15,6 +18,7 @@ public struct Encoding: Sendable, Equatable {
         typeIDs = Array(repeating: typeID, count: ids.count)
         specialTokensMask = Array(repeating: 0, count: ids.count)
         attentionMask = Array(repeating: 1, count: ids.count)
+        offsets = Array(repeating: 0..<0, count: ids.count)
     }
 
     public init() { self.init(ids: []) }
@@ -26,6 +30,7 @@ public struct Encoding: Sendable, Equatable {
         typeIDs += other.typeIDs
         specialTokensMask += other.specialTokensMask
         attentionMask += other.attentionMask
+        offsets += other.offsets
     }
 
     mutating func appendSpecial(_ specialIDs: [Int], typeID: Int) {
@@ -33,6 +38,7 @@ public struct Encoding: Sendable, Equatable {
         typeIDs += Array(repeating: typeID, count: specialIDs.count)
         specialTokensMask += Array(repeating: 1, count: specialIDs.count)
         attentionMask += Array(repeating: 1, count: specialIDs.count)
+        offsets += Array(repeating: 0..<0, count: specialIDs.count)
     }
 
     static func slice(_ e: Encoding, _ range: Range<Int>) -> Encoding {
@@ -41,6 +47,7 @@ public struct Encoding: Sendable, Equatable {
         result.typeIDs = Array(e.typeIDs[range])
         result.specialTokensMask = Array(e.specialTokensMask[range])
         result.attentionMask = Array(e.attentionMask[range])
+        result.offsets = Array(e.offsets[range])
         return result
     }
 
@@ -55,6 +62,7 @@ public struct Encoding: Sendable, Equatable {
         extend(&typeIDs, typeID)
         extend(&specialTokensMask, 1)
         extend(&attentionMask, 0)
+        if left { offsets.insert(contentsOf: repeatElement(0..<0, count: n), at: 0) } else { offsets.append(contentsOf: repeatElement(0..<0, count: n)) }
     }
 
     mutating func setTypeID(_ typeID: Int) { typeIDs = Array(repeating: typeID, count: ids.count) }

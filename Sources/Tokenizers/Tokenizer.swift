@@ -70,9 +70,25 @@ public struct Tokenizer: Sendable {
         return encodings
     }
 
-    private func encodeUnpadded(_ text: String, pair: String?, addSpecialTokens: Bool) -> Encoding {
-        var first = Encoding(ids: tokenize(text))
-        var second = pair.map { Encoding(ids: tokenize($0), typeID: 1) }
+    /// `encode`, with each token's place in its input (`Encoding.offsets`, in Unicode scalars;
+    /// `byteOffsets(_:in:)` converts them). Slower than `encode`.
+    public func encodeWithOffsets(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true) -> Encoding {
+        var encodings = [encodeUnpadded(text, pair: pair, addSpecialTokens: addSpecialTokens, offsets: true)]
+        padding?.apply(&encodings)
+        return encodings[0]
+    }
+
+    private func encoding(_ text: String, typeID: Int, offsets: Bool) -> Encoding {
+        guard offsets else { return Encoding(ids: tokenize(text), typeID: typeID) }
+        let (ids, ranges) = tokenizeWithOffsets(text)
+        var encoding = Encoding(ids: ids, typeID: typeID)
+        encoding.offsets = ranges
+        return encoding
+    }
+
+    private func encodeUnpadded(_ text: String, pair: String?, addSpecialTokens: Bool, offsets: Bool = false) -> Encoding {
+        var first = encoding(text, typeID: 0, offsets: offsets)
+        var second = pair.map { encoding($0, typeID: 1, offsets: offsets) }
         let processor: any PostProcessor = postProcessor ?? PassThroughProcessing()
         if let truncation {
             truncation.apply(&first, &second, added: addSpecialTokens ? processor.addedTokens(pair: second != nil) : 0)
@@ -87,6 +103,8 @@ public struct Tokenizer: Sendable {
     public func encodeIDs(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
         encode(text, addSpecialTokens: addSpecialTokens).ids
     }
+
+    func addedTokenMatcher(normalized: Bool) -> AddedTokenMatcher { normalized ? normalizedMatcher : rawMatcher }
 
     /// The token of an id: an added token's content, else the model's token.
     public func token(of id: Int) -> String? { addedByID[id]?.content ?? model.token(of: id) }

@@ -13,16 +13,27 @@ import Tokenizers
         var decoded: [String]
         var pairs: [String]
         var truncated: [Int: String]
+        var offsets: [Int: String]
+        /// The truncation the pairs and "truncated" lines were encoded with.
+        var truncation: Truncation?
     }
 
     static func fixture(_ name: String) throws -> Fixture {
         let corpus = try TestFiles.json("Tests/TokenizersTests/Fixtures/corpus.json").array!.map { $0.string! }
-        let doc = try TestFiles.json("Tests/TokenizersTests/Fixtures/\(name).json")
+        var doc = try TestFiles.json("Tests/TokenizersTests/Fixtures/\(name).json")
+        // The script records {"same_as": OTHER} when HF gave identical results for both.
+        if let other = doc["same_as"]?.string { doc = try TestFiles.json("Tests/TokenizersTests/Fixtures/\(other).json") }
         func strings(_ key: String) -> [String] { doc[key]!.array!.map { $0.string! } }
         var truncated: [Int: String] = [:]
         for (key, value) in doc["truncated"]?.object ?? [:] { truncated[Int(key)!] = value.string! }
+        var offsets: [Int: String] = [:]
+        for (key, value) in doc["offsets"]?.object ?? [:] { offsets[Int(key)!] = value.string! }
         return Fixture(lines: corpus, ids: strings("ids"), special: strings("special"), decoded: strings("decoded"),
-                       pairs: strings("pairs"), truncated: truncated)
+                       pairs: strings("pairs"), truncated: truncated, offsets: offsets,
+                       truncation: try doc["truncation"].map { value in
+                           try #require(value["strategy"] == "longest_first" && value["direction"] == "right")
+                           return Truncation(maxLength: value["max_length"]!.int!, stride: value["stride"]!.int!)
+                       })
     }
 
     static func text(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: " ") }
@@ -63,7 +74,7 @@ import Tokenizers
         }
         // Pairs (line i, line i+1), under the file's truncation when it has one (MiniLM: 128).
         var pairTokenizer = tokenizer
-        pairTokenizer.truncation = loaded.truncation
+        pairTokenizer.truncation = f.truncation
         var samePairs = 0
         for (n, want) in f.pairs.enumerated() {
             let e = pairTokenizer.encode(f.lines[n], pair: f.lines[n + 1])
@@ -77,8 +88,18 @@ import Tokenizers
             if got != want && failures.count < 8 { failures.append("truncated line \(n): got \(got)\n  want \(want)") }
         }
         #expect(samePairs == f.pairs.count)
+        // Offsets (characters = Unicode scalars) with special tokens, on the lines the fixture holds.
+        var sameOffsets = 0
+        for (n, want) in f.offsets.sorted(by: { $0.key < $1.key }) where known[n] == nil {
+            let e = tokenizer.encodeWithOffsets(f.lines[n])
+            let got = e.offsets.map { "\($0.lowerBound):\($0.upperBound)" }.joined(separator: " ")
+            if got == want && e.ids == tokenizer.encodeIDs(f.lines[n]) { sameOffsets += 1 } else if failures.count < 8 {
+                failures.append("offsets of line \(n) \(f.lines[n].debugDescription):\n  got  \(got)\n  want \(want)")
+            }
+        }
+        #expect(sameOffsets == f.offsets.count - f.offsets.keys.filter { known[$0] != nil }.count)
         let total = f.lines.count
-        let summary = "\(name): pairs \(samePairs)/\(f.pairs.count), truncated \(f.truncated.count), ids \(same.ids)/\(total), special \(same.special)/\(total), decoded \(same.decoded)/\(total)"
+        let summary = "\(name): offsets \(sameOffsets)/\(f.offsets.count), pairs \(samePairs)/\(f.pairs.count), truncated \(f.truncated.count), ids \(same.ids)/\(total), special \(same.special)/\(total), decoded \(same.decoded)/\(total)"
             + (known.isEmpty ? "" : " (plus \(known.count) documented Unicode-version line)")
         print(summary)
         #expect(failures.isEmpty, "\(summary)\n\(failures.joined(separator: "\n"))")

@@ -97,6 +97,19 @@ public struct BPE: TokenizerModel {
 
     /// One id per character; unknown characters become bytes (byte fallback), `unk` or nothing.
     func initialSymbols(_ piece: [UInt32]) -> [Int32] {
+        var none: [Range<Int>]? = nil
+        return initialSymbols(piece, ranges: &none)
+    }
+
+    func initialSymbols(_ piece: [UInt32], ranges: inout [Range<Int>]) -> [Int32] {
+        var found: [Range<Int>]? = []
+        let symbols = initialSymbols(piece, ranges: &found)
+        ranges = found!
+        return symbols
+    }
+
+    /// With `ranges` non-nil, also the scalar each symbol comes from (fused unknowns: a run).
+    func initialSymbols(_ piece: [UInt32], ranges: inout [Range<Int>]?) -> [Int32] {
         var symbols: [Int32] = []
         symbols.reserveCapacity(piece.count)
         let plain = prefix.isEmpty && suffix.isEmpty
@@ -105,6 +118,7 @@ public struct BPE: TokenizerModel {
         for (n, c) in piece.enumerated() {
             if plain && c < 128 && asciiIDs[Int(c)] >= 0 {
                 symbols.append(asciiIDs[Int(c)])
+                ranges?.append(n..<(n + 1))
                 lastWasUnknown = false
                 continue
             }
@@ -114,6 +128,7 @@ public struct BPE: TokenizerModel {
             if n == piece.count - 1 { key.bytes.append(contentsOf: suffix) }
             if let id = vocabulary[key] {
                 symbols.append(Int32(id))
+                ranges?.append(n..<(n + 1))
                 lastWasUnknown = false
                 continue
             }
@@ -123,12 +138,18 @@ public struct BPE: TokenizerModel {
                 let fallback = utf8.compactMap { vocabulary[ByteString(Self.byteToken($0))] }
                 if fallback.count == utf8.count {
                     symbols.append(contentsOf: fallback.map { Int32($0) })
+                    ranges?.append(contentsOf: repeatElement(n..<(n + 1), count: fallback.count))
                     lastWasUnknown = false
                     continue
                 }
             }
             if let unknownID {
-                if !(fuseUnknown && lastWasUnknown) { symbols.append(Int32(unknownID)) }
+                if !(fuseUnknown && lastWasUnknown) {
+                    symbols.append(Int32(unknownID))
+                    ranges?.append(n..<(n + 1))
+                } else if ranges != nil, let last = ranges!.last {
+                    ranges![ranges!.count - 1] = last.lowerBound..<(n + 1)
+                }
                 lastWasUnknown = true
             }
         }

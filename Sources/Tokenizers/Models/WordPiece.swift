@@ -48,8 +48,15 @@ public struct WordPiece: TokenizerModel {
     public func token(of id: Int) -> String? { id >= 0 && id < tokens.count ? tokens[id].string : nil }
 
     public func tokenize(_ piece: [UInt32], into ids: inout [Int]) {
+        var none: [Range<Int>]? = nil
+        tokenize(piece, into: &ids, ranges: &none)
+    }
+
+    /// With `ranges` non-nil, also appends the scalars each id covers.
+    func tokenize(_ piece: [UInt32], into ids: inout [Int], ranges: inout [Range<Int>]?) {
         if piece.count > maxInputCharsPerWord {
             ids.append(unknownID)
+            ranges?.append(0..<piece.count)
             return
         }
         // UTF-8 of the piece and the byte offset of each scalar boundary.
@@ -61,6 +68,7 @@ public struct WordPiece: TokenizerModel {
             offsets.append(bytes.count)
         }
         let mark = ids.count
+        let rangeMark = ranges?.count ?? 0
         var key = ByteString([])
         var start = 0
         while start < piece.count {
@@ -79,9 +87,14 @@ public struct WordPiece: TokenizerModel {
             guard let id = found else {
                 ids.removeSubrange(mark...)
                 ids.append(unknownID)
+                if ranges != nil {
+                    ranges!.removeSubrange(rangeMark...)
+                    ranges!.append(0..<piece.count)
+                }
                 return
             }
             ids.append(id)
+            ranges?.append(start..<end)
             start = end
         }
     }

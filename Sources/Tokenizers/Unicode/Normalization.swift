@@ -34,8 +34,15 @@ public enum Normalization {
         return out
     }
 
-    /// Canonical ordering: a stable sort of each run of non-starters by combining class.
     static func reorder(_ text: inout [UInt32]) {
+        var none: [Int] = []
+        reorder(&text, carrying: &none)
+    }
+
+    /// Canonical ordering: a stable sort of each run of non-starters by combining class.
+    /// `carried` (empty, or one value per scalar) moves with the scalars.
+    static func reorder(_ text: inout [UInt32], carrying carried: inout [Int]) {
+        let carry = !carried.isEmpty
         var i = 0
         while i < text.count {
             guard UnicodeProperties.combiningClass(text[i]) != 0 else { i += 1; continue }
@@ -45,13 +52,16 @@ public enum Normalization {
                 // Insertion sort keeps equal classes in order (stable).
                 for j in (i + 1)..<end {
                     let value = text[j]
+                    let carriedValue = carry ? carried[j] : 0
                     let ccc = UnicodeProperties.combiningClass(value)
                     var k = j
                     while k > i && UnicodeProperties.combiningClass(text[k - 1]) > ccc {
                         text[k] = text[k - 1]
+                        if carry { carried[k] = carried[k - 1] }
                         k -= 1
                     }
                     text[k] = value
+                    if carry { carried[k] = carriedValue }
                 }
             }
             i = end
@@ -59,14 +69,18 @@ public enum Normalization {
     }
 
     /// Canonical composition of decomposed, ordered text.
-    public static func compose(_ text: [UInt32]) -> [UInt32] {
-        guard !text.isEmpty else { return text }
+    public static func compose(_ text: [UInt32]) -> [UInt32] { composeTracking(text).scalars }
+
+    /// Composition, with the input index each output scalar starts from.
+    static func composeTracking(_ text: [UInt32]) -> (scalars: [UInt32], kept: [Int]) {
+        var kept: [Int] = []
+        guard !text.isEmpty else { return (text, kept) }
         let compositions = UnicodeTables.shared.compositions
         var out: [UInt32] = []
         out.reserveCapacity(text.count)
         var starter: Int? = nil
         var lastClass: Int = -1
-        for c in text {
+        for (index, c) in text.enumerated() {
             let ccc = Int(UnicodeProperties.combiningClass(c))
             if let s = starter {
                 let first = out[s]
@@ -86,8 +100,9 @@ public enum Normalization {
                 lastClass = ccc
             }
             out.append(c)
+            kept.append(index)
         }
-        return out
+        return (out, kept)
     }
 
     private static func composePair(_ a: UInt32, _ b: UInt32, _ table: [UInt64: UInt32]) -> UInt32? {

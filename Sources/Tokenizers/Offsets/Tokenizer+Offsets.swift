@@ -1,0 +1,47 @@
+extension Tokenizer {
+    /// `tokenize`, with the range of input scalars each id comes from.
+    public func tokenizeWithOffsets(_ text: String) -> (ids: [Int], offsets: [Range<Int>]) {
+        var ids: [Int] = []
+        var offsets: [Range<Int>] = []
+        let scalars = Array(scalarsOf: text)
+        func range(_ sources: ArraySlice<Int>) -> Range<Int> {
+            guard let low = sources.min(), let high = sources.max() else { return 0..<0 }
+            return low..<(high + 1)
+        }
+        for segment in addedTokenMatcher(normalized: false).split(scalars) {
+            if let id = segment.id {
+                ids.append(id)
+                offsets.append(segment.range)
+                continue
+            }
+            var text = AlignedText(scalars[segment.range], start: segment.range.lowerBound)
+            if let normalizer { text = normalizer.normalizeAligned(text) }
+            for part in addedTokenMatcher(normalized: true).split(text.scalars) {
+                if let id = part.id {
+                    ids.append(id)
+                    offsets.append(range(text.sources[part.range]))
+                    continue
+                }
+                var pieces: [AlignedText] = []
+                if let preTokenizer { preTokenizer.splitAligned(text[part.range], into: &pieces) } else { pieces = [text[part.range]] }
+                for piece in pieces {
+                    var ranges: [Range<Int>] = []
+                    model.tokenizeAligned(piece.scalars, into: &ids, ranges: &ranges)
+                    for r in ranges { offsets.append(range(piece.sources[r])) }
+                }
+            }
+        }
+        return (ids, offsets)
+    }
+
+    /// Scalar offsets into `text` as UTF-8 byte offsets.
+    public static func byteOffsets(_ offsets: [Range<Int>], in text: String) -> [Range<Int>] {
+        var starts: [Int] = [0]
+        var at = 0
+        for scalar in text.unicodeScalars {
+            at += UTF8.width(scalar)
+            starts.append(at)
+        }
+        return offsets.map { starts[min($0.lowerBound, starts.count - 1)]..<starts[min($0.upperBound, starts.count - 1)] }
+    }
+}
