@@ -52,7 +52,9 @@ func residentBytes() -> Int {
         for (name, load) in loaders {
             let before = residentBytes()
             let start = now()
-            let tokenizer = try load()
+            var tokenizer = try load()
+            tokenizer.truncation = nil  // as hf.py: the pipeline's own ids, no truncation or padding to 128
+            tokenizer.padding = nil
             let loadSeconds = now() - start
             let memory = residentBytes() - before
             var tokens = 0
