@@ -4,14 +4,16 @@ extension Tokenizer {
     /// The tokenizer stored in a GGUF file's `tokenizer.ggml.*` metadata, built as transformers
     /// builds it (`AutoTokenizer.from_pretrained(dir, gguf_file=…)`). Supports the byte-level
     /// BPE model `gpt2`, with GPT-2's split (e.g. pre-tokenizer `smollm`, or any type transformers
-    /// does not list) or Llama 3's (`llama-bpe`, `llama3`, `dbrx`, `smaug-bpe`, …). SentencePiece
-    /// (`llama`) files and the Qwen2, GPT-4o and Tekken split patterns throw `unsupported`.
+    /// does not list), Llama 3's (`llama-bpe`, `llama3`, `dbrx`, `smaug-bpe`, …) or Qwen2's (`qwen2`,
+    /// `deepseek-r1-qwen`, …). SentencePiece (`llama`) files and the Qwen3.5, GPT-4o and Tekken
+    /// split patterns throw `unsupported`.
     public init(gguf file: GGUFFile) throws(TokenizerError) {
         func key(_ name: String) -> String { "tokenizer.ggml.\(name)" }
         guard let model = file[key("model")]?.string else { throw .malformed(path: key("model"), reason: "missing") }
         guard model == "gpt2" else { throw .unsupported(path: key("model"), type: model) }
         let pre = file[key("pre")]?.string ?? "default"
-        let llama3Split = Self.ggufLlama3PreTokenizers.contains(pre)
+        let split: SplitPreTokenizer.Scanner? = Self.ggufLlama3PreTokenizers.contains(pre) ? .llama3
+            : Self.ggufQwen2PreTokenizers.contains(pre) ? .qwen2 : nil
         if Self.ggufOtherSplitPreTokenizers.contains(pre) { throw .unsupported(path: key("pre"), type: pre) }
         guard let tokenValues = file[key("tokens")]?.array else { throw .malformed(path: key("tokens"), reason: "missing") }
         var tokens: [String] = []
@@ -68,9 +70,9 @@ extension Tokenizer {
             case .sequence: return .sequence(second: true, typeID: 1)
             }
         }
-        let preTokenizer: any PreTokenizer = llama3Split
-            ? SequencePreTokenizer(stages: [SplitPreTokenizer.scanner(llama3: true), ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false)])
-            : ByteLevelPreTokenizer(addPrefixSpace: false)
+        let preTokenizer: any PreTokenizer = split.map {
+            SequencePreTokenizer(stages: [SplitPreTokenizer.scanner($0), ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false)])
+        } ?? ByteLevelPreTokenizer(addPrefixSpace: false)
         self.init(preTokenizer: preTokenizer, model: bpe,
                   postProcessor: TemplateProcessing(single: single, pair: pair), decoder: ByteLevelDecoder(),
                   addedTokens: added)
@@ -82,10 +84,12 @@ extension Tokenizer {
         "dbrx", "smaug-bpe",
     ]
 
+    /// `tokenizer.ggml.pre` values for which transformers splits with Qwen2's pattern.
+    static let ggufQwen2PreTokenizers: Set<String> = ["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez"]
+
     /// `tokenizer.ggml.pre` values for which transformers splits with another pattern (Tekken,
-    /// Qwen2, Qwen3.5, GPT-4o): not implemented yet, they throw `unsupported`.
+    /// Qwen3.5, GPT-4o): not implemented yet, they throw `unsupported`.
     static let ggufOtherSplitPreTokenizers: Set<String> = [
-        "tekken", "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "qwen35", "gpt-4o", "llama4", "kanana2",
-        "talkie", "minimax-m2",
+        "tekken", "qwen35", "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2",
     ]
 }

@@ -129,21 +129,23 @@ import Tokenizers
     }
 }
 
-/// Llama 3's split pattern against HF's `Split(Regex(…), "isolated")` on every corpus line.
-/// HF's regex engine knows letters of Unicode 15 and 16 that the generated Unicode 14 tables
-/// call unassigned (Cn); a line may differ only if it holds such a scalar (see Fixtures/README.md).
+/// Llama 3's and Qwen2's split patterns against HF's `Split(Regex(…), "isolated")` on every
+/// corpus line. HF's regex engine knows letters of Unicode 15 and 16 that the generated Unicode
+/// 14 tables call unassigned (Cn); a line may differ only if it holds such a scalar (see
+/// Fixtures/README.md).
 @Suite struct SplitParityTests {
-    @Test func llama3Pattern() throws {
+    @Test(arguments: [("llama3", 3), ("qwen2", 1)])
+    func pattern(name: String, maxDigits: Int) throws {
         let corpus = try TestFiles.json("Tests/TokenizersTests/Fixtures/corpus.json").array!.map { $0.string! }
-        let doc = try TestFiles.json("Tests/TokenizersTests/Fixtures/llama3-split.json")
-        #expect(doc["pattern"]?.string == Llama3Scanner.pattern)
+        let doc = try #require(try TestFiles.json("Tests/TokenizersTests/Fixtures/split-patterns.json")[name])
+        #expect(doc["pattern"]?.string == (maxDigits == 3 ? Llama3Scanner.pattern : Llama3Scanner.qwen2Pattern))
         let lengths = doc["lengths"]!.array!.map { $0.string! }
         try #require(lengths.count == corpus.count)
         var failures: [String] = []
         var same = 0, newerUnicode = 0
         for (n, line) in corpus.enumerated() {
             let scalars = line.unicodeScalars.map(\.value)
-            let got = Llama3Scanner.matches(scalars[...]).map { String($0.count) }.joined(separator: " ")
+            let got = Llama3Scanner.matches(scalars[...], maxDigits: maxDigits).map { String($0.count) }.joined(separator: " ")
             if got == lengths[n] {
                 same += 1
             } else if scalars.contains(where: { UnicodeProperties.category($0) == .Cn }) {
@@ -152,7 +154,7 @@ import Tokenizers
                 failures.append("line \(n) \(line.debugDescription)\n  got  \(got)\n  want \(lengths[n])")
             }
         }
-        print("llama3 split: \(same)/\(corpus.count) lines identical, \(newerUnicode) differ on scalars unassigned in Unicode \(UnicodeProperties.version)")
+        print("\(name) split: \(same)/\(corpus.count) lines identical, \(newerUnicode) differ on scalars unassigned in Unicode \(UnicodeProperties.version)")
         #expect(newerUnicode <= 14)  // all among the 60 random-scalar lines of the corpus
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }

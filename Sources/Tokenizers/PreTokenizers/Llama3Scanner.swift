@@ -2,14 +2,18 @@
 /// pre-tokenizer types), on Unicode scalars:
 ///
 ///     (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+///
+/// and Qwen2's, the same with `\p{N}` (one digit a piece) for `\p{N}{1,3}`.
 public enum Llama3Scanner {
     public static let pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    public static let qwen2Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
-    public static func matches(_ text: ArraySlice<UInt32>) -> [Range<Int>] {
+    /// `maxDigits` is 3 for Llama 3, 1 for Qwen2.
+    public static func matches(_ text: ArraySlice<UInt32>, maxDigits: Int = 3) -> [Range<Int>] {
         var result: [Range<Int>] = []
         var i = text.startIndex
         while i < text.endIndex {
-            let next = token(text, at: i, end: text.endIndex)
+            let next = token(text, at: i, end: text.endIndex, maxDigits: maxDigits)
             result.append(i..<next)
             i = next
         }
@@ -36,7 +40,7 @@ public enum Llama3Scanner {
     @inline(__always)
     private static func isNewline(_ c: UInt32) -> Bool { c == 0x0A || c == 0x0D }
 
-    static func token(_ text: ArraySlice<UInt32>, at i: Int, end: Int) -> Int {
+    static func token(_ text: ArraySlice<UInt32>, at i: Int, end: Int, maxDigits: Int) -> Int {
         let c = text[i]
         // (?i:'s|'t|'re|'ve|'m|'ll|'d)
         if c == 0x27, i + 1 < end {
@@ -54,10 +58,10 @@ public enum Llama3Scanner {
             while j < end && classify(text[j]) == .letter { j += 1 }
             return j
         }
-        // \p{N}{1,3}
+        // \p{N}{1,3} (or \p{N})
         if kind == .number {
             var j = i + 1
-            while j < end && j < i + 3 && classify(text[j]) == .number { j += 1 }
+            while j < end && j < i + maxDigits && classify(text[j]) == .number { j += 1 }
             return j
         }
         //  ?[^\s\p{L}\p{N}]+[\r\n]*

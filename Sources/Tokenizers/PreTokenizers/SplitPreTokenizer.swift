@@ -1,16 +1,24 @@
-/// `Split`: a literal string, or a regex this implementation knows as a scanner (GPT-2's or
-/// Llama 3's); any other regex throws `unsupported` naming its path.
+/// `Split`: a literal string, or a regex this implementation knows as a scanner (GPT-2's,
+/// Llama 3's or Qwen2's); any other regex throws `unsupported` naming its path.
 public struct SplitPreTokenizer: PreTokenizer {
-    enum Matcher: Sendable { case literal([UInt32]), gpt2, llama3 }
+    enum Matcher: Sendable { case literal([UInt32]), gpt2, llama3, qwen2 }
     let matcher: Matcher
     public let behavior: SplitBehavior
     public let invert: Bool
 
     static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
 
+    public enum Scanner: Sendable { case gpt2, llama3, qwen2 }
+
     /// A split by one of the known scanners, in `Isolated` mode.
-    public static func scanner(llama3: Bool) -> SplitPreTokenizer {
-        SplitPreTokenizer(matcher: llama3 ? .llama3 : .gpt2, behavior: .isolated, invert: false)
+    public static func scanner(_ scanner: Scanner) -> SplitPreTokenizer {
+        let matcher: Matcher
+        switch scanner {
+        case .gpt2: matcher = .gpt2
+        case .llama3: matcher = .llama3
+        case .qwen2: matcher = .qwen2
+        }
+        return SplitPreTokenizer(matcher: matcher, behavior: .isolated, invert: false)
     }
 
     init(matcher: Matcher, behavior: SplitBehavior, invert: Bool) {
@@ -25,6 +33,8 @@ public struct SplitPreTokenizer: PreTokenizer {
             matcher = .gpt2
         } else if let regex = try pattern.optional("Regex"), try regex.string() == Llama3Scanner.pattern {
             matcher = .llama3
+        } else if let regex = try pattern.optional("Regex"), try regex.string() == Llama3Scanner.qwen2Pattern {
+            matcher = .qwen2
         } else {
             matcher = .literal(Array(scalarsOf: try Pattern.literal(pattern)))
         }
@@ -38,6 +48,7 @@ public struct SplitPreTokenizer: PreTokenizer {
         switch matcher {
         case .gpt2: matches = GPT2Scanner.matches(text)
         case .llama3: matches = Llama3Scanner.matches(text)
+        case .qwen2: matches = Llama3Scanner.matches(text, maxDigits: 1)
         case .literal(let pattern):
             guard !pattern.isEmpty else { break }
             var i = text.startIndex
