@@ -41,6 +41,7 @@ public struct Tokenizer: Sendable {
             for part in normalizedMatcher.split(normalized) {
                 if let id = part.id { ids.append(id); continue }
                 let piece = normalized[part.range]
+                if piece.isEmpty { continue }
                 if let preTokenizer {
                     var pieces: [[UInt32]] = []
                     preTokenizer.split(piece, into: &pieces)

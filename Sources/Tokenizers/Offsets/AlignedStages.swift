@@ -34,8 +34,11 @@ extension PreTokenizer {
 extension ByteLevelPreTokenizer {
     func alignedSplit(_ text: AlignedText, into pieces: inout [AlignedText]) {
         var text = text
-        if addPrefixSpace && text.scalars.first != 0x20 {
-            text = AlignedText(scalars: [0x20] + text.scalars, sources: [text.sources.first ?? 0] + text.sources)
+        if addPrefixSpace && text.scalars.first != 0x20 && !text.scalars.isEmpty {
+            var prefixed = AlignedText(scalars: [], sources: [])
+            prefixed.append(0x20, from: text, at: 0)
+            for i in 0..<text.count { prefixed.append(text.scalars[i], from: text, at: i) }
+            text = prefixed
         }
         let ranges = useRegex ? GPT2Scanner.matches(text.scalars[...]) : [0..<text.count]
         var bytes: [UInt8] = []
@@ -44,10 +47,7 @@ extension ByteLevelPreTokenizer {
             for i in range {
                 bytes.removeAll(keepingCapacity: true)
                 UTF8Coding.append(text.scalars[i], to: &bytes)
-                for b in bytes {
-                    piece.scalars.append(ByteLevelAlphabet.scalar(b))
-                    piece.sources.append(text.sources[i])
-                }
+                for b in bytes { piece.append(ByteLevelAlphabet.scalar(b), from: text, at: i) }
             }
             pieces.append(piece)
         }
@@ -56,10 +56,11 @@ extension ByteLevelPreTokenizer {
 
 extension MetaspacePreTokenizer {
     func alignedSplit(_ text: AlignedText, into pieces: inout [AlignedText]) {
-        var replaced = AlignedText(scalars: text.scalars.map { $0 == 0x20 ? replacement : $0 }, sources: text.sources)
-        if prepend && replaced.scalars.first != replacement {
-            replaced = AlignedText(scalars: [replacement] + replaced.scalars, sources: [text.sources.first ?? 0] + text.sources)
+        var replaced = AlignedText(scalars: [], sources: [])
+        if prepend && !text.scalars.isEmpty && text.scalars.first != 0x20 && text.scalars.first != replacement {
+            replaced.append(replacement, from: text, at: 0)
         }
+        for (i, c) in text.scalars.enumerated() { replaced.append(c == 0x20 ? replacement : c, from: text, at: i) }
         guard splitPieces else { pieces.append(replaced); return }
         var start = 0
         for i in 1..<max(1, replaced.count) where replaced.scalars[i] == replacement {

@@ -1,25 +1,39 @@
-/// Text with, for each scalar, where it came from: the index of a scalar one stage earlier.
-/// The offsets path of the pipeline (`Tokenizer.encode(_:offsets:)`) carries these.
+/// Text with, for each scalar, the input scalars it came from: `sources[i]..<ends[i]` (one
+/// scalar, or several for a composed one). `Tokenizer.encodeWithOffsets` carries these.
 public struct AlignedText: Sendable, Equatable {
     public var scalars: [UInt32]
     public var sources: [Int]
+    public var ends: [Int]
 
-    public init(scalars: [UInt32], sources: [Int]) {
+    public init(scalars: [UInt32], sources: [Int], ends: [Int]? = nil) {
         precondition(scalars.count == sources.count, "one source per scalar")
         self.scalars = scalars
         self.sources = sources
+        self.ends = ends ?? sources.map { $0 + 1 }
     }
 
     /// Each scalar its own source, counting from `start`.
     public init(_ scalars: ArraySlice<UInt32>, start: Int = 0) {
-        self.scalars = Array(scalars)
-        self.sources = Array(start..<(start + scalars.count))
+        self.init(scalars: Array(scalars), sources: Array(start..<(start + scalars.count)))
     }
 
     public var count: Int { scalars.count }
 
     public subscript(range: Range<Int>) -> AlignedText {
-        AlignedText(scalars: Array(scalars[range]), sources: Array(sources[range]))
+        AlignedText(scalars: Array(scalars[range]), sources: Array(sources[range]), ends: Array(ends[range]))
+    }
+
+    /// Appends `scalar`, made from the input scalars of position `at` of `other`.
+    mutating func append(_ scalar: UInt32, from other: AlignedText, at: Int) {
+        scalars.append(scalar)
+        sources.append(other.sources[at])
+        ends.append(other.ends[at])
+    }
+
+    /// The input scalars that `range` of this text came from.
+    func span(_ range: Range<Int>) -> Range<Int> {
+        guard !range.isEmpty, let low = sources[range].min(), let high = ends[range].max() else { return 0..<0 }
+        return low..<high
     }
 }
 
@@ -34,11 +48,8 @@ extension Normalizer {
         }
         if let aware = self as? any AlignmentAwareNormalizer { return aware.alignedNormalize(text) }
         var out = AlignedText(scalars: [], sources: [])
-        for (c, source) in zip(text.scalars, text.sources) {
-            for d in normalize([c]) {
-                out.scalars.append(d)
-                out.sources.append(source)
-            }
+        for (i, c) in text.scalars.enumerated() {
+            for d in normalize([c]) { out.append(d, from: text, at: i) }
         }
         return out
     }
@@ -51,8 +62,11 @@ protocol AlignmentAwareNormalizer: Normalizer {
 
 extension PrependNormalizer: AlignmentAwareNormalizer {
     func alignedNormalize(_ text: AlignedText) -> AlignedText {
-        guard let first = text.sources.first else { return text }
-        return AlignedText(scalars: prefix + text.scalars, sources: Array(repeating: first, count: prefix.count) + text.sources)
+        guard !text.scalars.isEmpty else { return text }
+        var out = AlignedText(scalars: [], sources: [])
+        for c in prefix { out.append(c, from: text, at: 0) }
+        for (i, c) in text.scalars.enumerated() { out.append(c, from: text, at: i) }
+        return out
     }
 }
 
@@ -72,12 +86,16 @@ extension ReplaceNormalizer: AlignmentAwareNormalizer {
         var i = 0
         while i < text.count {
             if i + pattern.count <= text.count && text.scalars[i..<(i + pattern.count)].elementsEqual(pattern) {
-                out.scalars += content
-                out.sources += Array(repeating: text.sources[i], count: content.count)
+                // The replacement comes from the whole match.
+                let span = text.span(i..<(i + pattern.count))
+                for c in content {
+                    out.scalars.append(c)
+                    out.sources.append(span.lowerBound)
+                    out.ends.append(span.upperBound)
+                }
                 i += pattern.count
             } else {
-                out.scalars.append(text.scalars[i])
-                out.sources.append(text.sources[i])
+                out.append(text.scalars[i], from: text, at: i)
                 i += 1
             }
         }
@@ -90,15 +108,26 @@ extension UnicodeNormalizer: AlignmentAwareNormalizer {
     func alignedNormalize(_ text: AlignedText) -> AlignedText {
         let compatibility = form == .nfkc || form == .nfkd
         var out = AlignedText(scalars: [], sources: [])
-        for (c, source) in zip(text.scalars, text.sources) {
-            let d = Normalization.decompose([c], compatibility: compatibility)
-            out.scalars += d
-            out.sources += Array(repeating: source, count: d.count)
+        for (i, c) in text.scalars.enumerated() {
+            for d in Normalization.decompose([c], compatibility: compatibility) { out.append(d, from: text, at: i) }
         }
-        Normalization.reorder(&out.scalars, carrying: &out.sources)
+        // Reorder positions, then rebuild: each scalar keeps its sources.
+        var order = Array(out.scalars.indices)
+        var scalars = out.scalars
+        Normalization.reorder(&scalars, carrying: &order)
+        out = AlignedText(scalars: scalars, sources: order.map { out.sources[$0] }, ends: order.map { out.ends[$0] })
         if form == .nfc || form == .nfkc {
-            let (scalars, kept) = Normalization.composeTracking(out.scalars)
-            out = AlignedText(scalars: scalars, sources: kept.map { out.sources[$0] })
+            // A composed scalar comes from everything composed into it: up to the next kept one.
+            let (composed, kept) = Normalization.composeTracking(out.scalars)
+            var result = AlignedText(scalars: [], sources: [])
+            for (n, start) in kept.enumerated() {
+                let end = n + 1 < kept.count ? kept[n + 1] : out.count
+                let span = out.span(start..<end)
+                result.scalars.append(composed[n])
+                result.sources.append(span.lowerBound)
+                result.ends.append(span.upperBound)
+            }
+            out = result
         }
         return out
     }

@@ -4,10 +4,6 @@ extension Tokenizer {
         var ids: [Int] = []
         var offsets: [Range<Int>] = []
         let scalars = Array(scalarsOf: text)
-        func range(_ sources: ArraySlice<Int>) -> Range<Int> {
-            guard let low = sources.min(), let high = sources.max() else { return 0..<0 }
-            return low..<(high + 1)
-        }
         for segment in addedTokenMatcher(normalized: false).split(scalars) {
             if let id = segment.id {
                 ids.append(id)
@@ -19,15 +15,16 @@ extension Tokenizer {
             for part in addedTokenMatcher(normalized: true).split(text.scalars) {
                 if let id = part.id {
                     ids.append(id)
-                    offsets.append(range(text.sources[part.range]))
+                    offsets.append(text.span(part.range))
                     continue
                 }
+                if part.range.isEmpty { continue }
                 var pieces: [AlignedText] = []
                 if let preTokenizer { preTokenizer.splitAligned(text[part.range], into: &pieces) } else { pieces = [text[part.range]] }
                 for piece in pieces {
                     var ranges: [Range<Int>] = []
                     model.tokenizeAligned(piece.scalars, into: &ids, ranges: &ranges)
-                    for r in ranges { offsets.append(range(piece.sources[r])) }
+                    for r in ranges { offsets.append(piece.span(r)) }
                 }
             }
         }

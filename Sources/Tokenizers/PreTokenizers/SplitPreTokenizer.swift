@@ -84,7 +84,7 @@ public struct MetaspacePreTokenizer: PreTokenizer {
 
     public func split(_ text: ArraySlice<UInt32>, into pieces: inout [[UInt32]]) {
         var replaced = text.map { $0 == 0x20 ? replacement : $0 }
-        if prepend && replaced.first != replacement { replaced.insert(replacement, at: 0) }
+        if prepend && !replaced.isEmpty && replaced.first != replacement { replaced.insert(replacement, at: 0) }
         guard splitPieces else { pieces.append(replaced); return }
         let matches = replaced.indices.filter { replaced[$0] == replacement }.map { $0..<($0 + 1) }
         SplitBehavior.mergedWithNext.apply(replaced[...], matches: matches, into: &pieces)
