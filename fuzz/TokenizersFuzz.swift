@@ -7,6 +7,7 @@
 //   4    a GGUF file (parses or throws)
 // Invariants (a violation traps, which libFuzzer reports as a crash):
 // - every id is inside the vocabulary; special tokens add exactly what the post-processor says;
+// - the offsets path gives the same ids, with ordered ranges inside the input;
 // - byte-level BPE is lossless, decode(encode(text)) == text, when all 256 byte symbols are in the
 //   vocabulary (GPT-2; SmolLM2 lacks some control bytes, which HF drops too).
 import GGUF
@@ -30,10 +31,16 @@ func readFile(_ path: String) -> [UInt8] {
     return bytes
 }
 
+/// MiniLM with its tokenizer.json truncation and padding (to 128).
+nonisolated(unsafe) var minilmAsFiled: Tokenizer? = nil
+
 let models = getenv("ANNEAL_MODELS").map { String(cString: $0) } ?? "models"
 let tokenizers: [(Tokenizer, lossless: Bool)] = {
     do {
-        let minilm = try Tokenizer(json: readFile("\(models)/all-MiniLM-L6-v2/tokenizer.json"))
+        var minilm = try Tokenizer(json: readFile("\(models)/all-MiniLM-L6-v2/tokenizer.json"))
+        minilmAsFiled = minilm
+        minilm.truncation = nil  // the invariants below are about the pipeline; truncation is checked apart
+        minilm.padding = nil
         let gpt2 = try Tokenizer(gpt2Vocab: readFile("\(models)/gpt2-tokenizer/vocab.json"),
                                  merges: readFile("\(models)/gpt2-tokenizer/merges.txt"))
         let smol = try Tokenizer(gguf: GGUFFile(bytes: readFile("\(models)/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")))
@@ -67,6 +74,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let added = tokenizer.postProcessor?.addedTokens(pair: false) ?? 0
         invariant(special.ids.count == plain.ids.count + added, "special tokens: \(special.ids.count) != \(plain.ids.count) + \(added)")
         invariant(pair.typeIDs.count == pair.ids.count, "type ids")
+        let aligned = tokenizer.encodeWithOffsets(text, addSpecialTokens: true)
+        invariant(aligned.ids == special.ids, "offsets path ids differ for \(text.debugDescription)")
+        let scalarCount = text.unicodeScalars.count
+        for r in aligned.offsets { invariant(r.lowerBound >= 0 && r.upperBound <= scalarCount, "offset \(r) outside 0..<\(scalarCount)") }
+        if mode == 0, let filed = minilmAsFiled {
+            let e = filed.encode(text, pair: text)
+            invariant(e.ids.count == 128 && e.attentionMask.count == 128, "MiniLM pads and truncates to 128, got \(e.ids.count)")
+        }
         let decoded = tokenizer.decode(special.ids, skipSpecialTokens: true)
         _ = tokenizer.decode(special.ids, skipSpecialTokens: false)
         if lossless && !tokenizer.addedTokens.contains(where: { text.utf8.count > 0 && contains(text, $0.content) }) {
