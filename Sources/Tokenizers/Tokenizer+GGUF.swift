@@ -5,12 +5,12 @@ extension Tokenizer {
     /// builds it (`AutoTokenizer.from_pretrained(dir, gguf_file=…)`). Supports the byte-level
     /// BPE model `gpt2`, with GPT-2's split (e.g. pre-tokenizer `smollm`, or any type transformers
     /// does not list), Llama 3's (`llama-bpe`, `llama3`, `dbrx`, `smaug-bpe`, …) or Qwen2's (`qwen2`,
-    /// `deepseek-r1-qwen`, …). SentencePiece (`llama`) files and the Qwen3.5, GPT-4o and Tekken
-    /// split patterns throw `unsupported`.
+    /// `deepseek-r1-qwen`, …); and SentencePiece BPE (`llama`, see `sentencePiece`). Other models
+    /// (`t5`, …) and the Qwen3.5, GPT-4o and Tekken split patterns throw `unsupported`.
     public init(gguf file: GGUFFile) throws(TokenizerError) {
         func key(_ name: String) -> String { "tokenizer.ggml.\(name)" }
         guard let model = file[key("model")]?.string else { throw .malformed(path: key("model"), reason: "missing") }
-        guard model == "gpt2" else { throw .unsupported(path: key("model"), type: model) }
+        guard model == "gpt2" || model == "llama" else { throw .unsupported(path: key("model"), type: model) }
         let pre = file[key("pre")]?.string ?? "default"
         let split: SplitPreTokenizer.Scanner? = Self.ggufLlama3PreTokenizers.contains(pre) ? .llama3
             : Self.ggufQwen2PreTokenizers.contains(pre) ? .qwen2 : nil
@@ -23,6 +23,10 @@ extension Tokenizer {
             tokens.append(token)
         }
         let types = file[key("token_type")]?.array?.map { $0.int ?? 1 } ?? []
+        if model == "llama" {
+            self = try Self.sentencePiece(file, tokens: tokens, types: types)
+            return
+        }
         // A token written outside the byte alphabet is respelled in it (transformers does too).
         var vocabulary: [ByteString: Int] = [:]
         vocabulary.reserveCapacity(tokens.count)

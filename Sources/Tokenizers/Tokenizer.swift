@@ -36,6 +36,7 @@ public struct Tokenizer: Sendable {
         let scalars = Array(scalarsOf: text)
         for segment in rawMatcher.split(scalars) {
             if let id = segment.id { ids.append(id); continue }
+            let segmentAtStart = segment.range.lowerBound == 0
             var normalized = Array(scalars[segment.range])
             if let normalizer { normalized = normalizer.normalize(normalized) }
             for part in normalizedMatcher.split(normalized) {
@@ -44,7 +45,7 @@ public struct Tokenizer: Sendable {
                 if piece.isEmpty { continue }
                 if let preTokenizer {
                     var pieces: [[UInt32]] = []
-                    preTokenizer.split(piece, into: &pieces)
+                    preTokenizer.split(piece, atStart: segmentAtStart && part.range.lowerBound == 0, into: &pieces)
                     for p in pieces { model.tokenize(p, into: &ids) }
                 } else {
                     model.tokenize(Array(piece), into: &ids)

@@ -69,18 +69,18 @@ import Tokenizers
 /// Tokenizers built from synthetic GGUF metadata.
 @Suite struct GGUFTokenizerTests {
     /// A GGUF with a byte-level vocabulary: "a", "b", "Ġ", "ab", "Ġab", "<s>" (control), "<x>" (user-defined).
-    static func file(model: String = "gpt2", pre: String, addBOS: Bool = false) -> [UInt8] {
+    static func file(model: String = "gpt2", pre: String, addBOS: Bool = false, merges: Bool = true) -> [UInt8] {
         var b: [UInt8] = []
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
         func str(_ s: String) { u64(UInt64(s.utf8.count)); b += Array(s.utf8) }
         func strings(_ key: String, _ items: [String]) { str(key); u32(9); u32(8); u64(UInt64(items.count)); items.forEach(str) }
         let tokens = ["a", "b", "\u{120}", "ab", "\u{120}ab", "<s>", "<x>", "!", "1", "!ab"]
-        b += Array("GGUF".utf8); u32(3); u64(0); u64(8)
+        b += Array("GGUF".utf8); u32(3); u64(0); u64(merges ? 8 : 7)
         str("tokenizer.ggml.model"); u32(8); str(model)
         str("tokenizer.ggml.pre"); u32(8); str(pre)
         strings("tokenizer.ggml.tokens", tokens)
-        strings("tokenizer.ggml.merges", ["a b", "\u{120} ab", "! ab"])
+        if merges { strings("tokenizer.ggml.merges", ["a b", "\u{120} ab", "! ab"]) }
         str("tokenizer.ggml.token_type"); u32(9); u32(5); u64(UInt64(tokens.count))
         for type: UInt32 in [1, 1, 1, 1, 1, 3, 4, 1, 1, 1] { u32(type) }
         str("tokenizer.ggml.bos_token_id"); u32(4); u32(5)
@@ -110,8 +110,11 @@ import Tokenizers
         #expect(throws: TokenizerError.unsupported(path: "tokenizer.ggml.pre", type: "gpt-4o")) {
             try Tokenizer(gguf: GGUFFile(bytes: Self.file(pre: "gpt-4o")))
         }
-        #expect(throws: TokenizerError.unsupported(path: "tokenizer.ggml.model", type: "llama")) {
-            try Tokenizer(gguf: GGUFFile(bytes: Self.file(model: "llama", pre: "default")))
+        #expect(throws: TokenizerError.malformed(path: "tokenizer.ggml.scores", reason: "needed, one per token, when the file has no merges")) {
+            try Tokenizer(gguf: GGUFFile(bytes: Self.file(model: "llama", pre: "default", merges: false)))
+        }
+        #expect(throws: TokenizerError.unsupported(path: "tokenizer.ggml.model", type: "t5")) {
+            try Tokenizer(gguf: GGUFFile(bytes: Self.file(model: "t5", pre: "default")))
         }
     }
 }

@@ -123,6 +123,12 @@ import Tokenizers
         try Self.check(tokenizer, "gpt2")
     }
 
+    /// A SentencePiece BPE vocabulary trained on the corpus by the fixture script, as a GGUF.
+    @Test func sentencePieceGGUF() throws {
+        let file = try GGUFFile(bytes: try TestFiles.read("Tests/TokenizersTests/Fixtures/sentencepiece-bpe.gguf"))
+        try Self.check(try Tokenizer(gguf: file), "sentencepiece")
+    }
+
     @Test func smolLM2GGUF() throws {
         let file = try GGUFFile(bytes: try TestFiles.read("models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"))
         try Self.check(try Tokenizer(gguf: file), "smollm2")

@@ -37,8 +37,8 @@ public struct BPE: TokenizerModel {
             guard let merged = vocabulary[ByteString(joined)] else {
                 throw .malformed(path: "\(path)[\(rank)]", reason: "the merged token is not in the vocabulary")
             }
-            let key = UInt64(left) << 32 | UInt64(right)
-            if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(merged) }
+            // A pair listed twice keeps its last rank, as tokenizers' merge map does.
+            table[UInt64(left) << 32 | UInt64(right)] = UInt64(rank) << 32 | UInt64(merged)
         }
         self.merges = table
         if let unknownToken {

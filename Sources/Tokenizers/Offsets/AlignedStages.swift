@@ -4,20 +4,24 @@
 extension PreTokenizer {
     /// Pieces of `text` with their sources. Pre-tokenizers that only cut (every one but
     /// ByteLevel and Metaspace) need nothing more: their pieces are found again, in order, in the text.
-    public func splitAligned(_ text: AlignedText, into pieces: inout [AlignedText]) {
+    public func splitAligned(_ text: AlignedText, atStart: Bool = true, into pieces: inout [AlignedText]) {
         switch self {
         case let sequence as SequencePreTokenizer:
-            var current = [text]
+            var current = [(text, atStart)]
             for stage in sequence.stages {
-                var next: [AlignedText] = []
-                for piece in current { stage.splitAligned(piece, into: &next) }
+                var next: [(AlignedText, Bool)] = []
+                for (piece, first) in current {
+                    var out: [AlignedText] = []
+                    stage.splitAligned(piece, atStart: first, into: &out)
+                    for (n, p) in out.enumerated() { next.append((p, first && n == 0)) }
+                }
                 current = next
             }
-            pieces += current
+            pieces += current.map(\.0)
         case let byteLevel as ByteLevelPreTokenizer:
             byteLevel.alignedSplit(text, into: &pieces)
         case let metaspace as MetaspacePreTokenizer:
-            metaspace.alignedSplit(text, into: &pieces)
+            metaspace.alignedSplit(text, atStart: atStart, into: &pieces)
         default:
             var cursor = 0
             for piece in split(text.scalars) {
@@ -55,9 +59,9 @@ extension ByteLevelPreTokenizer {
 }
 
 extension MetaspacePreTokenizer {
-    func alignedSplit(_ text: AlignedText, into pieces: inout [AlignedText]) {
+    func alignedSplit(_ text: AlignedText, atStart: Bool, into pieces: inout [AlignedText]) {
         var replaced = AlignedText(scalars: [], sources: [])
-        if prepend && !text.scalars.isEmpty && text.scalars.first != 0x20 && text.scalars.first != replacement {
+        if prepends(atStart: atStart) && !text.scalars.isEmpty && text.scalars.first != 0x20 && text.scalars.first != replacement {
             replaced.append(replacement, from: text, at: 0)
         }
         for (i, c) in text.scalars.enumerated() { replaced.append(c == 0x20 ? replacement : c, from: text, at: i) }

@@ -10,6 +10,7 @@ extension Tokenizer {
                 offsets.append(segment.range)
                 continue
             }
+            let segmentAtStart = segment.range.lowerBound == 0
             var text = AlignedText(scalars[segment.range], start: segment.range.lowerBound)
             if let normalizer { text = normalizer.normalizeAligned(text) }
             for part in addedTokenMatcher(normalized: true).split(text.scalars) {
@@ -20,7 +21,11 @@ extension Tokenizer {
                 }
                 if part.range.isEmpty { continue }
                 var pieces: [AlignedText] = []
-                if let preTokenizer { preTokenizer.splitAligned(text[part.range], into: &pieces) } else { pieces = [text[part.range]] }
+                if let preTokenizer {
+                    preTokenizer.splitAligned(text[part.range], atStart: segmentAtStart && part.range.lowerBound == 0, into: &pieces)
+                } else {
+                    pieces = [text[part.range]]
+                }
                 for piece in pieces {
                     var ranges: [Range<Int>] = []
                     model.tokenizeAligned(piece.scalars, into: &ids, ranges: &ranges)

@@ -64,29 +64,3 @@ public struct SplitPreTokenizer: PreTokenizer {
         behavior.apply(text, matches: matches, into: &pieces)
     }
 }
-
-/// SentencePiece-style: spaces become `replacement` (▁), optionally prepended, optionally split
-/// so that each piece starts with it.
-public struct MetaspacePreTokenizer: PreTokenizer {
-    public let replacement: UInt32
-    public let prepend: Bool
-    public let splitPieces: Bool
-
-    init(_ node: JSONNode) throws(TokenizerError) {
-        let replacement = Array(scalarsOf: try node.string("replacement", default: "\u{2581}"))
-        guard replacement.count == 1 else { throw .malformed(path: node.child("replacement"), reason: "expected one character") }
-        self.replacement = replacement[0]
-        let scheme = try node.string("prepend_scheme", default: try node.bool("add_prefix_space", default: true) ? "always" : "never")
-        guard ["always", "never", "first"].contains(scheme) else { throw .unsupported(path: node.child("prepend_scheme"), type: scheme) }
-        prepend = scheme != "never"
-        splitPieces = try node.bool("split", default: true)
-    }
-
-    public func split(_ text: ArraySlice<UInt32>, into pieces: inout [[UInt32]]) {
-        var replaced = text.map { $0 == 0x20 ? replacement : $0 }
-        if prepend && !replaced.isEmpty && replaced.first != replacement { replaced.insert(replacement, at: 0) }
-        guard splitPieces else { pieces.append(replaced); return }
-        let matches = replaced.indices.filter { replaced[$0] == replacement }.map { $0..<($0 + 1) }
-        SplitBehavior.mergedWithNext.apply(replaced[...], matches: matches, into: &pieces)
-    }
-}
