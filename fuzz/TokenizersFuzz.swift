@@ -5,6 +5,7 @@
 //   0-2  text (UTF-8, invalid bytes replaced) for MiniLM (tokenizer.json), GPT-2 and SmolLM2 (GGUF)
 //   3    a tokenizer.json document (loads or throws)
 //   4    a GGUF file (parses or throws)
+//   5    text for the SentencePiece BPE GGUF of the fixtures
 // Invariants (a violation traps, which libFuzzer reports as a crash):
 // - every id is inside the vocabulary; special tokens add exactly what the post-processor says;
 // - the offsets path gives the same ids, with ordered ranges inside the input;
@@ -44,7 +45,8 @@ let tokenizers: [(Tokenizer, lossless: Bool)] = {
         let gpt2 = try Tokenizer(gpt2Vocab: readFile("\(models)/gpt2-tokenizer/vocab.json"),
                                  merges: readFile("\(models)/gpt2-tokenizer/merges.txt"))
         let smol = try Tokenizer(gguf: GGUFFile(bytes: readFile("\(models)/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")))
-        return [(minilm, false), (gpt2, hasAllBytes(gpt2)), (smol, hasAllBytes(smol))]
+        let sentencePiece = try Tokenizer(gguf: GGUFFile(bytes: readFile("Tests/TokenizersTests/Fixtures/sentencepiece-bpe.gguf")))
+        return [(minilm, false), (gpt2, hasAllBytes(gpt2)), (smol, hasAllBytes(smol)), (sentencePiece, false)]
     } catch {
         fatalError("fuzz: cannot load the tokenizers: \(error)")
     }
@@ -62,10 +64,10 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
-    let mode = Int(data[0] % 5)
+    let mode = Int(data[0] % 6)
     switch mode {
-    case 0, 1, 2:
-        let (tokenizer, lossless) = tokenizers[mode]
+    case 0, 1, 2, 5:
+        let (tokenizer, lossless) = tokenizers[mode == 5 ? 3 : mode]
         let text = String(decoding: bytes, as: UTF8.self)
         let plain = tokenizer.encode(text, addSpecialTokens: false)
         let special = tokenizer.encode(text, addSpecialTokens: true)

@@ -48,6 +48,7 @@ func residentBytes() -> Int {
                 let file = try GGUFFile(bytes: readFile("\(models)/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"))
                 return try Tokenizer(gguf: file)
             }),
+            ("sentencepiece", { try Tokenizer(gguf: GGUFFile(bytes: readFile("\(root)/Tests/TokenizersTests/Fixtures/sentencepiece-bpe.gguf"))) }),
         ]
         for (name, load) in loaders {
             let before = residentBytes()

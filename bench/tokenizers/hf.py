@@ -24,6 +24,8 @@ loaders = [
     ("gpt2", lambda: GPT2TokenizerFast.from_pretrained(os.path.join(models, "gpt2-tokenizer")).backend_tokenizer),
     ("smollm2", lambda: AutoTokenizer.from_pretrained(os.path.join(models, "SmolLM2-135M-Instruct"),
                                                        gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf").backend_tokenizer),
+    ("sentencepiece", lambda: AutoTokenizer.from_pretrained(os.path.join(root, "Tests/TokenizersTests/Fixtures"),
+                                                             gguf_file="sentencepiece-bpe.gguf").backend_tokenizer),
 ]
 for name, load in loaders:
     tokenizer = load()
