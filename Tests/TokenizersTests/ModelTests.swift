@@ -49,6 +49,20 @@ import Tokenizers
         #expect(u.encodeIDs("axyza") == [1, 0, 1])
     }
 
+    /// Short words scan for the best merge, long ones use a heap: both merge leftmost first.
+    @Test(arguments: [9, 41, 400])
+    func bpeLongWords(count: Int) throws {
+        let t = try tokenizer("""
+            {"model": {"type": "BPE", "vocab": {"a": 0, "aa": 1, "aaaa": 2, "b": 3, "ab": 4}, "merges": ["a a", "aa aa", "a b"]}}
+            """)
+        let text = String(repeating: "a", count: count)
+        #expect(t.encodeIDs(text) == Array(repeating: 2, count: count / 4) + (count % 4 == 1 ? [0] : []))
+        let rest = count % 4 == 1
+        #expect(t.encodeWithOffsets(text).offsets.last == (rest ? count - 1 : count - 4)..<count)
+        // A leftover "a" merges with the "b" after it.
+        #expect(t.encodeIDs("b" + text + "b") == [3] + Array(repeating: 2, count: count / 4) + (rest ? [4] : [3]))
+    }
+
     @Test func bpeIgnoreMerges() throws {
         let t = try tokenizer("""
             {"model": {"type": "BPE", "ignore_merges": true, "vocab": {"a": 0, "b": 1, "c": 2, "abc": 3, "ab": 4}, "merges": ["a b"]}}

@@ -91,7 +91,8 @@ public struct BPE: TokenizerModel {
             return
         }
         var symbols = initialSymbols(piece)
-        merge(&symbols)
+        var none: [Range<Int>]? = nil
+        merge(&symbols, ranges: &none)
         for s in symbols { ids.append(Int(s)) }
     }
 
@@ -99,13 +100,6 @@ public struct BPE: TokenizerModel {
     func initialSymbols(_ piece: [UInt32]) -> [Int32] {
         var none: [Range<Int>]? = nil
         return initialSymbols(piece, ranges: &none)
-    }
-
-    func initialSymbols(_ piece: [UInt32], ranges: inout [Range<Int>]) -> [Int32] {
-        var found: [Range<Int>]? = []
-        let symbols = initialSymbols(piece, ranges: &found)
-        ranges = found!
-        return symbols
     }
 
     /// With `ranges` non-nil, also the scalar each symbol comes from (fused unknowns: a run).
@@ -159,23 +153,5 @@ public struct BPE: TokenizerModel {
     static func byteToken(_ b: UInt8) -> [UInt8] {
         let hex = Array("0123456789ABCDEF".utf8)
         return Array("<0x".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)], UInt8(ascii: ">")]
-    }
-
-    /// Applies the lowest-ranked merge (leftmost on ties) until none applies.
-    func merge(_ symbols: inout [Int32]) {
-        while symbols.count > 1 {
-            var best = UInt64.max
-            var at = -1
-            for i in 0..<(symbols.count - 1) {
-                let key = UInt64(UInt32(bitPattern: symbols[i])) << 32 | UInt64(UInt32(bitPattern: symbols[i + 1]))
-                if let value = merges[key], value < best {
-                    best = value
-                    at = i
-                }
-            }
-            if at < 0 { return }
-            symbols[at] = Int32(truncatingIfNeeded: best & 0xFFFF_FFFF)
-            symbols.remove(at: at + 1)
-        }
     }
 }

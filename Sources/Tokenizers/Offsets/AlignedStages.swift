@@ -101,25 +101,10 @@ extension BPE {
             ranges.append(0..<piece.count)
             return
         }
-        var symbolRanges: [Range<Int>] = []
+        var symbolRanges: [Range<Int>]? = []
         var symbols = initialSymbols(piece, ranges: &symbolRanges)
-        while symbols.count > 1 {
-            var best = UInt64.max
-            var at = -1
-            for i in 0..<(symbols.count - 1) {
-                let key = UInt64(UInt32(bitPattern: symbols[i])) << 32 | UInt64(UInt32(bitPattern: symbols[i + 1]))
-                if let value = merges[key], value < best {
-                    best = value
-                    at = i
-                }
-            }
-            if at < 0 { break }
-            symbols[at] = Int32(truncatingIfNeeded: best & 0xFFFF_FFFF)
-            symbols.remove(at: at + 1)
-            symbolRanges[at] = symbolRanges[at].lowerBound..<symbolRanges[at + 1].upperBound
-            symbolRanges.remove(at: at + 1)
-        }
+        merge(&symbols, ranges: &symbolRanges)
         for s in symbols { ids.append(Int(s)) }
-        ranges += symbolRanges
+        ranges += symbolRanges!
     }
 }
