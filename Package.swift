@@ -17,6 +17,10 @@ let package = Package(
         // MARK: - Foundations
         .target(name: "Platform", dependencies: ["COpenSSL", "CLinux"], swiftSettings: settings),
         .target(name: "JSON", swiftSettings: settings),
+        .target(name: "GGUF", swiftSettings: settings),
+
+        // MARK: - Tokenizers
+        .target(name: "Tokenizers", dependencies: ["JSON", "GGUF"], swiftSettings: settings),
 
         // MARK: - Training (datasets now; the trainer loop with the engine later)
         .target(name: "Training", dependencies: ["JSON"], swiftSettings: settings),
@@ -28,16 +32,17 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Jobs", dependencies: ["Store", "Training", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Training", "Store", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Training", "Store", "Tokenizers", "GGUF", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
-        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
+        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: settings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),

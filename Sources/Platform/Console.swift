@@ -14,6 +14,39 @@ public enum Console {
         }
     }
 
+    /// Lines of standard input as raw bytes, without the `\n` (and a `\r` before it); nil at the
+    /// end. Bytes are not decoded: the caller decides what invalid UTF-8 means.
+    /// The corresponding C function is `read(0, …)`.
+    public struct InputLines: Sequence, IteratorProtocol {
+        private var buffer: [UInt8] = []
+        private var start = 0
+        private var finished = false
+
+        public init() {}
+
+        public mutating func next() -> [UInt8]? {
+            while true {
+                if let newline = buffer[start...].firstIndex(of: 10) {
+                    var line = Array(buffer[start..<newline])
+                    start = newline + 1
+                    if line.last == 13 { line.removeLast() }
+                    return line
+                }
+                if finished {
+                    guard start < buffer.count else { return nil }
+                    let line = Array(buffer[start...])
+                    start = buffer.count
+                    return line
+                }
+                buffer.removeSubrange(0..<start)
+                start = 0
+                var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+                let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if n > 0 { buffer.append(contentsOf: chunk[0..<n]) } else if n == -1 && errno == EINTR { continue } else { finished = true }
+            }
+        }
+    }
+
     /// The corresponding C function is `exit`.
     public static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
 }

@@ -14,6 +14,7 @@ public final class Application: Sendable {
     /// heartbeat into losing its lease.
     let jobsPool: ConnectionPool
     public let catalog: ModelCatalog
+    public let tokenizers = TokenizerCache()
     public let metrics = RequestMetrics()
     public let workers: WorkerPool?
     let maintainer: Maintainer
@@ -41,6 +42,7 @@ public final class Application: Sendable {
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
             JobRoutes(pool: pool, catalog: catalog).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
+            TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
         }
     }
 

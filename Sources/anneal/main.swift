@@ -2,6 +2,7 @@ import Jobs
 import Platform
 import Service
 import Store
+import Tokenizers
 
 // anneal: fine-tune pretrained transformers and serve them over HTTP.
 // Subcommands are parsed by hand (swift-argument-parser links Foundation); settings come from
@@ -19,6 +20,9 @@ let usage = """
       worker                     training workers only (for separate pods)
       migrate                    apply database migrations and exit
       keys create --tenant NAME  create an API key for a tenant; prints it once
+      tokenize --model NAME_OR_PATH [--special]
+                                 UTF-8 lines on stdin to one JSON array of token ids per line;
+                                 NAME is a base model of ANNEAL_MODELS, a path a folder or .gguf
       version                    print the version
       help                       print this help
 
@@ -94,6 +98,58 @@ func createKey(_ arguments: [String]) {
     }
 }
 
+func tokenize(_ arguments: [String]) {
+    var model: String?
+    var special = false
+    var index = 0
+    while index < arguments.count {
+        let argument = arguments[index]
+        if argument == "--model", index + 1 < arguments.count {
+            model = arguments[index + 1]
+            index += 2
+        } else if argument.hasPrefix("--model=") {
+            model = String(argument.dropFirst(8))
+            index += 1
+        } else if argument == "--special" {
+            special = true
+            index += 1
+        } else {
+            fail("tokenize: unknown flag \"\(argument)\"; usage: anneal tokenize --model NAME_OR_PATH [--special]")
+        }
+    }
+    guard let model, !model.isEmpty else { fail("usage: anneal tokenize --model NAME_OR_PATH [--special]") }
+    let catalog = ModelCatalog(folder: Environment["ANNEAL_MODELS"] ?? "./models")
+    let path = catalog.model(named: model)?.path ?? model
+    guard Files.exists(path) else {
+        let known = catalog.models.map(\.name).joined(separator: ", ")
+        fail("tokenize: \(model) is neither a base model (\(known.isEmpty ? "none found" : known)) nor a path")
+    }
+    var tokenizer: Tokenizer
+    do {
+        tokenizer = try TokenizerLoader.load(path: path)
+        tokenizer.truncation = nil
+        tokenizer.padding = nil
+    } catch {
+        fail("tokenize: \(error)")
+    }
+    var number = 0
+    for line in Console.InputLines() {
+        number += 1
+        var text = ""
+        var decoder = UTF8()
+        var iterator = line.makeIterator()
+        decoding: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): text.unicodeScalars.append(scalar)
+            case .emptyInput: break decoding
+            case .error: fail("tokenize: line \(number) of standard input is not valid UTF-8")
+            }
+        }
+        let ids = tokenizer.encodeIDs(text, addSpecialTokens: special)
+        print("[" + ids.map(String.init).joined(separator: ",") + "]")
+    }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "serve":
@@ -107,6 +163,8 @@ case "migrate":
 case "keys":
     guard arguments.count >= 2, arguments[1] == "create" else { fail("usage: anneal keys create --tenant NAME") }
     createKey(Array(arguments.dropFirst(2)))
+case "tokenize":
+    tokenize(Array(arguments.dropFirst()))
 case "version", "--version":
     print("anneal \(version)")
 case "help", "--help", "-h", nil:

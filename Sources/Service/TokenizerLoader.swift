@@ -1,0 +1,63 @@
+import GGUF
+import Platform
+import Synchronization
+import Tokenizers
+
+/// Loads a model's tokenizer from disk: a folder with `tokenizer.json`, or BERT's `vocab.txt`
+/// (+ `tokenizer_config.json`), or GPT-2's `vocab.json` + `merges.txt`, or a GGUF file; or the
+/// path of a GGUF file itself. Errors say which file and what is wrong.
+public enum TokenizerLoader {
+    public struct LoadError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    public static func load(path: String) throws(LoadError) -> Tokenizer {
+        if !Files.isDirectory(path) {
+            guard path.hasSuffix(".gguf") else { throw LoadError(description: "\(path) is neither a folder nor a .gguf file") }
+            return try gguf(path)
+        }
+        let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
+        func file(_ name: String) -> String { "\(folder)/\(name)" }
+        do {
+            if let json = Files.read(file("tokenizer.json")) {
+                return try Tokenizer(json: json)
+            }
+            if let vocab = Files.read(file("vocab.txt")) {
+                let options = try Files.read(file("tokenizer_config.json")).map { (bytes: [UInt8]) throws(TokenizerError) in try Tokenizer.bertOptions(config: bytes) }
+                return try Tokenizer(bertVocab: vocab, lowercase: options?.lowercase ?? true, stripAccents: options?.stripAccents)
+            }
+            if let vocab = Files.read(file("vocab.json")), let merges = Files.read(file("merges.txt")) {
+                return try Tokenizer(gpt2Vocab: vocab, merges: merges)
+            }
+        } catch {
+            throw LoadError(description: "\(folder): \(error)")
+        }
+        if let name = Files.list(folder).first(where: { $0.hasSuffix(".gguf") }) { return try gguf(file(name)) }
+        throw LoadError(description: "\(folder) has no tokenizer.json, vocab.txt, vocab.json + merges.txt or .gguf file")
+    }
+
+    static func gguf(_ path: String) throws(LoadError) -> Tokenizer {
+        guard let bytes = Files.read(path) else { throw LoadError(description: "cannot read \(path)") }
+        do {
+            return try Tokenizer(gguf: try GGUFFile(bytes: bytes))
+        } catch let error as GGUFError {
+            throw LoadError(description: "\(path): \(error)")
+        } catch {
+            throw LoadError(description: "\(path): \(error)")
+        }
+    }
+}
+
+/// Tokenizers of the base models, loaded on first use and kept.
+public final class TokenizerCache: Sendable {
+    private let loaded = Mutex<[String: Tokenizer]>([:])
+
+    public init() {}
+
+    public func tokenizer(for model: ModelCatalog.BaseModel) throws(TokenizerLoader.LoadError) -> Tokenizer {
+        if let tokenizer = loaded.withLock({ $0[model.path] }) { return tokenizer }
+        let tokenizer = try TokenizerLoader.load(path: model.path)
+        loaded.withLock { $0[model.path] = tokenizer }
+        return tokenizer
+    }
+}
