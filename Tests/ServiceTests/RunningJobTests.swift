@@ -36,7 +36,7 @@ struct RunningJobTests {
         let api = try APIHarness(trainers: trainers)
         let file = try api.upload()
         let id = try api.createJob(file: file).json["id"]?.string ?? ""
-        _ = trainer.state.withLock(when: { $0.steps >= 3 }, timeout: 10) { _, _ in }
+        trainer.state.withLock(when: { $0.steps >= 3 }, timeout: 10) { _, _ in }
         let running = try api.call("GET", "/v1/fine_tuning/jobs/\(id)").json
         #expect(running["status"] == "running" && running["progress"]?["step"]?.int ?? 0 >= 1)
         #expect(running["estimated_finish"]?.int != nil)
@@ -47,7 +47,7 @@ struct RunningJobTests {
         #expect(stop.reason == .statusChanged("paused"))
         trainer.state.withLock { $0.reason = nil; $0.steps = 0 }
         #expect(try api.call("POST", "/v1/fine_tuning/jobs/\(id)/resume").json["status"] == "queued")
-        _ = trainer.state.withLock(when: { $0.steps >= 2 }, timeout: 10) { _, _ in }
+        trainer.state.withLock(when: { $0.steps >= 2 }, timeout: 10) { _, _ in }
         #expect(try api.call("GET", "/v1/fine_tuning/jobs/\(id)").json["attempt"] == 1, "a pause does not use up an attempt")
 
         let cancelledAt = MonotonicClock.now
