@@ -3,6 +3,8 @@ events, cancel, models, and errors. Prints 'openai-client: N passed, N failed'."
 import io
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -83,20 +85,6 @@ def _():
     assert client.fine_tuning.jobs.retrieve(state["job"]).model == "all-MiniLM-L6-v2"
 
 
-@check("the worker validates files, then fails the job for want of a trainer")
-def _():
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        job = client.fine_tuning.jobs.retrieve(state["job"])
-        if job.status == "failed":
-            break
-        time.sleep(0.2)
-    assert job.status == "failed" and "not available" in job.error.message, job
-    messages = [e.message for e in client.fine_tuning.jobs.list_events(state["job"], limit=50)]
-    assert any("12 examples" in m for m in messages), messages
-    assert any("Created fine-tuning job" in m for m in messages), messages
-
-
 @check("cancel a queued job; cancel again is a conflict")
 def _():
     job = client.fine_tuning.jobs.create(model="all-MiniLM-L6-v2", training_file=state["file"])
@@ -107,6 +95,24 @@ def _():
         raise AssertionError("cancelled twice")
     except openai.ConflictError:
         pass
+
+
+@check("the worker validates files, then fails the job for want of a trainer")
+def _():
+    # The server runs without workers; a separate `anneal worker` process (as in a worker pod) takes the job.
+    worker = subprocess.Popen([os.environ["ANNEAL_BIN"], "worker"], stdout=subprocess.DEVNULL)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        job = client.fine_tuning.jobs.retrieve(state["job"])
+        if job.status == "failed":
+            break
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0, "anneal worker did not exit 0 on SIGTERM"
+    assert job.status == "failed" and "not available" in job.error.message, job
+    messages = [e.message for e in client.fine_tuning.jobs.list_events(state["job"], limit=50)]
+    assert any("12 examples" in m for m in messages), messages
+    assert any("Created fine-tuning job" in m for m in messages), messages
 
 
 @check("fine_tuning.jobs.checkpoints.list")
