@@ -13,10 +13,15 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: - Foundations
         .target(name: "Platform", dependencies: ["COpenSSL", "CLinux"], swiftSettings: settings),
         .target(name: "JSON", swiftSettings: settings),
+
+        // MARK: - Engine (tensors, ops, optimisers, formats, models)
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: settings),
+        .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets now; the trainer loop with the engine later)
         .target(name: "Training", dependencies: ["JSON"], swiftSettings: settings),
@@ -35,6 +40,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: settings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
