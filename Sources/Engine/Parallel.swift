@@ -3,29 +3,30 @@ import Platform
 /// A parallel-for over a fixed team of Platform threads for the non-GEMM ops.
 ///
 /// Ops split only independent rows (never a reduction across rows), so results do not depend on
-/// the thread count. The team is shared and used from one training thread at a time.
+/// the thread count. A call made while the team is busy (another caller, or a nested call) runs
+/// on its caller's thread.
 public enum Parallel {
-    nonisolated(unsafe) private static var team: ThreadTeam?
+    private static let current = ConditionLock<ThreadTeam?>(nil)
 
     /// The number of threads ops use, including the caller's.
-    public static var threads: Int { team?.size ?? 1 }
+    public static var threads: Int { current.withLock { $0?.size ?? 1 } }
 
-    /// Sets the team size (1 runs everything on the caller's thread).
+    /// Sets the team size (1 runs everything on the caller's thread). A replaced team is left
+    /// idle rather than stopped, so calls already running on it finish.
     public static func setThreads(_ count: Int) {
         precondition(count >= 1, "Parallel: thread count must be at least 1")
-        if count == threads { return }
-        team?.stop()
-        team = count > 1 ? ThreadTeam(size: count) : nil
+        current.withLock { team in
+            if (team?.size ?? 1) != count { team = count > 1 ? ThreadTeam(size: count) : nil }
+        }
     }
 
     /// Runs `body` over contiguous ranges covering `0..<count`, in parallel when there are at
     /// least `grain` items per thread.
     public static func forRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        guard let team, count >= 2 * grain else {
+        guard count >= 2 * grain, let team = current.withLock({ $0 }), team.run(count: count, body) else {
             if count > 0 { body(0..<count) }
             return
         }
-        team.run(count: count, body)
     }
 }
 
@@ -40,7 +41,7 @@ final class ThreadTeam: @unchecked Sendable {
         var job: Job?
         var count = 0
         var pending = 0
-        var stopped = false
+        var busy = false
     }
 
     let size: Int
@@ -53,40 +54,47 @@ final class ThreadTeam: @unchecked Sendable {
         }
     }
 
-    func stop() {
-        lock.withLock { $0.stopped = true }
-        lock.broadcast()
-    }
-
     private func range(_ part: Int, of count: Int) -> Range<Int> {
         (count * part / size)..<(count * (part + 1) / size)
     }
 
-    func run(count: Int, _ body: (Range<Int>) -> Void) {
+    /// Runs `body` on the team, or returns false at once when the team is busy.
+    func run(count: Int, _ body: (Range<Int>) -> Void) -> Bool {
         withoutActuallyEscaping(body) { escapable in
             let job = Job(escapable)
-            lock.withLock { state in
+            let acquired = lock.withLock { state in
+                if state.busy { return false }
+                state.busy = true
                 state.generation += 1
                 state.job = job
                 state.count = count
                 state.pending = size - 1
+                return true
             }
+            if !acquired { return false }
             lock.broadcast()
             body(range(0, of: count))
-            lock.withLock(when: { $0.pending == 0 }) { state, _ in state.job = nil }
+            lock.withLock(when: { $0.pending == 0 }) { state, _ in
+                state.job = nil
+                state.busy = false
+            }
+            return true
         }
     }
 
     private func loop(worker: Int) {
         var seen = 0
         while true {
-            let next: (Job, Int)? = lock.withLock(when: { $0.generation != seen || $0.stopped }) { state, _ in
-                if state.stopped { return nil }
+            var count = 0
+            var job: Job? = lock.withLock(when: { $0.generation != seen }) { state, _ in
                 seen = state.generation
-                return (state.job!, state.count)
+                count = state.count
+                return state.job
             }
-            guard let (job, count) = next else { return }
-            job.body(range(worker, of: count))
+            job!.body(range(worker, of: count))
+            // Drop the closure before reporting: `run` must not return while a worker still
+            // holds it (withoutActuallyEscaping traps on an escaped closure).
+            job = nil
             lock.withLock { $0.pending -= 1 }
             lock.broadcast()
         }

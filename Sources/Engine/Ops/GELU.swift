@@ -1,0 +1,56 @@
+import Platform
+
+// GELU, exact form as BERT uses: out = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)).
+// N: element count. inp, out: (N).
+public enum GELU {
+    static let invSqrt2: Float = 0.70710678118654752
+    static let invSqrt2Pi: Float = 0.39894228040143268
+
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
+        Parallel.forRanges(N, grain: 4096) { range in
+            for i in range {
+                let x = inp[i]
+                out[i] = 0.5 * x * (1 + Math.erf(x * invSqrt2))
+            }
+        }
+    }
+
+    public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+        Parallel.forRanges(N, grain: 4096) { range in
+            for i in range {
+                let x = inp[i]
+                let cdf = 0.5 * (1 + Math.erf(x * invSqrt2))
+                let pdf = invSqrt2Pi * Math.exp(-0.5 * x * x)
+                dinp[i] += dout[i] * (cdf + x * pdf)
+            }
+        }
+    }
+}
+
+// GELU, tanh approximation as GPT-2 uses: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³))).
+// N: element count. inp, out: (N).
+public enum GELUTanh {
+    static let scale: Float = 0.79788456080286536
+
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
+        Parallel.forRanges(N, grain: 4096) { range in
+            for i in range {
+                let x = inp[i]
+                out[i] = 0.5 * x * (1 + Math.tanh(scale * (x + 0.044715 * x * x * x)))
+            }
+        }
+    }
+
+    public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+        Parallel.forRanges(N, grain: 4096) { range in
+            for i in range {
+                let x = inp[i]
+                let u = scale * (x + 0.044715 * x * x * x)
+                let th = Math.tanh(u)
+                let sech2 = 1 - th * th
+                let local = 0.5 * (1 + th) + 0.5 * x * sech2 * scale * (1 + 3 * 0.044715 * x * x)
+                dinp[i] += dout[i] * local
+            }
+        }
+    }
+}
