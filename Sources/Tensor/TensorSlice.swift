@@ -24,6 +24,15 @@ public struct TensorSlice: @unchecked Sendable {
         return TensorSlice(pointer: pointer + index * size, offset: offset + index * size, shape: inner)
     }
 
+    /// Rows `range` of the first dimension, as a tensor of the same rank.
+    public func rows(_ range: Range<Int>) -> TensorSlice {
+        precondition(shape.count >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "TensorSlice: rows \(range) outside \(shape)")
+        let size = shape.dropFirst().reduce(1, *)
+        var inner = shape
+        inner[0] = range.count
+        return TensorSlice(pointer: pointer + range.lowerBound * size, offset: offset + range.lowerBound * size, shape: inner)
+    }
+
     /// The same floats seen with another shape of the same count.
     public func reshaped(_ newShape: [Int]) -> TensorSlice {
         precondition(newShape.reduce(1, *) == count, "TensorSlice: cannot reshape \(shape) to \(newShape)")
