@@ -32,5 +32,8 @@ public final class Arena: @unchecked Sendable {
     /// Sets every float to zero (before each backward pass, STYLE.md pitfall 4).
     public func zero() { pointer.update(repeating: 0, count: count) }
 
+    /// A copy of every float (the arena stays alive while copying).
+    public var floats: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 }
