@@ -35,6 +35,9 @@ let package = Package(
         // MARK: - Executable
         .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
 
+        // MARK: - Benchmarks (bench/train, bench/infer)
+        .executableTarget(name: "anneal-bench", dependencies: ["Engine", "Tensor", "Platform"], path: "bench/engine", swiftSettings: settings),
+
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: settings),
