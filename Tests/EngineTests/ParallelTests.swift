@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import Platform
 
 @Suite struct ParallelTests {
     /// Ops give the same bits on one thread and on a team of three.
@@ -34,5 +35,23 @@ import Testing
         for i in 0..<100_000 where Dropout.factor(seed: 7, index: i, p: 0.1) > 0 { kept += 1 }
         #expect(abs(Double(kept) / 100_000 - 0.9) < 0.005)
         #expect(Dropout.factor(seed: 7, index: 3, p: 0.5) == Dropout.factor(seed: 7, index: 3, p: 0.5))
+    }
+}
+
+@Suite struct VectorMathTests {
+    /// The eight-wide exp and erf against libm over a sweep of inputs.
+    @Test func accuracy() {
+        var worstExp: Float = 0, worstErf: Float = 0
+        var x: Float = -90
+        while x < 88 {
+            let v = VectorMath.Vector(repeating: x)
+            let e = VectorMath.exp(v)[0], reference = Math.exp(x)
+            if reference > 1e-37 { worstExp = max(worstExp, abs(e - reference) / reference) } else { #expect(e < 1.2e-37) }
+            worstErf = max(worstErf, abs(VectorMath.erf(v)[0] - Math.erf(x)))
+            x += 0.01337
+        }
+        #expect(worstExp < 3e-7, "exp relative error \(worstExp)")
+        #expect(worstErf < 4e-7, "erf absolute error \(worstErf)")
+        #expect(VectorMath.exp(VectorMath.Vector(repeating: -.infinity))[0] == 0)
     }
 }

@@ -19,10 +19,22 @@ public enum Softmax {
             return
         }
         var sum: Float = 0
-        for j in 0..<V {
+        var j = 0
+        if V >= 8 {
+            var sums = VectorMath.Vector()
+            while j + 8 <= V {
+                let e = VectorMath.exp(VectorMath.load(x + j) - maximum)
+                VectorMath.store(e, p + j)
+                sums += e
+                j += 8
+            }
+            sum = sums.sum()
+        }
+        while j < V {
             let e = Math.exp(x[j] - maximum)
             p[j] = e
             sum += e
+            j += 1
         }
         let inverse = 1 / sum
         for j in 0..<V { p[j] *= inverse }

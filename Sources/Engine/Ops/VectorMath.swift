@@ -1,0 +1,48 @@
+// Eight-wide exp and erf for the element-wise ops (libm's scalar calls dominated GELU and
+// softmax). Accuracy: exp within 2 ulp on [-87, 88] (Cody–Waite reduction, degree-7 Taylor on
+// |r| ≤ ln2/2) and exactly 0 below; erf within 4e-7 absolute (Abramowitz & Stegun 7.1.26: 1.5e-7, plus float rounding).
+public enum VectorMath {
+    public typealias Vector = SIMD8<Float>
+
+    @inline(__always)
+    public static func exp(_ x: Vector) -> Vector {
+        let clamped = x.clamped(lowerBound: Vector(repeating: -87), upperBound: Vector(repeating: 88))
+        let scaled: Vector = clamped * 1.442695041
+        let n: Vector = scaled.rounded(.toNearestOrEven)
+        let high: Vector = n * 0.693359375, low: Vector = n * 2.12194440e-4
+        let r: Vector = clamped - high + low
+        // Horner's rule for 1 + r + r²/2! + … + r⁷/7!.
+        var p: Vector = r * (1.0 / 5040) + (1.0 / 720)
+        p = p * r + (1.0 / 120)
+        p = p * r + (1.0 / 24)
+        p = p * r + (1.0 / 6)
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+        p *= unsafeBitCast(bits, to: Vector.self)
+        return p.replacing(with: 0, where: x .< -87)
+    }
+
+    @inline(__always)
+    public static func erf(_ x: Vector) -> Vector {
+        let a = abs(x)
+        let t: Vector = 1 / (1 + 0.3275911 * a)
+        var polynomial: Vector = t * 1.061405429 - 1.453152027
+        polynomial = polynomial * t + 1.421413741
+        polynomial = polynomial * t - 0.284496736
+        polynomial = polynomial * t + 0.254829592
+        polynomial = polynomial * t
+        let y: Vector = 1 - polynomial * exp(-a * a)
+        return y.replacing(with: -y, where: x .< 0)
+    }
+
+    @inline(__always)
+    static func abs(_ x: Vector) -> Vector { x.replacing(with: -x, where: x .< 0) }
+
+    @inline(__always)
+    public static func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
+
+    @inline(__always)
+    public static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
+}
