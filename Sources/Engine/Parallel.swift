@@ -1,4 +1,5 @@
 import Platform
+import Tensor
 
 /// A parallel-for over a fixed team of Platform threads for the non-GEMM ops.
 ///
@@ -12,9 +13,11 @@ public enum Parallel {
     public static var threads: Int { current.withLock { $0?.size ?? 1 } }
 
     /// Sets the team size (1 runs everything on the caller's thread). A replaced team is left
-    /// idle rather than stopped, so calls already running on it finish.
+    /// idle rather than stopped, so calls already running on it finish. With a team, the
+    /// engine splits GEMMs itself (`Gemm`), so OpenBLAS is set to one thread.
     public static func setThreads(_ count: Int) {
         precondition(count >= 1, "Parallel: thread count must be at least 1")
+        if count > 1 { BLAS.setThreads(1) }
         current.withLock { team in
             if (team?.size ?? 1) != count { team = count > 1 ? ThreadTeam(size: count) : nil }
         }

@@ -15,7 +15,7 @@ public enum Matmul {
                 for i in rows { (out + i * OC).update(from: bias, count: OC) }
             }
         }
-        BLAS.sgemm(
+        Gemm.run(
             transposeA: false, transposeB: true, M: N, N: OC, K: C,
             A: inp, lda: inputStride ?? C, B: weight, ldb: C,
             beta: bias == nil ? 0 : 1, C: out, ldc: OC)
@@ -28,12 +28,12 @@ public enum Matmul {
     ) {
         let stride = inputStride ?? C
         if let dinp {
-            BLAS.sgemm(
+            Gemm.run(
                 transposeA: false, transposeB: false, M: N, N: C, K: OC,
                 A: dout, lda: OC, B: weight, ldb: C, beta: 1, C: dinp, ldc: stride)
         }
         if let dweight {
-            BLAS.sgemm(
+            Gemm.run(
                 transposeA: true, transposeB: false, M: OC, N: C, K: N,
                 A: dout, lda: OC, B: inp, ldb: stride, beta: 1, C: dweight, ldc: C)
         }

@@ -6,9 +6,12 @@ public enum VectorMath {
 
     @inline(__always)
     public static func exp(_ x: Vector) -> Vector {
-        let clamped = x.clamped(lowerBound: Vector(repeating: -87), upperBound: Vector(repeating: 88))
-        let scaled: Vector = clamped * 1.442695041
-        let n: Vector = scaled.rounded(.toNearestOrEven)
+        let clamped = x.replacing(with: -87, where: x .< -87).replacing(with: 88, where: x .> 88)
+        // Round x·log2(e) to the nearest integer n with the 1.5·2²³ shifter: the sum's low
+        // mantissa bits then hold n, which also builds 2ⁿ without a float-to-int conversion.
+        let shifter: Float = 12_582_912
+        let shifted: Vector = clamped * 1.442695041 + shifter
+        let n: Vector = shifted - shifter
         let high: Vector = n * 0.693359375, low: Vector = n * 2.12194440e-4
         let r: Vector = clamped - high + low
         // Horner's rule for 1 + r + r²/2! + … + r⁷/7!.
@@ -19,9 +22,9 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
-        p *= unsafeBitCast(bits, to: Vector.self)
-        return p.replacing(with: 0, where: x .< -87)
+        let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+        let power = unsafeBitCast((integer &+ 127) &<< 23, to: Vector.self)
+        return (p * power).replacing(with: 0, where: x .< -87)
     }
 
     @inline(__always)
