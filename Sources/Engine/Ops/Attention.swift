@@ -29,14 +29,16 @@ public enum Attention {
                         A: q, lda: C3, B: q + C, ldb: C3, beta: 0, C: scores, ldc: T)
                     for i in 0..<T {
                         let row = scores + i * T
-                        for j in 0..<T where (mask != nil && mask![b * T + j] == 0) || (causal && j > i) {
-                            row[j] = -.infinity
+                        if let mask {
+                            for j in 0..<T where mask[b * T + j] == 0 { row[j] = -.infinity }
+                        }
+                        if causal {
+                            for j in (i + 1)..<max(T, i + 1) { row[j] = -.infinity }
                         }
                         Softmax.row(row, row, T)
-                        if dropout > 0, let attDropped {
-                            let dropped = attDropped + block * TT + i * T, base = block * TT + i * T
-                            for j in 0..<T { dropped[j] = row[j] * Dropout.factor(seed: seed, index: base + j, p: dropout) }
-                        }
+                    }
+                    if dropout > 0, let attDropped {
+                        Dropout.apply(attDropped, att, (block * TT)..<((block + 1) * TT), p: dropout, seed: seed, accumulate: false)
                     }
                     let probabilities = dropout > 0 ? attDropped! + block * TT : scores
                     BLAS.sgemm(
@@ -70,12 +72,11 @@ public enum Attention {
                     BLAS.sgemm(
                         transposeA: true, transposeB: false, M: T, N: hs, K: T,
                         A: probabilities, lda: T, B: d, ldb: C, beta: 1, C: dqkv + base + 2 * C, ldc: C3)
+                    if dropout > 0 {
+                        Dropout.apply(datt, datt, (block * TT)..<((block + 1) * TT), p: dropout, seed: seed, accumulate: false)
+                    }
                     for i in 0..<T {
                         let drow = dscores + i * T, prow = p + i * T
-                        if dropout > 0 {
-                            let start = block * TT + i * T
-                            for j in 0..<T { drow[j] *= Dropout.factor(seed: seed, index: start + j, p: dropout) }
-                        }
                         var dot: Float = 0
                         for j in 0..<T { dot += prow[j] * drow[j] }
                         for j in 0..<T { drow[j] = prow[j] * (drow[j] - dot) }
