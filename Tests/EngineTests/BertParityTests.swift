@@ -52,6 +52,16 @@ import Testing
         #expect(model.config.pooling == .mean)
     }
 
+    /// An inference model (one layer's activations, reused) gives the same sentence embeddings.
+    @Test func inferenceModel() throws {
+        let encoder = Bert(config: try BertConfig.load(folder: Fixtures.minilm), maxB: batch.B, maxT: batch.T, trainable: false)
+        #expect(try !BertCheckpoint.load(encoder, from: SafeTensors(path: Fixtures.minilm + "/model.safetensors")))
+        try encoder.forward(BertBatch(B: batch.B, T: batch.T, ids: batch.ids, types: batch.types, mask: batch.mask))
+        #expect(Fixtures.maxDifference(encoder.sentenceEmbeddings, try fixture.floats("mean")) < 1e-5)
+        #expect(Fixtures.maxDifference(encoder.pooled, try fixture.floats("pooler")) < 1e-5)
+        #expect(encoder.acts.arena.count < model.acts.arena.count / 3)
+    }
+
     @Test func trainingStep() throws {
         model.zeroGradients()
         try model.forward(batch)

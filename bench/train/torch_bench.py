@@ -37,7 +37,16 @@ if mode == "onnx":
     model = BertModel.from_pretrained(folder).eval()
     path = "/tmp/anneal-bench-minilm.onnx"
     ids, mask, _ = batch()
-    torch.onnx.export(model, (ids, mask), path, input_names=["input_ids", "attention_mask"],
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    torch.onnx.export(Encoder(model), (ids, mask), path, input_names=["input_ids", "attention_mask"],
                       output_names=["hidden"], dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"}},
                       opset_version=17, dynamo=False)
     options = ort.SessionOptions()

@@ -10,16 +10,27 @@ enum Gemm {
         A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
         beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        guard Parallel.threads > 1, M >= 128 else {
+        let rowsSplit = M >= 128, columnsSplit = !rowsSplit && N >= 256
+        guard Parallel.threads > 1, rowsSplit || columnsSplit else {
             BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
             return
         }
         BLAS.singleThreaded(flops: 2 * Double(M) * Double(N) * Double(K)) {
-            Parallel.forRanges(M, grain: 64) { rows in
-                let a = transposeA ? A + rows.lowerBound : A + rows.lowerBound * lda
-                BLAS.sgemm(
-                    transposeA: transposeA, transposeB: transposeB, M: rows.count, N: N, K: K, alpha: alpha,
-                    A: a, lda: lda, B: B, ldb: ldb, beta: beta, C: C + rows.lowerBound * ldc, ldc: ldc)
+            if rowsSplit {
+                Parallel.forRanges(M, grain: 64) { rows in
+                    let a = transposeA ? A + rows.lowerBound : A + rows.lowerBound * lda
+                    BLAS.sgemm(
+                        transposeA: transposeA, transposeB: transposeB, M: rows.count, N: N, K: K, alpha: alpha,
+                        A: a, lda: lda, B: B, ldb: ldb, beta: beta, C: C + rows.lowerBound * ldc, ldc: ldc)
+                }
+            } else {
+                // Few rows (small batches at inference): split the columns of C instead.
+                Parallel.forRanges(N, grain: 128) { columns in
+                    let b = transposeB ? B + columns.lowerBound * ldb : B + columns.lowerBound
+                    BLAS.sgemm(
+                        transposeA: transposeA, transposeB: transposeB, M: M, N: columns.count, K: K, alpha: alpha,
+                        A: A, lda: lda, B: b, ldb: ldb, beta: beta, C: C + columns.lowerBound, ldc: ldc)
+                }
             }
         }
     }

@@ -18,25 +18,28 @@ extension Bert {
         if hp > 0 { Dropout.forward(out: a.x0, inp: a.x0, N: N * C, p: hp, seed: dropoutSeed(0)) }
         batch.mask.withUnsafeBufferPointer { maskBuffer in
             let mask = maskBuffer.baseAddress!
-            for l in 0..<c.numLayers {
-                let inp = l == 0 ? a.x0 : a.ln2 + (l - 1) * N * C
+            for layer in 0..<c.numLayers {
+                // In inference every layer uses slot 0: a layer reads its input (the previous
+                // ln2) for the last time in the first residual, before it writes its own ln2.
+                let l = layer * a.layerStep
+                let inp = layer == 0 ? a.x0 : a.ln2 + (layer - 1) * a.layerStep * N * C
                 let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * T
                 let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
                 let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C, ln2 = a.ln2 + l * N * C
-                Matmul.forward(out: qkv, inp: inp, weight: p.qkvw[l].pointer, bias: p.qkvb[l].pointer, N: N, C: C, OC: 3 * C)
-                Attention.forward(out: atty, att: att, attDropped: a.attDropped, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, dropout: ap, seed: dropoutSeed(1 + 3 * l))
-                Matmul.forward(out: res1, inp: atty, weight: p.attprojw[l].pointer, bias: p.attprojb[l].pointer, N: N, C: C, OC: C)
-                if hp > 0 { Dropout.forward(out: res1, inp: res1, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * l)) }
+                Matmul.forward(out: qkv, inp: inp, weight: p.qkvw[layer].pointer, bias: p.qkvb[layer].pointer, N: N, C: C, OC: 3 * C)
+                Attention.forward(out: atty, att: att, attDropped: a.attDropped, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, dropout: ap, seed: dropoutSeed(1 + 3 * layer))
+                Matmul.forward(out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: N, C: C, OC: C)
+                if hp > 0 { Dropout.forward(out: res1, inp: res1, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * layer)) }
                 Residual.forward(out: res1, inp1: res1, inp2: inp, N: N * C)
-                LayerNorm.forward(out: ln1, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, inp: res1, weight: p.ln1w[l].pointer, bias: p.ln1b[l].pointer, N: N, C: C, eps: c.layerNormEps)
-                Matmul.forward(out: fch, inp: ln1, weight: p.fcw[l].pointer, bias: p.fcb[l].pointer, N: N, C: C, OC: FF)
+                LayerNorm.forward(out: ln1, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, inp: res1, weight: p.ln1w[layer].pointer, bias: p.ln1b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
+                Matmul.forward(out: fch, inp: ln1, weight: p.fcw[layer].pointer, bias: p.fcb[layer].pointer, N: N, C: C, OC: FF)
                 GELU.forward(out: a.fchGelu, inp: fch, N: N * FF)
-                Matmul.forward(out: res2, inp: a.fchGelu, weight: p.fcprojw[l].pointer, bias: p.fcprojb[l].pointer, N: N, C: FF, OC: C)
-                if hp > 0 { Dropout.forward(out: res2, inp: res2, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * l)) }
+                Matmul.forward(out: res2, inp: a.fchGelu, weight: p.fcprojw[layer].pointer, bias: p.fcprojb[layer].pointer, N: N, C: FF, OC: C)
+                if hp > 0 { Dropout.forward(out: res2, inp: res2, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * layer)) }
                 Residual.forward(out: res2, inp1: res2, inp2: ln1, N: N * C)
-                LayerNorm.forward(out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp: res2, weight: p.ln2w[l].pointer, bias: p.ln2b[l].pointer, N: N, C: C, eps: c.layerNormEps)
+                LayerNorm.forward(out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp: res2, weight: p.ln2w[layer].pointer, bias: p.ln2b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
             }
-            let last = a.ln2 + (c.numLayers - 1) * N * C
+            let last = a.ln2 + (c.numLayers - 1) * a.layerStep * N * C
             Pooler.forward(out: a.pooled, inp: last, weight: p.poolw.pointer, bias: p.poolb.pointer, B: B, T: T, C: C)
             MeanPooling.forward(out: a.sentence, inp: last, mask: mask, B: B, T: T, C: C)
         }

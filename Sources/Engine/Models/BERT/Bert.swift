@@ -48,7 +48,7 @@ public final class Bert: @unchecked Sendable {
         } else {
             (grads, gradients, m, v, dacts) = (nil, nil, nil, nil, nil)
         }
-        acts = BertActivations(config: config, B: maxB, T: maxT)
+        acts = BertActivations(config: config, B: maxB, T: maxT, stacked: trainable)
     }
 
     /// Initialises the classification head as HF does: weights normal(0, initializer_range)
@@ -104,7 +104,7 @@ public final class Bert: @unchecked Sendable {
     /// The last hidden state (B, T, C) of the last forward pass.
     public var hiddenState: UnsafeBufferPointer<Float> {
         let b = batch!, C = config.hiddenSize, N = b.B * b.T
-        return UnsafeBufferPointer(start: acts.ln2 + (config.numLayers - 1) * N * C, count: N * C)
+        return UnsafeBufferPointer(start: acts.ln2 + (config.numLayers - 1) * acts.layerStep * N * C, count: N * C)
     }
 
     public var pooled: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.pooled, count: batch!.B * config.hiddenSize) }

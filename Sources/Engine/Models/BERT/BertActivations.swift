@@ -2,9 +2,12 @@ import Tensor
 
 /// Activations saved by the forward pass for backward, sized for the model's maximum (B, T)
 /// at creation. Per-layer tensors are stacked (L, …) and sliced with the batch's actual B, T.
-/// N = B·T rows; NL: labels.
+/// N = B·T rows; NL: labels. Without training (`stacked` false) every layer reuses the first
+/// layer's slot (L = 1 in the shapes below), since nothing is kept for backward.
 public struct BertActivations: @unchecked Sendable {
     let arena: Arena
+    /// 1 when each layer has its own slot, 0 when all share slot 0 (inference).
+    let layerStep: Int
     let emb: UnsafeMutablePointer<Float>        // (B, T, C) embedding sum, before LayerNorm
     let embMean: UnsafeMutablePointer<Float>    // (B, T)
     let embRstd: UnsafeMutablePointer<Float>    // (B, T)
@@ -30,8 +33,9 @@ public struct BertActivations: @unchecked Sendable {
     let losses: UnsafeMutablePointer<Float>     // (B)
     let sentence: UnsafeMutablePointer<Float>   // (B, C) mean-pooled sentence embeddings
 
-    init(config c: BertConfig, B: Int, T: Int) {
-        let C = c.hiddenSize, L = c.numLayers, NH = c.numHeads, FF = c.intermediateSize, NL = max(c.numLabels, 1)
+    init(config c: BertConfig, B: Int, T: Int, stacked: Bool) {
+        layerStep = stacked ? 1 : 0
+        let C = c.hiddenSize, L = stacked ? c.numLayers : 1, NH = c.numHeads, FF = c.intermediateSize, NL = max(c.numLabels, 1)
         let N = B * T
         let sizes = [
             N * C, N, N, N * C,
