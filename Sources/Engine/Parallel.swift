@@ -23,6 +23,10 @@ public enum Parallel {
         }
     }
 
+    /// The smallest number of items per thread worth a wake-up of the team, for items of
+    /// `width` floats each: about 16K floats of element-wise work.
+    public static func grain(_ width: Int) -> Int { max(1, 16384 / max(width, 1)) }
+
     /// Runs `body` over contiguous ranges covering `0..<count`, in parallel when there are at
     /// least `grain` items per thread.
     public static func forRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {

@@ -73,7 +73,7 @@ public enum Dropout {
 
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int, p: Float, seed: UInt64) {
         precondition(p >= 0 && p < 1, "Dropout: p must be in [0, 1)")
-        Parallel.forRanges(N, grain: 8192) { range in
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             if p == 0 {
                 if out != UnsafeMutablePointer(mutating: inp) { (out + range.lowerBound).update(from: inp + range.lowerBound, count: range.count) }
             } else {
@@ -83,7 +83,7 @@ public enum Dropout {
     }
 
     public static func backward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int, p: Float, seed: UInt64) {
-        Parallel.forRanges(N, grain: 8192) { range in
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             if p == 0 {
                 for i in range { dinp[i] += dout[i] }
             } else {

@@ -10,7 +10,7 @@ public enum Embeddings {
         wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>, wtt: UnsafePointer<Float>?,
         B: Int, T: Int, C: Int
     ) {
-        Parallel.forRanges(B * T, grain: 16) { rows in
+        Parallel.forRanges(B * T, grain: Parallel.grain(C)) { rows in
             for row in rows {
                 let t = row % T
                 let o = out + row * C

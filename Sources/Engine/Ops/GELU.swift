@@ -7,7 +7,7 @@ public enum GELU {
     static let invSqrt2Pi: Float = 0.39894228040143268
 
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
-        Parallel.forRanges(N, grain: 4096) { range in
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             var i = range.lowerBound
             while i + 8 <= range.upperBound {
                 let x = VectorMath.load(inp + i)
@@ -23,7 +23,7 @@ public enum GELU {
     }
 
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
-        Parallel.forRanges(N, grain: 4096) { range in
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             var i = range.lowerBound
             while i + 8 <= range.upperBound {
                 let x = VectorMath.load(inp + i)
@@ -49,7 +49,7 @@ public enum GELUTanh {
     static let scale: Float = 0.79788456080286536
 
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
-        Parallel.forRanges(N, grain: 4096) { range in
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             for i in range {
                 let x = inp[i]
                 out[i] = 0.5 * x * (1 + Math.tanh(scale * (x + 0.044715 * x * x * x)))
@@ -58,7 +58,7 @@ public enum GELUTanh {
     }
 
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
-        Parallel.forRanges(N, grain: 4096) { range in
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             for i in range {
                 let x = inp[i]
                 let u = scale * (x + 0.044715 * x * x * x)

@@ -8,7 +8,7 @@ public enum LayerNorm {
         inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         N: Int, C: Int, eps: Float
     ) {
-        Parallel.forRanges(N, grain: 8) { rows in
+        Parallel.forRanges(N, grain: Parallel.grain(C)) { rows in
             for i in rows {
                 let x = inp + i * C
                 var sum: Float = 0
@@ -31,7 +31,7 @@ public enum LayerNorm {
         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
         N: Int, C: Int
     ) {
-        Parallel.forRanges(N, grain: 8) { rows in
+        Parallel.forRanges(N, grain: Parallel.grain(C)) { rows in
             for i in rows {
                 let x = inp + i * C, d = dout + i * C, dx = dinp + i * C
                 let m = mean[i], s = rstd[i]
@@ -51,7 +51,7 @@ public enum LayerNorm {
             }
         }
         // Parameter gradients: each thread owns a range of channels and sums rows in order.
-        Parallel.forRanges(C, grain: 32) { channels in
+        Parallel.forRanges(C, grain: N >= 64 ? 32 : C) { channels in
             for i in 0..<N {
                 let x = inp + i * C, d = dout + i * C
                 let m = mean[i], s = rstd[i]

@@ -11,7 +11,7 @@ public enum Matmul {
         N: Int, C: Int, OC: Int, inputStride: Int? = nil
     ) {
         if let bias {
-            Parallel.forRanges(N, grain: 16) { rows in
+            Parallel.forRanges(N, grain: Parallel.grain(OC)) { rows in
                 for i in rows { (out + i * OC).update(from: bias, count: OC) }
             }
         }
@@ -38,7 +38,7 @@ public enum Matmul {
                 A: dout, lda: OC, B: inp, ldb: stride, beta: 1, C: dweight, ldc: C)
         }
         if let dbias {
-            Parallel.forRanges(OC, grain: 64) { columns in
+            Parallel.forRanges(OC, grain: N >= 64 ? 64 : OC) { columns in
                 for i in 0..<N {
                     let d = dout + i * OC
                     for o in columns { dbias[o] += d[o] }

@@ -1,7 +1,7 @@
 // Residual connection: out = inp1 + inp2. N: element count. All: (N).
 public enum Residual {
     public static func forward(out: UnsafeMutablePointer<Float>, inp1: UnsafePointer<Float>, inp2: UnsafePointer<Float>, N: Int) {
-        Parallel.forRanges(N, grain: 8192) { range in
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             var i = range.lowerBound
             while i + 8 <= range.upperBound {
                 let a = UnsafeRawPointer(inp1 + i).loadUnaligned(as: SIMD8<Float>.self)
@@ -14,7 +14,7 @@ public enum Residual {
     }
 
     public static func backward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
-        Parallel.forRanges(N, grain: 8192) { range in
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             for i in range {
                 dinp1[i] += dout[i]
                 dinp2[i] += dout[i]
