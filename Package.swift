@@ -22,6 +22,7 @@ let package = Package(
         // MARK: - Engine (tensors, ops, optimisers, formats, models)
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: settings),
         .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform"], swiftSettings: settings),
+        .target(name: "Inference", dependencies: ["Engine", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets now; the trainer loop with the engine later)
         .target(name: "Training", dependencies: ["JSON"], swiftSettings: settings),
@@ -30,7 +31,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Jobs", dependencies: ["Store", "Training", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Training", "Store", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Training", "Store", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
         .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Platform", "JSON"], swiftSettings: settings),
@@ -44,9 +45,10 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform"], swiftSettings: settings),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
     ]
 )

@@ -1,4 +1,5 @@
 import HTTP
+import Inference
 import Jobs
 import Platform
 import Store
@@ -11,6 +12,7 @@ public final class Application: Sendable {
     public let pool: ConnectionPool
     public let catalog: ModelCatalog
     public let metrics = RequestMetrics()
+    public let embedder = Embedder()
     public let workers: WorkerPool?
     let maintainer: Maintainer
     private let server = Mutex<Server?>(nil)
@@ -36,6 +38,7 @@ public final class Application: Sendable {
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
             JobRoutes(pool: pool, catalog: catalog).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
+            EmbedRoutes(catalog: catalog, embedder: embedder).add(to: &routes)
         }
     }
 
