@@ -15,8 +15,8 @@ import Testing
         }
     }
 
-    @Test func layerNorm() {
-        let N = 3, C = 8
+    @Test(arguments: [8, 5]) func layerNorm(C: Int) {
+        let N = 3
         var rng = TestRandom(2)
         let inp = Buffer(random: N * C, &rng), weight = Buffer(random: C, &rng), bias = Buffer(random: C, &rng)
         let dinp = Buffer(N * C), dweight = Buffer(C), dbias = Buffer(C)
@@ -48,6 +48,20 @@ import Testing
         } backward: { dout in
             GELU.backward(dinp: dinp.pointer, inp: inp.pointer, dout: dout, N: 40)
         }
+    }
+
+    /// The fused recomputation gives the same output and the slope backward gives for dout = 1.
+    @Test func geluWithSlope() {
+        var rng = TestRandom(16)
+        let inp = Buffer(random: 37, &rng, scale: 4), out = Buffer(37), reference = Buffer(37)
+        let slope = Buffer(37), expected = Buffer(37), ones = Buffer(37, value: 1), dout = Buffer(random: 37, &rng)
+        GELU.forwardWithSlope(out: out.pointer, slope: slope.pointer, inp: inp.pointer, N: 37)
+        GELU.forward(out: reference.pointer, inp: inp.pointer, N: 37)
+        GELU.backward(dinp: expected.pointer, inp: inp.pointer, dout: ones.pointer, N: 37)
+        #expect(out.array == reference.array)
+        #expect(zip(slope.array, expected.array).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
+        GELU.multiply(slope: slope.pointer, dout: dout.pointer, N: 37)
+        for i in 0..<37 { #expect(abs(slope[i] - expected[i] * dout[i]) <= 1e-6) }
     }
 
     @Test func geluTanh() {

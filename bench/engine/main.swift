@@ -18,21 +18,29 @@ guard arguments.count >= 6, let B = Int(arguments[3]), let T = Int(arguments[4])
 }
 let mode = arguments[1], folder = arguments[2]
 let threads = arguments.count > 6 ? Int(arguments[6]) ?? 2 : 2
-BLAS.setThreads(threads)
 Parallel.setThreads(threads)
+if mode == "gemm" { BLAS.setThreads(threads) }  // raw OpenBLAS threading, for comparison
 BLAS.clock = { MonotonicClock.nanoseconds }
 
 if mode == "gemm" {
     // Raw sgemm throughput on the encoder's shapes: (B·T, OC, C) forward.
-    for (M, N, K) in [(B * T, 3 * 384, 384), (B * T, 1536, 384), (B * T, 384, 1536)] {
-        let a = Arena(count: M * K), b = Arena(count: N * K), c = Arena(count: M * N)
-        BLAS.sgemm(transposeA: false, transposeB: true, M: M, N: N, K: K, A: a.pointer, lda: K, B: b.pointer, ldb: K, beta: 0, C: c.pointer, ldc: N)
+    // (transposeA, transposeB, M, N, K): forward inp·Wᵀ, backward dout·W and doutᵀ·inp.
+    let N = B * T
+    let shapes = [
+        (false, true, N, 1152, 384), (false, true, N, 1536, 384), (false, true, N, 384, 1536),
+        (false, false, N, 384, 1152), (false, false, N, 384, 1536), (false, false, N, 1536, 384),
+        (true, false, 1152, 384, N), (true, false, 1536, 384, N), (true, false, 384, 1536, N),
+    ]
+    for (ta, tb, M, Nc, K) in shapes {
+        let a = Arena(count: M * K), b = Arena(count: Nc * K), c = Arena(count: M * Nc)
+        let lda = ta ? M : K, ldb = tb ? K : Nc
+        BLAS.sgemm(transposeA: ta, transposeB: tb, M: M, N: Nc, K: K, A: a.pointer, lda: lda, B: b.pointer, ldb: ldb, beta: 0, C: c.pointer, ldc: Nc)
         let start = MonotonicClock.now
         for _ in 0..<steps {
-            BLAS.sgemm(transposeA: false, transposeB: true, M: M, N: N, K: K, A: a.pointer, lda: K, B: b.pointer, ldb: K, beta: 0, C: c.pointer, ldc: N)
+            BLAS.sgemm(transposeA: ta, transposeB: tb, M: M, N: Nc, K: K, A: a.pointer, lda: lda, B: b.pointer, ldb: ldb, beta: 1, C: c.pointer, ldc: Nc)
         }
         let seconds = MonotonicClock.now - start
-        print("gemm M=\(M) N=\(N) K=\(K) gflops=\(Int(2 * Double(M * N * K) * Double(steps) / seconds / 1e9))")
+        print("gemm \(ta ? "T" : "N")\(tb ? "T" : "N") M=\(M) N=\(Nc) K=\(K) gflops=\(Int(2 * Double(M * Nc * K) * Double(steps) / seconds / 1e9))")
     }
     Console.exit(0)
 }

@@ -22,6 +22,42 @@ public enum GELU {
         }
     }
 
+    /// Fused recomputation for backward: out = GELU(x) and slope = GELU'(x) in one pass (one
+    /// erf and one exp per element instead of two passes). `slope` is overwritten; finish with
+    /// `multiply(slope:dout:)` once the gradient of the output is known.
+    public static func forwardWithSlope(out: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let x = VectorMath.load(inp + i)
+                let cdf = 0.5 * (1 + VectorMath.erf(x * invSqrt2))
+                VectorMath.store(x * cdf, out + i)
+                VectorMath.store(cdf + x * (invSqrt2Pi * VectorMath.exp(-0.5 * x * x)), slope + i)
+                i += 8
+            }
+            while i < range.upperBound {
+                let x = inp[i]
+                let cdf = 0.5 * (1 + Math.erf(x * invSqrt2))
+                out[i] = x * cdf
+                slope[i] = cdf + x * invSqrt2Pi * Math.exp(-0.5 * x * x)
+                i += 1
+            }
+        }
+    }
+
+    /// slope[i] ·= dout[i]: turns the slope from `forwardWithSlope` into the input gradient
+    /// (overwrites: the one non-accumulating GELU backward, for the fused path).
+    public static func multiply(slope: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+        Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                VectorMath.store(VectorMath.load(slope + i) * VectorMath.load(dout + i), slope + i)
+                i += 8
+            }
+            while i < range.upperBound { slope[i] *= dout[i]; i += 1 }
+        }
+    }
+
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
         Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
             var i = range.lowerBound

@@ -40,15 +40,29 @@ public struct AdamW: Sendable {
         let p = params.pointer, g = grads.pointer, mp = m.pointer, vp = v.pointer
         for (range, decay) in groups {
             precondition(range.lowerBound >= 0 && range.upperBound <= params.count, "AdamW: group outside the arena")
+            let factor: Float = decay ? decayFactor : 1  // p · 1 is exact: no branch in the loop
             Parallel.forRanges(range.count, grain: 16384) { part in
-                for j in part {
-                    let i = range.lowerBound + j
-                    if decay { p[i] *= decayFactor }
+                var i = range.lowerBound + part.lowerBound
+                let end = range.lowerBound + part.upperBound
+                while i + 8 <= end {
+                    let gv = VectorMath.load(g + i)
+                    var mv = VectorMath.load(mp + i)
+                    mv += a * (gv - mv)
+                    let vv = VectorMath.load(vp + i) * b2 + oneMinusB2 * gv * gv
+                    let denom = vv.squareRoot() / correction2Root + epsilon
+                    VectorMath.store(VectorMath.load(p + i) * factor + stepSize * (mv / denom), p + i)
+                    VectorMath.store(mv, mp + i)
+                    VectorMath.store(vv, vp + i)
+                    i += 8
+                }
+                while i < end {
+                    p[i] *= factor
                     let gi = g[i]
                     mp[i] += a * (gi - mp[i])
                     vp[i] = vp[i] * b2 + oneMinusB2 * gi * gi
                     let denom = vp[i].squareRoot() / correction2Root + epsilon
                     p[i] += stepSize * (mp[i] / denom)
+                    i += 1
                 }
             }
         }
