@@ -16,7 +16,7 @@ public enum Parallel {
     /// idle rather than stopped, so calls already running on it finish. With a team, the
     /// engine splits GEMMs itself (`Gemm`), so OpenBLAS is set to one thread.
     public static func setThreads(_ count: Int) {
-        precondition(count >= 1, "Parallel: thread count must be at least 1")
+        precondition(count >= 1 && count <= maxThreads, "Parallel: thread count must be in 1...\(maxThreads)")
         if count > 1 { BLAS.setThreads(1) }
         current.withLock { team in
             if (team?.size ?? 1) != count { team = count > 1 ? ThreadTeam(size: count) : nil }
@@ -30,8 +30,16 @@ public enum Parallel {
     /// Runs `body` over contiguous ranges covering `0..<count`, in parallel when there are at
     /// least `grain` items per thread.
     public static func forRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        forParts(count, grain: grain) { _, range in body(range) }
+    }
+
+    /// The most threads a team may have; per-thread scratch is sized for it.
+    public static let maxThreads = 8
+
+    /// Like `forRanges`, with the index (< `maxThreads`) of the part, for per-thread scratch.
+    public static func forParts(_ count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         guard count >= 2 * grain, let team = current.withLock({ $0 }), team.run(count: count, body) else {
-            if count > 0 { body(0..<count) }
+            if count > 0 { body(0, 0..<count) }
             return
         }
     }
@@ -39,8 +47,8 @@ public enum Parallel {
 
 final class ThreadTeam: @unchecked Sendable {
     private final class Job: @unchecked Sendable {
-        let body: (Range<Int>) -> Void
-        init(_ body: @escaping (Range<Int>) -> Void) { self.body = body }
+        let body: (Int, Range<Int>) -> Void
+        init(_ body: @escaping (Int, Range<Int>) -> Void) { self.body = body }
     }
 
     private struct State {
@@ -66,7 +74,7 @@ final class ThreadTeam: @unchecked Sendable {
     }
 
     /// Runs `body` on the team, or returns false at once when the team is busy.
-    func run(count: Int, _ body: (Range<Int>) -> Void) -> Bool {
+    func run(count: Int, _ body: (Int, Range<Int>) -> Void) -> Bool {
         withoutActuallyEscaping(body) { escapable in
             let job = Job(escapable)
             let acquired = lock.withLock { state in
@@ -80,7 +88,7 @@ final class ThreadTeam: @unchecked Sendable {
             }
             if !acquired { return false }
             lock.broadcast()
-            body(range(0, of: count))
+            body(0, range(0, of: count))
             lock.withLock(when: { $0.pending == 0 }) { state, _ in
                 state.job = nil
                 state.busy = false
@@ -98,7 +106,7 @@ final class ThreadTeam: @unchecked Sendable {
                 count = state.count
                 return state.job
             }
-            job!.body(range(worker, of: count))
+            job!.body(worker, range(worker, of: count))
             // Drop the closure before reporting: `run` must not return while a worker still
             // holds it (withoutActuallyEscaping traps on an escaped closure).
             job = nil

@@ -110,14 +110,14 @@ import Testing
         var rng = TestRandom(10)
         let mask: [Int32] = [1, 1, 1, 0, 1, 1, 0, 0]
         let qkv = Buffer(random: B * T * 3 * C, &rng), dqkv = Buffer(B * T * 3 * C)
-        let out = Buffer(B * T * C), att = Buffer(B * NH * T * T), dropped = Buffer(B * NH * T * T), datt = Buffer(B * NH * T * T)
+        let out = Buffer(B * T * C), att = Buffer(B * NH * T * T), scratch = Buffer(Parallel.maxThreads * T * T), datt = Buffer(B * NH * T * T)
         checkGradients("attention", output: out, inputs: [(qkv, dqkv)]) {
             Attention.forward(
-                out: out.pointer, att: att.pointer, attDropped: dropped.pointer, qkv: qkv.pointer, mask: mask,
+                out: out.pointer, att: att.pointer, scratch: scratch.pointer, qkv: qkv.pointer, mask: mask,
                 B: B, T: T, C: C, NH: NH, causal: causal, dropout: dropout, seed: 11)
         } backward: { dout in
             Attention.backward(
-                dqkv: dqkv.pointer, datt: datt.pointer, dout: dout, qkv: qkv.pointer, att: att.pointer, attDropped: dropped.pointer,
+                dqkv: dqkv.pointer, datt: datt.pointer, dout: dout, qkv: qkv.pointer, att: att.pointer, scratch: scratch.pointer,
                 B: B, T: T, C: C, NH: NH, dropout: dropout, seed: 11)
         }
         // Padded keys get no attention; with the causal flag, neither do later keys.

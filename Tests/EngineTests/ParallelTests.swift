@@ -25,7 +25,7 @@ import Platform
         var covered = [Int](repeating: 0, count: 1000)
         covered.withUnsafeMutableBufferPointer { buffer in
             let pointer = buffer.baseAddress!
-            #expect(team.run(count: 1000) { range in for i in range { pointer[i] += 1 } })
+            #expect(team.run(count: 1000) { _, range in for i in range { pointer[i] += 1 } })
         }
         #expect(covered.allSatisfy { $0 == 1 })
     }

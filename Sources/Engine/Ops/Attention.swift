@@ -4,23 +4,24 @@ import Tensor
 // B: batch, T: sequence length, C: channels, NH: heads, hs = C / NH.
 // qkv: (B, T, 3C), each row Q | K | V with head h at columns h·hs..<(h+1)·hs of each part;
 // mask: (B, T), 1 for a real token and 0 for padding (masks keys; nil attends to all);
-// att: (B, NH, T, T) softmax probabilities; attDropped: (B, NH, T, T) after dropout, or nil
-// when dropout is 0 (att is used); out: (B, T, C), heads side by side.
+// att: (B, NH, T, T) softmax probabilities; scratch: (Parallel.maxThreads, T, T), where each
+// thread puts a block's probabilities after dropout (never stored: backward recomputes them;
+// nil when dropout is 0); out: (B, T, C), heads side by side.
 // `causal` also masks keys after the query (GPT-2). The softmax is fused with the masking.
 // Each (batch row, head) block runs whole on one thread (its GEMMs single-threaded), so the
 // T×T block stays in cache and results do not depend on the thread count.
 public enum Attention {
     public static func forward(
-        out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, attDropped: UnsafeMutablePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
         qkv: UnsafePointer<Float>, mask: UnsafePointer<Int32>?,
         B: Int, T: Int, C: Int, NH: Int, causal: Bool = false, dropout: Float = 0, seed: UInt64 = 0
     ) {
         precondition(C % NH == 0, "Attention: C must be a multiple of NH")
-        precondition(dropout == 0 || attDropped != nil, "Attention: dropout needs attDropped")
+        precondition(dropout == 0 || scratch != nil, "Attention: dropout needs scratch")
         let hs = C / NH, C3 = 3 * C, TT = T * T
         let scale = 1 / Float(hs).squareRoot()
         BLAS.singleThreaded(flops: 4 * Double(B * NH * TT * hs)) {
-            Parallel.forRanges(B * NH) { blocks in
+            Parallel.forParts(B * NH) { part, blocks in
                 for block in blocks {
                     let b = block / NH, h = block % NH
                     let q = qkv + b * T * C3 + h * hs, scores = att + block * TT
@@ -37,10 +38,7 @@ public enum Attention {
                         }
                         Softmax.row(row, row, T)
                     }
-                    if dropout > 0, let attDropped {
-                        Dropout.apply(attDropped, att, (block * TT)..<((block + 1) * TT), p: dropout, seed: seed, accumulate: false)
-                    }
-                    let probabilities = dropout > 0 ? attDropped! + block * TT : scores
+                    let probabilities = dropout > 0 ? dropped(scratch! + part * TT, att, block, TT, dropout, seed) : scores
                     BLAS.sgemm(
                         transposeA: false, transposeB: false, M: T, N: hs, K: T,
                         A: probabilities, lda: T, B: q + 2 * C, ldb: C3,
@@ -50,22 +48,32 @@ public enum Attention {
         }
     }
 
+    /// Block `block` of `att` after dropout, in `slot` (the mask of the whole tensor's indices).
+    @inline(__always)
+    static func dropped(
+        _ slot: UnsafeMutablePointer<Float>, _ att: UnsafePointer<Float>, _ block: Int, _ TT: Int, _ p: Float, _ seed: UInt64
+    ) -> UnsafeMutablePointer<Float> {
+        let shifted = slot - block * TT  // so that index i of the whole tensor lands at slot[i - block·TT]
+        Dropout.apply(shifted, att, (block * TT)..<((block + 1) * TT), p: p, seed: seed, accumulate: false)
+        return slot
+    }
+
     /// `datt` (B, NH, T, T) is scratch: overwritten, not accumulated. `dqkv` accumulates.
     public static func backward(
         dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
         dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
-        att: UnsafePointer<Float>, attDropped: UnsafePointer<Float>?,
+        att: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
         B: Int, T: Int, C: Int, NH: Int, dropout: Float = 0, seed: UInt64 = 0
     ) {
         let hs = C / NH, C3 = 3 * C, TT = T * T
         let scale = 1 / Float(hs).squareRoot()
         BLAS.singleThreaded(flops: 8 * Double(B * NH * TT * hs)) {
-            Parallel.forRanges(B * NH) { blocks in
+            Parallel.forParts(B * NH) { part, blocks in
                 for block in blocks {
                     let b = block / NH, h = block % NH
                     let base = b * T * C3 + h * hs, d = dout + b * T * C + h * hs
                     let dscores = datt + block * TT, p = att + block * TT
-                    let probabilities = dropout > 0 ? attDropped! + block * TT : p
+                    let probabilities = dropout > 0 ? UnsafePointer(dropped(scratch! + part * TT, att, block, TT, dropout, seed)) : p
                     BLAS.sgemm(
                         transposeA: false, transposeB: true, M: T, N: T, K: hs,
                         A: d, lda: C, B: qkv + base + 2 * C, ldb: C3, beta: 0, C: dscores, ldc: T)

@@ -27,7 +27,7 @@ extension Bert {
                 let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
                 let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C, ln2 = a.ln2 + l * N * C
                 Matmul.forward(out: qkv, inp: inp, weight: p.qkvw[layer].pointer, bias: p.qkvb[layer].pointer, N: N, C: C, OC: 3 * C)
-                Attention.forward(out: atty, att: att, attDropped: a.attDropped, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, dropout: ap, seed: dropoutSeed(1 + 3 * layer))
+                Attention.forward(out: atty, att: att, scratch: a.attScratch, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, dropout: ap, seed: dropoutSeed(1 + 3 * layer))
                 Matmul.forward(out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: N, C: C, OC: C)
                 if hp > 0 { Dropout.forward(out: res1, inp: res1, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * layer)) }
                 Residual.forward(out: res1, inp1: res1, inp2: inp, N: N * C)

@@ -1,7 +1,8 @@
 import Tensor
 
 /// Gradients of activations, for one layer at a time (backward walks the layers down and reuses
-/// them), sized for the model's maximum (B, T). N = B·T rows.
+/// them), sized for the model's maximum (B, T). N = B·T rows. dres2, dres1 and datty share one
+/// buffer: each is dead before the next is written (backward zeroes it before each use).
 struct BertActivationGrads: @unchecked Sendable {
     let arena: Arena
     var dx: UnsafeMutablePointer<Float>         // (B, T, C) gradient of the current layer's input
@@ -24,7 +25,7 @@ struct BertActivationGrads: @unchecked Sendable {
     init(config c: BertConfig, B: Int, T: Int) {
         let C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = max(c.numLabels, 1)
         let N = B * T
-        let sizes = [N * C, N * C, N * C, N * C, N * C, N * C, N * C, N * 3 * C, N * FF, N * FF, B * NH * T * T, B * C, B * C, B * C, B * NL, B * C]
+        let sizes = [N * C, N * C, N * C, N * C, 0, 0, N * C, N * 3 * C, N * FF, N * FF, B * NH * T * T, B * C, B * C, B * C, B * NL, B * C]
         arena = Arena(count: sizes.reduce(0, +))
         var pointers: [UnsafeMutablePointer<Float>] = []
         var offset = 0
@@ -32,7 +33,8 @@ struct BertActivationGrads: @unchecked Sendable {
             pointers.append(arena.pointer + offset)
             offset += size
         }
-        (dx, dout, dres2, dln1, dres1, datty, ddrop, dqkv) = (pointers[0], pointers[1], pointers[2], pointers[3], pointers[4], pointers[5], pointers[6], pointers[7])
+        (dx, dout, dres2, dln1, ddrop, dqkv) = (pointers[0], pointers[1], pointers[2], pointers[3], pointers[6], pointers[7])
+        (dres1, datty) = (dres2, dres2)
         (dfch, dfchGelu, datt, dpooled, dpooledDropped, dpre, dlogits, dsentence) = (pointers[8], pointers[9], pointers[10], pointers[11], pointers[12], pointers[13], pointers[14], pointers[15])
     }
 }

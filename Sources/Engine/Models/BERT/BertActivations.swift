@@ -14,7 +14,7 @@ public struct BertActivations: @unchecked Sendable {
     let x0: UnsafeMutablePointer<Float>         // (B, T, C) layer 0 input (LayerNorm, then dropout)
     let qkv: UnsafeMutablePointer<Float>        // (L, B, T, 3C)
     let att: UnsafeMutablePointer<Float>        // (L, B, NH, T, T) attention probabilities
-    let attDropped: UnsafeMutablePointer<Float> // (B, NH, T, T) current layer after dropout (recomputed)
+    let attScratch: UnsafeMutablePointer<Float> // (Parallel.maxThreads, T, T) per-thread attention after dropout
     let atty: UnsafeMutablePointer<Float>       // (L, B, T, C) attention output, heads side by side
     let res1: UnsafeMutablePointer<Float>       // (L, B, T, C) projection (dropped out) + layer input
     let ln1: UnsafeMutablePointer<Float>        // (L, B, T, C)
@@ -39,7 +39,7 @@ public struct BertActivations: @unchecked Sendable {
         let N = B * T
         let sizes = [
             N * C, N, N, N * C,
-            L * N * 3 * C, L * B * NH * T * T, B * NH * T * T, L * N * C, L * N * C,
+            L * N * 3 * C, L * B * NH * T * T, Parallel.maxThreads * T * T, L * N * C, L * N * C,
             L * N * C, L * N, L * N, L * N * FF, N * FF, L * N * C, L * N * C, L * N, L * N,
             B * C, B * C, B * NL, B * NL, B, B * C,
         ]
@@ -51,7 +51,7 @@ public struct BertActivations: @unchecked Sendable {
             offset += size
         }
         (emb, embMean, embRstd, x0) = (pointers[0], pointers[1], pointers[2], pointers[3])
-        (qkv, att, attDropped, atty, res1) = (pointers[4], pointers[5], pointers[6], pointers[7], pointers[8])
+        (qkv, att, attScratch, atty, res1) = (pointers[4], pointers[5], pointers[6], pointers[7], pointers[8])
         (ln1, ln1Mean, ln1Rstd, fch, fchGelu) = (pointers[9], pointers[10], pointers[11], pointers[12], pointers[13])
         (res2, ln2, ln2Mean, ln2Rstd) = (pointers[14], pointers[15], pointers[16], pointers[17])
         (pooled, pooledDropped, logits, probs, losses, sentence) = (pointers[18], pointers[19], pointers[20], pointers[21], pointers[22], pointers[23])
