@@ -30,17 +30,20 @@ if mode == "gemm" {
         (false, true, N, 1152, 384), (false, true, N, 1536, 384), (false, true, N, 384, 1536),
         (false, false, N, 384, 1152), (false, false, N, 384, 1536), (false, false, N, 1536, 384),
         (true, false, 1152, 384, N), (true, false, 1536, 384, N), (true, false, 384, 1536, N),
+        // One attention block (T×T scores from head size 32, then T×32 outputs).
+        (false, true, T, T, 32), (false, false, T, 32, T), (true, false, T, 32, T),
     ]
     for (ta, tb, M, Nc, K) in shapes {
         let a = Arena(count: M * K), b = Arena(count: Nc * K), c = Arena(count: M * Nc)
         let lda = ta ? M : K, ldb = tb ? K : Nc
         BLAS.sgemm(transposeA: ta, transposeB: tb, M: M, N: Nc, K: K, A: a.pointer, lda: lda, B: b.pointer, ldb: ldb, beta: 0, C: c.pointer, ldc: Nc)
         let start = MonotonicClock.now
-        for _ in 0..<steps {
+        let repeats = M * Nc * K < 10_000_000 ? steps * 100 : steps
+        for _ in 0..<repeats {
             BLAS.sgemm(transposeA: ta, transposeB: tb, M: M, N: Nc, K: K, A: a.pointer, lda: lda, B: b.pointer, ldb: ldb, beta: 1, C: c.pointer, ldc: Nc)
         }
         let seconds = MonotonicClock.now - start
-        print("gemm \(ta ? "T" : "N")\(tb ? "T" : "N") M=\(M) N=\(Nc) K=\(K) gflops=\(Int(2 * Double(M * Nc * K) * Double(steps) / seconds / 1e9))")
+        print("gemm \(ta ? "T" : "N")\(tb ? "T" : "N") M=\(M) N=\(Nc) K=\(K) gflops=\(Int(2 * Double(M * Nc * K) * Double(repeats) / seconds / 1e9))")
     }
     Console.exit(0)
 }
