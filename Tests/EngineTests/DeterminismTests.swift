@@ -26,6 +26,23 @@ import Testing
         #expect(first != TinyBert.make().params.floats, "training did not move the weights")
     }
 
+    /// Gradient accumulation: two backward passes with dloss = 1/2 give the gradients of one.
+    @Test func accumulation() throws {
+        let model = TinyBert.make()
+        model.zeroGradients()
+        try model.forward(TinyBert.batch())
+        try model.backward()
+        let once = model.grads!.floats
+        model.zeroGradients()
+        for _ in 0..<2 {
+            try model.forward(TinyBert.batch())
+            try model.backward(dloss: 0.5)
+        }
+        let twice = model.grads!.floats
+        let worst = zip(once, twice).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
+        #expect(worst < 1e-5, "accumulated gradients differ by \(worst)")
+    }
+
     /// The whole model's backward against finite differences of its loss, for a few parameters
     /// of every kind (dropout on: the masks are fixed by the seed and step).
     @Test func modelGradient() throws {
