@@ -73,6 +73,7 @@ import Testing
         let grads = BertCheckpoint.names(model.gradients!, config: model.config)
         let params = BertCheckpoint.names(model.parameters, config: model.config)
         var worstNorm: Double = 0, worstSample: Double = 0
+        var noise: [String: Float] = [:]  // largest |gradient| of both sides, for vanishing gradients
         for (key, slice) in grads {
             let index = try fixture.integers("grad/\(key)/index").map { Int($0) }
             let reference = try fixture.floats("grad/\(key)/value")
@@ -89,6 +90,8 @@ import Testing
                 // The key biases: softmax is invariant to adding q·b_k to a whole row, so their
                 // gradient is exactly zero and both sides hold rounding noise (about 1e-10).
                 #expect(ours.squareRoot() < 1e-8, "\(key): gradient should vanish, norm \(ours.squareRoot())")
+                let largest = (0..<slice.count).map { abs(slice.pointer[$0]) }.max()! + reference.map { abs($0) }.max()!
+                noise[key] = Float(largest)
                 continue
             }
             let normError = abs(ours.squareRoot() - norm) / max(norm, 1e-12)
@@ -102,14 +105,17 @@ import Testing
 
         let schedule = LRSchedule(kind: .linear, learningRate: Double(try fixture.floats("lr")[0]), totalSteps: Int(try fixture.floats("total_steps")[0]))
         model.step(lr: schedule.rate(at: 0), maxGradNorm: Double(try fixture.floats("max_grad_norm")[0]))
-        var worstParameter: Float = 0
+        var worstParameter: Float = 0, worstKey = ""
         for (key, slice) in params {
             let index = try fixture.integers("grad/\(key)/index").map { Int($0) }
             let reference = try fixture.floats("after/\(key)/value")
             let difference = Fixtures.maxDifference(index.map { slice.pointer[$0] }, reference)
-            worstParameter = max(worstParameter, difference)
-            #expect(difference < 1e-6, "\(key) after one AdamW step: difference \(difference)")
+            // Adam's first step is lr·g/(|g| + eps): for a vanishing gradient it moves by
+            // lr·noise/eps, different noise on each side, so those tensors get that much more.
+            let tolerance = 1e-6 + (noise[key].map { Float(schedule.rate(at: 0)) * $0 / 1e-8 } ?? 0)
+            if noise[key] == nil && difference > worstParameter { (worstParameter, worstKey) = (difference, key) }
+            #expect(difference < tolerance, "\(key) after one AdamW step: difference \(difference), tolerance \(tolerance)")
         }
-        print("parity: worst parameter difference after one step \(worstParameter)")
+        print("parity: worst parameter difference after one step \(worstParameter) (\(worstKey)); vanishing-gradient tensors: \(noise.count)")
     }
 }

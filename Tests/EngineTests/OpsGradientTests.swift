@@ -28,6 +28,35 @@ import Testing
         }
     }
 
+    @Test func residualLayerNorm() {
+        let N = 3, C = 16
+        var rng = TestRandom(17)
+        let a = Buffer(random: N * C, &rng), b = Buffer(random: N * C, &rng), weight = Buffer(random: C, &rng), bias = Buffer(random: C, &rng)
+        let da = Buffer(N * C), db = Buffer(N * C), dweight = Buffer(C), dbias = Buffer(C), dres = Buffer(N * C)
+        let res = Buffer(N * C), out = Buffer(N * C), mean = Buffer(N), rstd = Buffer(N)
+        checkGradients("residual+layernorm", output: out, inputs: [(a, da), (b, db), (weight, dweight), (bias, dbias)]) {
+            ResidualLayerNorm.forward(res: res.pointer, out: out.pointer, mean: mean.pointer, rstd: rstd.pointer, inp1: a.pointer, inp2: b.pointer, weight: weight.pointer, bias: bias.pointer, N: N, C: C, eps: 1e-12)
+        } backward: { dout in
+            ResidualLayerNorm.backward(dinp1: da.pointer, dinp2: db.pointer, dweight: dweight.pointer, dbias: dbias.pointer, dres: dres.pointer, dout: dout, res: res.pointer, weight: weight.pointer, mean: mean.pointer, rstd: rstd.pointer, N: N, C: C)
+        }
+    }
+
+    /// Linear without bias followed by the fused bias + GELU equals linear with bias, then GELU.
+    @Test func biasGELU() {
+        let N = 5, C = 4, OC = 12
+        var rng = TestRandom(18)
+        let inp = Buffer(random: N * C, &rng), weight = Buffer(random: OC * C, &rng), bias = Buffer(random: OC, &rng)
+        let pre = Buffer(N * OC), fused = Buffer(N * OC), reference = Buffer(N * OC), separate = Buffer(N * OC)
+        Matmul.forward(out: pre.pointer, inp: inp.pointer, weight: weight.pointer, bias: nil, N: N, C: C, OC: OC)
+        GELU.forward(out: fused.pointer, pre: pre.pointer, bias: bias.pointer, N: N, C: OC)
+        Matmul.forward(out: reference.pointer, inp: inp.pointer, weight: weight.pointer, bias: bias.pointer, N: N, C: C, OC: OC)
+        GELU.forward(out: separate.pointer, inp: reference.pointer, N: N * OC)
+        for i in 0..<(N * OC) {
+            #expect(abs(pre[i] - reference[i]) < 1e-6)
+            #expect(abs(fused[i] - separate[i]) < 1e-6)
+        }
+    }
+
     @Test(arguments: [false, true]) func matmul(strided: Bool) {
         let N = 3, C = 5, OC = 4, stride = strided ? 2 * C : C
         var rng = TestRandom(3)

@@ -22,6 +22,29 @@ public enum GELU {
         }
     }
 
+    /// Bias + GELU fused, after a linear layer computed without bias: pre[r, c] += bias[c] (kept
+    /// for backward), out = GELU(pre). Rows: N; columns: C. pre, out: (N, C); bias: (C).
+    public static func forward(out: UnsafeMutablePointer<Float>, pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, N: Int, C: Int) {
+        Parallel.forRanges(N, grain: Parallel.grain(C)) { rows in
+            for r in rows {
+                let x = pre + r * C, o = out + r * C
+                var c = 0
+                while c + 8 <= C {
+                    let v = VectorMath.load(x + c) + VectorMath.load(bias + c)
+                    VectorMath.store(v, x + c)
+                    VectorMath.store(0.5 * v * (1 + VectorMath.erf(v * invSqrt2)), o + c)
+                    c += 8
+                }
+                while c < C {
+                    let v = x[c] + bias[c]
+                    x[c] = v
+                    o[c] = 0.5 * v * (1 + Math.erf(v * invSqrt2))
+                    c += 1
+                }
+            }
+        }
+    }
+
     /// Fused recomputation for backward: out = GELU(x) and slope = GELU'(x) in one pass (one
     /// erf and one exp per element instead of two passes). `slope` is overwritten; finish with
     /// `multiply(slope:dout:)` once the gradient of the output is known.

@@ -20,28 +20,37 @@ public enum LayerNorm {
         N: Int, C: Int, eps: Float
     ) {
         Parallel.forRanges(N, grain: Parallel.grain(C)) { rows in
-            for i in rows {
-                let x = inp + i * C, o = out + i * C
-                let m = sum(x, C) / Float(C)
-                var variance: Float = 0
-                if C % 8 == 0 {
-                    var lanes = Vector()
-                    for c in stride(from: 0, to: C, by: 8) { let d = VectorMath.load(x + c) - m; lanes += d * d }
-                    variance = lanes.sum()
-                } else {
-                    for c in 0..<C { let d = x[c] - m; variance += d * d }
-                }
-                let s = 1 / (variance / Float(C) + eps).squareRoot()
-                if C % 8 == 0 {
-                    for c in stride(from: 0, to: C, by: 8) {
-                        VectorMath.store((VectorMath.load(x + c) - m) * s * VectorMath.load(weight + c) + VectorMath.load(bias + c), o + c)
-                    }
-                } else {
-                    for c in 0..<C { o[c] = (x[c] - m) * s * weight[c] + bias[c] }
-                }
-                mean[i] = m
-                rstd[i] = s
+            self.rows(rows, out: out, mean: mean, rstd: rstd, inp: inp, weight: weight, bias: bias, C: C, eps: eps)
+        }
+    }
+
+    /// The forward pass over `rows` on the calling thread.
+    @inline(__always)
+    static func rows(
+        _ rows: Range<Int>, out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+        inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, C: Int, eps: Float
+    ) {
+        for i in rows {
+            let x = inp + i * C, o = out + i * C
+            let m = sum(x, C) / Float(C)
+            var variance: Float = 0
+            if C % 8 == 0 {
+                var lanes = Vector()
+                for c in stride(from: 0, to: C, by: 8) { let d = VectorMath.load(x + c) - m; lanes += d * d }
+                variance = lanes.sum()
+            } else {
+                for c in 0..<C { let d = x[c] - m; variance += d * d }
             }
+            let s = 1 / (variance / Float(C) + eps).squareRoot()
+            if C % 8 == 0 {
+                for c in stride(from: 0, to: C, by: 8) {
+                    VectorMath.store((VectorMath.load(x + c) - m) * s * VectorMath.load(weight + c) + VectorMath.load(bias + c), o + c)
+                }
+            } else {
+                for c in 0..<C { o[c] = (x[c] - m) * s * weight[c] + bias[c] }
+            }
+            mean[i] = m
+            rstd[i] = s
         }
     }
 

@@ -29,20 +29,17 @@ extension Bert {
             let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * T
             let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
             let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C
-            for buffer in [d.dx, d.dres2, d.dln1, d.ddrop] { zero(buffer, N * C) }
+            for buffer in [d.dx, d.dln1, d.ddrop] { zero(buffer, N * C) }
             zero(d.dqkv, N * 3 * C)
             zero(d.dfchGelu, N * FF)
-            LayerNorm.backward(dinp: d.dres2, dweight: g.ln2w[l].pointer, dbias: g.ln2b[l].pointer, dout: d.dout, inp: res2, weight: p.ln2w[l].pointer, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, N: N, C: C)
-            Residual.backward(dinp1: d.ddrop, dinp2: d.dln1, dout: d.dres2, N: N * C)
+            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dln1, dweight: g.ln2w[l].pointer, dbias: g.ln2b[l].pointer, dres: d.dres2, dout: d.dout, res: res2, weight: p.ln2w[l].pointer, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, N: N, C: C)
             if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * l)) }
             GELU.forwardWithSlope(out: a.fchGelu, slope: d.dfch, inp: fch, N: N * FF)
             Matmul.backward(dinp: d.dfchGelu, dweight: g.fcprojw[l].pointer, dbias: g.fcprojb[l].pointer, dout: d.ddrop, inp: a.fchGelu, weight: p.fcprojw[l].pointer, N: N, C: FF, OC: C)
             GELU.multiply(slope: d.dfch, dout: d.dfchGelu, N: N * FF)
             Matmul.backward(dinp: d.dln1, dweight: g.fcw[l].pointer, dbias: g.fcb[l].pointer, dout: d.dfch, inp: ln1, weight: p.fcw[l].pointer, N: N, C: C, OC: FF)
-            zero(d.dres1, N * C)  // shares dres2's memory
-            LayerNorm.backward(dinp: d.dres1, dweight: g.ln1w[l].pointer, dbias: g.ln1b[l].pointer, dout: d.dln1, inp: res1, weight: p.ln1w[l].pointer, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, N: N, C: C)
             zero(d.ddrop, N * C)
-            Residual.backward(dinp1: d.ddrop, dinp2: d.dx, dout: d.dres1, N: N * C)
+            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dx, dweight: g.ln1w[l].pointer, dbias: g.ln1b[l].pointer, dres: d.dres1, dout: d.dln1, res: res1, weight: p.ln1w[l].pointer, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, N: N, C: C)
             if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * l)) }
             zero(d.datty, N * C)  // shares dres1's memory
             Matmul.backward(dinp: d.datty, dweight: g.attprojw[l].pointer, dbias: g.attprojb[l].pointer, dout: d.ddrop, inp: atty, weight: p.attprojw[l].pointer, N: N, C: C, OC: C)

@@ -30,14 +30,12 @@ extension Bert {
                 Attention.forward(out: atty, att: att, scratch: a.attScratch, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, dropout: ap, seed: dropoutSeed(1 + 3 * layer))
                 Matmul.forward(out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: N, C: C, OC: C)
                 if hp > 0 { Dropout.forward(out: res1, inp: res1, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * layer)) }
-                Residual.forward(out: res1, inp1: res1, inp2: inp, N: N * C)
-                LayerNorm.forward(out: ln1, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, inp: res1, weight: p.ln1w[layer].pointer, bias: p.ln1b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
-                Matmul.forward(out: fch, inp: ln1, weight: p.fcw[layer].pointer, bias: p.fcb[layer].pointer, N: N, C: C, OC: FF)
-                GELU.forward(out: a.fchGelu, inp: fch, N: N * FF)
+                ResidualLayerNorm.forward(res: res1, out: ln1, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, inp1: res1, inp2: inp, weight: p.ln1w[layer].pointer, bias: p.ln1b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
+                Matmul.forward(out: fch, inp: ln1, weight: p.fcw[layer].pointer, bias: nil, N: N, C: C, OC: FF)
+                GELU.forward(out: a.fchGelu, pre: fch, bias: p.fcb[layer].pointer, N: N, C: FF)
                 Matmul.forward(out: res2, inp: a.fchGelu, weight: p.fcprojw[layer].pointer, bias: p.fcprojb[layer].pointer, N: N, C: FF, OC: C)
                 if hp > 0 { Dropout.forward(out: res2, inp: res2, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * layer)) }
-                Residual.forward(out: res2, inp1: res2, inp2: ln1, N: N * C)
-                LayerNorm.forward(out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp: res2, weight: p.ln2w[layer].pointer, bias: p.ln2b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
+                ResidualLayerNorm.forward(res: res2, out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp1: res2, inp2: ln1, weight: p.ln2w[layer].pointer, bias: p.ln2b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
             }
             let last = a.ln2 + (c.numLayers - 1) * a.layerStep * N * C
             Pooler.forward(out: a.pooled, inp: last, weight: p.poolw.pointer, bias: p.poolb.pointer, B: B, T: T, C: C)
