@@ -27,4 +27,8 @@ extension Files {
         }
         if let failure { throw failure }
     }
+
+    /// Removes a file; false when it was not there. The corresponding C function is `unlink`.
+    @discardableResult
+    public static func remove(_ path: String) -> Bool { unlink(path) == 0 }
 }

@@ -13,6 +13,7 @@ import Testing
         writer.add("a.weight", floats: [1, -2.5, 3, 4, 5, 6], shape: [2, 3])
         writer.add("ids", integers: [7, -8], shape: [2])
         let path = Self.temporary("roundtrip.safetensors")
+        defer { Files.remove(path) }
         try writer.write(to: path)
         let file = try SafeTensors(path: path)
         #expect(file.entries.map(\.name) == ["a.weight", "ids"])
@@ -31,6 +32,7 @@ import Testing
         bytes += Array(header.utf8)
         bytes += [0x00, 0x3C, 0x00, 0xC0, 0x80, 0x3F, 0x00, 0x3F]  // F16 1, -2; BF16 1, 0.5
         let path = Self.temporary("half.safetensors")
+        defer { Files.remove(path) }
         try Files.write(path, bytes)
         let file = try SafeTensors(path: path)
         #expect(try file.floats("h") == [1, -2])
@@ -43,7 +45,8 @@ import Testing
 
     @Test func strictLoading() throws {
         let model = TinyBert.make()
-        let path = Self.temporary("tiny.safetensors")
+        let path = Self.temporary("tiny.safetensors"), other = Self.temporary("tiny-bad.safetensors")
+        defer { Files.remove(path); Files.remove(other) }
         try BertCheckpoint.save(model, to: path)
         let file = try SafeTensors(path: path)
         #expect(file["bert.encoder.layer.1.attention.self.value.weight"]?.shape == [8, 8])
@@ -61,7 +64,6 @@ import Testing
                 writer.add(entry.name, floats: try file.floats(entry.name), shape: shape)
             }
             if let extra { writer.add(extra, floats: [0], shape: [1]) }
-            let other = Self.temporary("tiny-bad.safetensors")
             try writer.write(to: other)
             return try SafeTensors(path: other)
         }
