@@ -20,6 +20,10 @@ let mode = arguments[1], folder = arguments[2]
 let threads = arguments.count > 6 ? Int(arguments[6]) ?? 2 : 2
 Parallel.setThreads(threads)
 if mode == "gemm" { BLAS.setThreads(threads) }  // raw OpenBLAS threading, for comparison
+if Environment["ANNEAL_BENCH_GEMM"] == "openblas" {  // whole GEMMs on OpenBLAS's threads
+    Gemm.splitOverTeam = false
+    BLAS.setThreads(threads)
+}
 BLAS.clock = { MonotonicClock.nanoseconds }
 
 if mode == "gemm" {

@@ -4,14 +4,18 @@ import Tensor
 /// single-threaded OpenBLAS call. Only the engine's own threads run, so OpenBLAS's spinning
 /// workers never compete with the element-wise ops for the cores; a block's result does not
 /// depend on how many blocks there are.
-enum Gemm {
+public enum Gemm {
+    /// When false, GEMMs go to OpenBLAS whole, with OpenBLAS's own threads (set with
+    /// `BLAS.setThreads`); for comparisons in benchmarks.
+    nonisolated(unsafe) public static var splitOverTeam = true
+
     static func run(
         transposeA: Bool, transposeB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
         A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
         beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let rowsSplit = M >= 128, columnsSplit = !rowsSplit && N >= 256
-        guard Parallel.threads > 1, rowsSplit || columnsSplit else {
+        guard splitOverTeam, Parallel.threads > 1, rowsSplit || columnsSplit else {
             BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
             return
         }
