@@ -13,6 +13,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: - Foundations
         .target(name: "Platform", dependencies: ["COpenSSL", "CLinux"], swiftSettings: settings),
@@ -22,20 +23,25 @@ let package = Package(
         // MARK: - Tokenizers
         .target(name: "Tokenizers", dependencies: ["JSON", "GGUF"], swiftSettings: settings),
 
+        // MARK: - Engine (tensors, ops, optimisers, formats, models)
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: settings),
+        .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform"], swiftSettings: settings),
+        .target(name: "Inference", dependencies: ["Engine", "Platform"], swiftSettings: settings),
+
         // MARK: - Training (datasets now; the trainer loop with the engine later)
         .target(name: "Training", dependencies: ["JSON"], swiftSettings: settings),
-
-        // MARK: - Inference (model cache and request batching now; generation with the engine later)
-        .target(name: "Inference", dependencies: ["Platform"], swiftSettings: settings),
 
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Jobs", dependencies: ["Store", "Training", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Training", "Store", "Tokenizers", "GGUF", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Training", "Store", "Tokenizers", "GGUF", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
         .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+
+        // MARK: - Benchmarks (bench/train, bench/infer)
+        .executableTarget(name: "anneal-bench", dependencies: ["Engine", "Tensor", "Platform"], path: "bench/engine", swiftSettings: settings),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),
@@ -43,10 +49,11 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "JSON"], swiftSettings: settings),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Platform", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
     ]
 )

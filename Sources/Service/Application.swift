@@ -1,4 +1,5 @@
 import HTTP
+import Inference
 import Jobs
 import Platform
 import Store
@@ -16,6 +17,7 @@ public final class Application: Sendable {
     public let catalog: ModelCatalog
     public let tokenizers = TokenizerCache()
     public let metrics = RequestMetrics()
+    public let embedder = Embedder()
     public let workers: WorkerPool?
     let maintainer: Maintainer
     private let server = Mutex<Server?>(nil)
@@ -43,6 +45,7 @@ public final class Application: Sendable {
             JobRoutes(pool: pool, catalog: catalog).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
+            EmbedRoutes(catalog: catalog, embedder: embedder).add(to: &routes)
         }
     }
 

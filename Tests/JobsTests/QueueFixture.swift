@@ -47,7 +47,7 @@ final class QueueFixture: @unchecked Sendable {
     func addJob(status: String = "validating_files", architecture: String = "test", validationFile: String? = nil,
                 maxAttempts: Int = 3) throws -> String {
         let id = Crypto.randomID(prefix: "ftjob-")
-        try pool.withConnection { connection in
+        _ = try pool.withConnection { connection in
             try connection.execute("""
                 INSERT INTO fine_tuning_job (id, tenant_id, model, architecture, training_file, validation_file, seed,
                     method, hyperparameters, status, max_attempts, validated_at)

@@ -11,7 +11,7 @@ struct QueueTests {
     @Test("1,000 jobs claimed by 8 concurrent workers, each exactly once")
     func claimsAreExclusive() throws {
         let fixture = try QueueFixture()
-        try fixture.pool.withConnection { connection in
+        _ = try fixture.pool.withConnection { connection in
             try connection.execute("""
                 INSERT INTO fine_tuning_job (id, tenant_id, model, architecture, training_file, seed, method, hyperparameters, status, validated_at)
                 SELECT 'ftjob-' || n, \(fixture.tenant), 'base', 'test', \(fixture.file), 1, '{}', '{}', 'queued', now()

@@ -46,9 +46,9 @@ struct WorkerTests {
         let workers = pool(fixture, trainer)
         workers.start()
         defer { workers.shutdown(grace: 5) }
-        #expect(try fixture.waitFor(10) { trainer.progress.withLock { $0.step } >= 3 })
+        #expect(fixture.waitFor(10) { trainer.progress.withLock { $0.step } >= 3 })
         let cancelledAt = MonotonicClock.now
-        try fixture.pool.withConnection { connection in
+        _ = try fixture.pool.withConnection { connection in
             try connection.execute("UPDATE fine_tuning_job SET status = 'cancelled', finished_at = now() WHERE id = \(job)")
         }
         let stopped = trainer.progress.withLock(when: { $0.interruption != nil }, timeout: 2) { state, _ in state }
@@ -65,7 +65,7 @@ struct WorkerTests {
         let trainer = StepTrainer(steps: 10_000, stepSeconds: 0.02)
         let workers = pool(fixture, trainer)
         workers.start()
-        #expect(try fixture.waitFor(10) { trainer.progress.withLock { $0.step } >= 1 })
+        #expect(fixture.waitFor(10) { trainer.progress.withLock { $0.step } >= 1 })
         #expect(workers.shutdown(grace: 5))
         let state = try fixture.status(job)
         #expect(state.status == "queued" && state.attempt == 0 && state.lockedBy == nil)

@@ -16,7 +16,10 @@ final class APIHarness: @unchecked Sendable {
     let drop: () -> Void
     let modelsFolder: String
 
-    init(databaseURL: String? = nil, drop: @escaping () -> Void = {}, trainers: TrainerRegistry? = nil) throws {
+    /// `linkedModels` (name → folder) are symlinked into the models folder, for tests that need
+    /// a real checkpoint.
+    init(databaseURL: String? = nil, drop: @escaping () -> Void = {}, trainers: TrainerRegistry? = nil,
+         linkedModels: [String: String] = [:]) throws {
         let url: String
         if let databaseURL {
             url = databaseURL
@@ -30,6 +33,7 @@ final class APIHarness: @unchecked Sendable {
         let config = fopen(modelsFolder + "/mini-bert/config.json", "w")
         fputs(#"{"model_type": "bert", "hidden_size": 384}"#, config)
         fclose(config)
+        for (name, folder) in linkedModels { symlink(folder, modelsFolder + "/" + name) }
 
         let connection = try Connection(url: url)
         _ = try Migrator.migrate(connection, embeddedMigrations)

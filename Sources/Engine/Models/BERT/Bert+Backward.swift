@@ -1,0 +1,62 @@
+import Tensor
+
+extension Bert {
+    /// The backward pass of the last forward's classification loss (scaled by `dloss`; use
+    /// 1/k to accumulate k micro-batches): the forward's op list in reverse. Gradients
+    /// accumulate into `grads`; call `zeroGradients()` before the first micro-batch.
+    public func backward(dloss: Float = 1) throws(BatchError) {
+        guard let batch, !batch.labels.isEmpty, config.numLabels > 0 else { throw .noLabels }
+        guard var d = dacts, let g = gradients else { preconditionFailure("Bert: backward on an inference model") }
+        let c = config, p = parameters, a = acts
+        let B = batch.B, T = batch.T, N = B * T, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = c.numLabels
+        let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
+        func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) { pointer.update(repeating: 0, count: count) }
+
+        zero(d.dlogits, B * NL)
+        batch.labels.withUnsafeBufferPointer { labels in
+            CrossEntropy.backward(dlogits: d.dlogits, probs: a.probs, targets: labels.baseAddress!, N: B, V: NL, dloss: dloss)
+        }
+        zero(d.dpooledDropped, B * C)
+        Matmul.backward(dinp: d.dpooledDropped, dweight: g.clsw.pointer, dbias: g.clsb.pointer, dout: d.dlogits, inp: a.pooledDropped, weight: p.clsw.pointer, N: B, C: C, OC: NL)
+        zero(d.dpooled, B * C)
+        Dropout.backward(dinp: d.dpooled, dout: d.dpooledDropped, N: B * C, p: hp, seed: dropoutSeed(1 + 3 * c.numLayers))
+        zero(d.dout, N * C)
+        let last = a.ln2 + (c.numLayers - 1) * N * C
+        Pooler.backward(dinp: d.dout, dweight: g.poolw.pointer, dbias: g.poolb.pointer, dpre: d.dpre, dout: d.dpooled, out: a.pooled, inp: last, weight: p.poolw.pointer, B: B, T: T, C: C)
+
+        for l in (0..<c.numLayers).reversed() {
+            let inp = l == 0 ? a.x0 : a.ln2 + (l - 1) * N * C
+            let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * T
+            let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
+            let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C
+            for buffer in [d.dx, d.dln1, d.ddrop] { zero(buffer, N * C) }
+            zero(d.dqkv, N * 3 * C)
+            zero(d.dfchGelu, N * FF)
+            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dln1, dweight: g.ln2w[l].pointer, dbias: g.ln2b[l].pointer, dres: d.dres2, dout: d.dout, res: res2, weight: p.ln2w[l].pointer, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, N: N, C: C)
+            if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * l)) }
+            GELU.forwardWithSlope(out: a.fchGelu, slope: d.dfch, inp: fch, N: N * FF)
+            Matmul.backward(dinp: d.dfchGelu, dweight: g.fcprojw[l].pointer, dbias: g.fcprojb[l].pointer, dout: d.ddrop, inp: a.fchGelu, weight: p.fcprojw[l].pointer, N: N, C: FF, OC: C)
+            GELU.multiply(slope: d.dfch, dout: d.dfchGelu, N: N * FF)
+            Matmul.backward(dinp: d.dln1, dweight: g.fcw[l].pointer, dbias: g.fcb[l].pointer, dout: d.dfch, inp: ln1, weight: p.fcw[l].pointer, N: N, C: C, OC: FF)
+            zero(d.ddrop, N * C)
+            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dx, dweight: g.ln1w[l].pointer, dbias: g.ln1b[l].pointer, dres: d.dres1, dout: d.dln1, res: res1, weight: p.ln1w[l].pointer, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, N: N, C: C)
+            if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * l)) }
+            zero(d.datty, N * C)  // shares dres1's memory
+            Matmul.backward(dinp: d.datty, dweight: g.attprojw[l].pointer, dbias: g.attprojb[l].pointer, dout: d.ddrop, inp: atty, weight: p.attprojw[l].pointer, N: N, C: C, OC: C)
+            let seed = dropoutSeed(1 + 3 * l)
+            Attention.backward(dqkv: d.dqkv, datt: d.datt, dout: d.datty, qkv: qkv, att: att, scratch: a.attScratch, B: B, T: T, C: C, NH: NH, dropout: ap, seed: seed)
+            Matmul.backward(dinp: d.dx, dweight: g.qkvw[l].pointer, dbias: g.qkvb[l].pointer, dout: d.dqkv, inp: inp, weight: p.qkvw[l].pointer, N: N, C: C, OC: 3 * C)
+            swap(&d.dx, &d.dout)
+        }
+        // d.dout now holds the gradient of the layer-0 input.
+        if hp > 0 { Dropout.forward(out: d.dout, inp: d.dout, N: N * C, p: hp, seed: dropoutSeed(0)) }
+        zero(d.dres1, N * C)
+        LayerNorm.backward(dinp: d.dres1, dweight: g.embLNw.pointer, dbias: g.embLNb.pointer, dout: d.dout, inp: a.emb, weight: p.embLNw.pointer, mean: a.embMean, rstd: a.embRstd, N: N, C: C)
+        batch.ids.withUnsafeBufferPointer { ids in
+            batch.types.withUnsafeBufferPointer { types in
+                Embeddings.backward(dwte: g.wte.pointer, dwpe: g.wpe.pointer, dwtt: g.wtt.pointer, dout: d.dres1, inp: ids.baseAddress!, types: types.baseAddress!, B: B, T: T, C: C)
+            }
+        }
+        dacts = d
+    }
+}

@@ -1,0 +1,53 @@
+import Tensor
+
+extension Bert {
+    /// The forward pass: embeddings, L post-LayerNorm encoder layers, pooler, mean pooling and,
+    /// with a head, logits and (with labels) the mean cross-entropy in `loss`.
+    public func forward(_ batch: BertBatch) throws(BatchError) {
+        try check(batch)
+        self.batch = batch
+        let c = config, p = parameters, a = acts
+        let B = batch.B, T = batch.T, N = B * T, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize
+        let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
+        batch.ids.withUnsafeBufferPointer { ids in
+            batch.types.withUnsafeBufferPointer { types in
+                Embeddings.forward(out: a.emb, inp: ids.baseAddress!, types: types.baseAddress!, wte: p.wte.pointer, wpe: p.wpe.pointer, wtt: p.wtt.pointer, B: B, T: T, C: C)
+            }
+        }
+        LayerNorm.forward(out: a.x0, mean: a.embMean, rstd: a.embRstd, inp: a.emb, weight: p.embLNw.pointer, bias: p.embLNb.pointer, N: N, C: C, eps: c.layerNormEps)
+        if hp > 0 { Dropout.forward(out: a.x0, inp: a.x0, N: N * C, p: hp, seed: dropoutSeed(0)) }
+        batch.mask.withUnsafeBufferPointer { maskBuffer in
+            let mask = maskBuffer.baseAddress!
+            for layer in 0..<c.numLayers {
+                // In inference every layer uses slot 0: a layer reads its input (the previous
+                // ln2) for the last time in the first residual, before it writes its own ln2.
+                let l = layer * a.layerStep
+                let inp = layer == 0 ? a.x0 : a.ln2 + (layer - 1) * a.layerStep * N * C
+                let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * T
+                let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
+                let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C, ln2 = a.ln2 + l * N * C
+                Matmul.forward(out: qkv, inp: inp, weight: p.qkvw[layer].pointer, bias: p.qkvb[layer].pointer, N: N, C: C, OC: 3 * C)
+                Attention.forward(out: atty, att: att, scratch: a.attScratch, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, dropout: ap, seed: dropoutSeed(1 + 3 * layer))
+                Matmul.forward(out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: N, C: C, OC: C)
+                if hp > 0 { Dropout.forward(out: res1, inp: res1, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * layer)) }
+                ResidualLayerNorm.forward(res: res1, out: ln1, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, inp1: res1, inp2: inp, weight: p.ln1w[layer].pointer, bias: p.ln1b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
+                Matmul.forward(out: fch, inp: ln1, weight: p.fcw[layer].pointer, bias: nil, N: N, C: C, OC: FF)
+                GELU.forward(out: a.fchGelu, pre: fch, bias: p.fcb[layer].pointer, N: N, C: FF)
+                Matmul.forward(out: res2, inp: a.fchGelu, weight: p.fcprojw[layer].pointer, bias: p.fcprojb[layer].pointer, N: N, C: FF, OC: C)
+                if hp > 0 { Dropout.forward(out: res2, inp: res2, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * layer)) }
+                ResidualLayerNorm.forward(res: res2, out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp1: res2, inp2: ln1, weight: p.ln2w[layer].pointer, bias: p.ln2b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
+            }
+            let last = a.ln2 + (c.numLayers - 1) * a.layerStep * N * C
+            Pooler.forward(out: a.pooled, inp: last, weight: p.poolw.pointer, bias: p.poolb.pointer, B: B, T: T, C: C)
+            MeanPooling.forward(out: a.sentence, inp: last, mask: mask, B: B, T: T, C: C)
+        }
+        guard c.numLabels > 0 else { return }
+        Dropout.forward(out: a.pooledDropped, inp: a.pooled, N: B * C, p: hp, seed: dropoutSeed(1 + 3 * c.numLayers))
+        Matmul.forward(out: a.logits, inp: a.pooledDropped, weight: p.clsw.pointer, bias: p.clsb.pointer, N: B, C: C, OC: c.numLabels)
+        if !batch.labels.isEmpty {
+            loss = batch.labels.withUnsafeBufferPointer { labels in
+                CrossEntropy.forward(losses: a.losses, probs: a.probs, logits: a.logits, targets: labels.baseAddress!, N: B, V: c.numLabels)
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Platform
+import Tensor
+
+/// A BERT encoder with its pooler and, when the config has labels, a sequence-classification
+/// head (BertForSequenceClassification), over one arena per role. The activations are sized
+/// for (maxB, maxT) at creation; larger batches are refused.
+///
+/// Training: `zeroGradients()`, `forward(batch)`, `backward()`, `step(lr:)`. Dropout is on while
+/// `training` is true and is reproducible from `seed` and the step number.
+public final class Bert: @unchecked Sendable {
+    public let config: BertConfig
+    public let maxB: Int
+    public let maxT: Int
+    public let params: Arena
+    public let parameters: BertParameters
+    public let grads: Arena?
+    public let gradients: BertParameters?
+    let m: Arena?
+    let v: Arena?
+    let acts: BertActivations
+    var dacts: BertActivationGrads?
+    public var optimizer: AdamW
+    public var training = false
+    public var seed: UInt64 = 0
+    /// The batch of the last forward pass.
+    public internal(set) var batch: BertBatch?
+    /// Mean loss of the last forward pass with labels.
+    public internal(set) var loss: Float = 0
+
+    /// `trainable` allocates gradients and AdamW moments; an inference model holds only its
+    /// parameters and activations.
+    public init(config: BertConfig, maxB: Int, maxT: Int, trainable: Bool, optimizer: AdamW = AdamW()) {
+        precondition(maxB >= 1 && maxT >= 1 && maxT <= config.maxPositions, "Bert: (B, T) must fit the position table")
+        self.config = config
+        self.maxB = maxB
+        self.maxT = maxT
+        self.optimizer = optimizer
+        let count = BertParameters.count(config)
+        params = Arena(count: count)
+        parameters = BertParameters(arena: params, config: config)
+        if trainable {
+            let g = Arena(count: count)
+            grads = g
+            gradients = BertParameters(arena: g, config: config)
+            m = Arena(count: count)
+            v = Arena(count: count)
+            dacts = BertActivationGrads(config: config, B: maxB, T: maxT)
+        } else {
+            (grads, gradients, m, v, dacts) = (nil, nil, nil, nil, nil)
+        }
+        acts = BertActivations(config: config, B: maxB, T: maxT, stacked: trainable)
+    }
+
+    /// Initialises the classification head as HF does: weights normal(0, initializer_range)
+    /// from a Box–Muller stream seeded `seed`, zero bias.
+    public func initializeHead(seed: UInt64) {
+        let w = parameters.clsw
+        var state = seed
+        func uniform() -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            return (Double(Dropout.hash(seed: state, index: 0) >> 11) + 0.5) / Double(1 << 53)
+        }
+        for i in 0..<w.count {
+            let r = (-2 * Math.log(uniform())).squareRoot(), theta = 2 * Double.pi * uniform()
+            w.pointer[i] = Float(r * Math.cos(theta)) * config.initializerRange
+        }
+        parameters.clsb.zero()
+    }
+
+    public func zeroGradients() { grads?.zero() }
+
+    /// The seed of dropout site `site` (0: embeddings, then 3 per layer, then the classifier) at
+    /// optimizer step `optimizer.step`.
+    func dropoutSeed(_ site: Int) -> UInt64 {
+        Dropout.hash(seed: seed, index: optimizer.step &* 4096 &+ site)
+    }
+
+    /// Clips gradients by global norm (when given), then one AdamW update at `lr`; returns the
+    /// gradient norm before clipping.
+    @discardableResult
+    public func step(lr: Double, maxGradNorm: Double? = nil) -> Double {
+        guard let grads, let m, let v else { preconditionFailure("Bert: step on an inference model") }
+        let groups = BertParameters.groups(config)
+        let ranges = groups.map(\.range)
+        let norm = maxGradNorm.map { GradientClipping.clip(grads: grads, ranges: ranges, maxNorm: $0) }
+            ?? GradientClipping.norm(grads: grads, ranges: ranges)
+        optimizer.update(params: params, grads: grads, m: m, v: v, groups: groups, lr: lr)
+        return norm
+    }
+
+    func check(_ batch: BertBatch) throws(BatchError) {
+        guard batch.B <= maxB, batch.T <= maxT else { throw .tooLarge(B: batch.B, T: batch.T, maxB: maxB, maxT: maxT) }
+        for (i, id) in batch.ids.enumerated() where id < 0 || Int(id) >= config.vocabSize {
+            throw .tokenOutOfRange(index: i, id: id, vocabulary: config.vocabSize)
+        }
+        for (i, type) in batch.types.enumerated() where type < 0 || Int(type) >= config.typeVocabSize {
+            throw .typeOutOfRange(index: i, type: type, types: config.typeVocabSize)
+        }
+        for (i, label) in batch.labels.enumerated() where label != -100 && (label < 0 || Int(label) >= config.numLabels) {
+            throw .labelOutOfRange(index: i, label: label, labels: config.numLabels)
+        }
+    }
+
+    /// The last hidden state (B, T, C) of the last forward pass.
+    public var hiddenState: UnsafeBufferPointer<Float> {
+        let b = batch!, C = config.hiddenSize, N = b.B * b.T
+        return UnsafeBufferPointer(start: acts.ln2 + (config.numLayers - 1) * acts.layerStep * N * C, count: N * C)
+    }
+
+    public var pooled: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.pooled, count: batch!.B * config.hiddenSize) }
+    public var sentenceEmbeddings: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.sentence, count: batch!.B * config.hiddenSize) }
+    public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.logits, count: batch!.B * config.numLabels) }
+}

@@ -1,0 +1,102 @@
+import Tensor
+
+// Multi-head scaled dot-product attention over a fused QKV projection.
+// B: batch, T: sequence length, C: channels, NH: heads, hs = C / NH.
+// qkv: (B, T, 3C), each row Q | K | V with head h at columns h·hs..<(h+1)·hs of each part;
+// mask: (B, T), 1 for a real token and 0 for padding (masks keys; nil attends to all);
+// att: (B, NH, T, T) softmax probabilities; scratch: (Parallel.maxThreads, T, T), where each
+// thread puts a block's probabilities after dropout (never stored: backward recomputes them;
+// nil when dropout is 0); out: (B, T, C), heads side by side.
+// `causal` also masks keys after the query (GPT-2). The softmax is fused with the masking.
+// Each (batch row, head) block runs whole on one thread (its GEMMs single-threaded), so the
+// T×T block stays in cache and results do not depend on the thread count.
+public enum Attention {
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
+        qkv: UnsafePointer<Float>, mask: UnsafePointer<Int32>?,
+        B: Int, T: Int, C: Int, NH: Int, causal: Bool = false, dropout: Float = 0, seed: UInt64 = 0
+    ) {
+        precondition(C % NH == 0, "Attention: C must be a multiple of NH")
+        precondition(dropout == 0 || scratch != nil, "Attention: dropout needs scratch")
+        let hs = C / NH, C3 = 3 * C, TT = T * T
+        let scale = 1 / Float(hs).squareRoot()
+        BLAS.singleThreaded(flops: 4 * Double(B * NH * TT * hs)) {
+            Parallel.forParts(B * NH) { part, blocks in
+                for block in blocks {
+                    let b = block / NH, h = block % NH
+                    let q = qkv + b * T * C3 + h * hs, scores = att + block * TT
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: true, M: T, N: T, K: hs, alpha: scale,
+                        A: q, lda: C3, B: q + C, ldb: C3, beta: 0, C: scores, ldc: T)
+                    for i in 0..<T {
+                        let row = scores + i * T
+                        if let mask {
+                            for j in 0..<T where mask[b * T + j] == 0 { row[j] = -.infinity }
+                        }
+                        if causal {
+                            for j in (i + 1)..<max(T, i + 1) { row[j] = -.infinity }
+                        }
+                        Softmax.row(row, row, T)
+                    }
+                    let probabilities = dropout > 0 ? dropped(scratch! + part * TT, att, block, TT, dropout, seed) : scores
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: false, M: T, N: hs, K: T,
+                        A: probabilities, lda: T, B: q + 2 * C, ldb: C3,
+                        beta: 0, C: out + b * T * C + h * hs, ldc: C)
+                }
+            }
+        }
+    }
+
+    /// Block `block` of `att` after dropout, in `slot` (the mask of the whole tensor's indices).
+    @inline(__always)
+    static func dropped(
+        _ slot: UnsafeMutablePointer<Float>, _ att: UnsafePointer<Float>, _ block: Int, _ TT: Int, _ p: Float, _ seed: UInt64
+    ) -> UnsafeMutablePointer<Float> {
+        let shifted = slot - block * TT  // so that index i of the whole tensor lands at slot[i - block·TT]
+        Dropout.apply(shifted, att, (block * TT)..<((block + 1) * TT), p: p, seed: seed, accumulate: false)
+        return slot
+    }
+
+    /// `datt` (B, NH, T, T) is scratch: overwritten, not accumulated. `dqkv` accumulates.
+    public static func backward(
+        dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
+        dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+        att: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
+        B: Int, T: Int, C: Int, NH: Int, dropout: Float = 0, seed: UInt64 = 0
+    ) {
+        let hs = C / NH, C3 = 3 * C, TT = T * T
+        let scale = 1 / Float(hs).squareRoot()
+        BLAS.singleThreaded(flops: 8 * Double(B * NH * TT * hs)) {
+            Parallel.forParts(B * NH) { part, blocks in
+                for block in blocks {
+                    let b = block / NH, h = block % NH
+                    let base = b * T * C3 + h * hs, d = dout + b * T * C + h * hs
+                    let dscores = datt + block * TT, p = att + block * TT
+                    let probabilities = dropout > 0 ? UnsafePointer(dropped(scratch! + part * TT, att, block, TT, dropout, seed)) : p
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: true, M: T, N: T, K: hs,
+                        A: d, lda: C, B: qkv + base + 2 * C, ldb: C3, beta: 0, C: dscores, ldc: T)
+                    BLAS.sgemm(
+                        transposeA: true, transposeB: false, M: T, N: hs, K: T,
+                        A: probabilities, lda: T, B: d, ldb: C, beta: 1, C: dqkv + base + 2 * C, ldc: C3)
+                    if dropout > 0 {
+                        Dropout.apply(datt, datt, (block * TT)..<((block + 1) * TT), p: dropout, seed: seed, accumulate: false)
+                    }
+                    for i in 0..<T {
+                        let drow = dscores + i * T, prow = p + i * T
+                        var dot: Float = 0
+                        for j in 0..<T { dot += prow[j] * drow[j] }
+                        for j in 0..<T { drow[j] = prow[j] * (drow[j] - dot) }
+                    }
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: false, M: T, N: hs, K: T, alpha: scale,
+                        A: dscores, lda: T, B: qkv + base + C, ldb: C3, beta: 1, C: dqkv + base, ldc: C3)
+                    BLAS.sgemm(
+                        transposeA: true, transposeB: false, M: T, N: hs, K: T, alpha: scale,
+                        A: dscores, lda: T, B: qkv + base, ldb: C3, beta: 1, C: dqkv + base + C, ldc: C3)
+                }
+            }
+        }
+    }
+}

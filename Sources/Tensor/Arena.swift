@@ -1,0 +1,39 @@
+/// One contiguous, zeroed, 64-byte aligned block of `Float`s for one role of a model: its
+/// parameters, their gradients, AdamW's first and second moments, the activations or their
+/// gradients. Tensors are slices of it (`TensorSlice`), never separate allocations, so a
+/// whole role is zeroed, saved or stepped over with one flat loop.
+public final class Arena: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(count: Int) {
+        precondition(count >= 0, "Arena: negative size")
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// The slice of `shape` starting `offset` floats into the arena.
+    public func slice(offset: Int, shape: [Int]) -> TensorSlice {
+        let size = shape.reduce(1, *)
+        precondition(offset >= 0 && offset + size <= count, "Arena: slice \(offset)+\(size) outside \(count)")
+        return TensorSlice(pointer: pointer + offset, offset: offset, shape: shape)
+    }
+
+    /// The slice at the same offset and shape as `other`, which belongs to another arena of the
+    /// same layout (the gradient or moment of a parameter).
+    public func matching(_ other: TensorSlice) -> TensorSlice {
+        slice(offset: other.offset, shape: other.shape)
+    }
+
+    /// Sets every float to zero (before each backward pass, STYLE.md pitfall 4).
+    public func zero() { pointer.update(repeating: 0, count: count) }
+
+    /// A copy of every float (the arena stays alive while copying).
+    public var floats: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+}

@@ -1,0 +1,91 @@
+import COpenBLAS
+
+/// Row-major single-precision GEMM over OpenBLAS, and its thread count.
+///
+/// `sgemm` computes `C = alpha * op(A) * op(B) + beta * C` with `op(A)` of shape (M, K),
+/// `op(B)` of shape (K, N) and `C` of shape (M, N); leading dimensions are row strides in
+/// floats. Backward passes accumulate with `beta = 1`.
+public enum BLAS {
+    /// Floating-point operations issued through `sgemm` since the last `resetCounters()`
+    /// (2·M·N·K each); benchmarks report GFLOP/s from it.
+    nonisolated(unsafe) public static var flops: Double = 0
+
+    /// Nanoseconds spent in `sgemm` since the last `resetCounters()`, counted only while
+    /// `clock` is set (Tensor has no clock of its own; benchmarks pass one in).
+    nonisolated(unsafe) public static var nanoseconds: UInt64 = 0
+    nonisolated(unsafe) public static var clock: (@Sendable () -> UInt64)?
+
+    public static func resetCounters() {
+        flops = 0
+        nanoseconds = 0
+    }
+
+    /// The number of threads OpenBLAS uses. The corresponding C function is `openblas_get_num_threads`.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets OpenBLAS's thread count explicitly (results depend on it only through GEMM's
+    /// blocking, so fix it for bit-identical runs). The corresponding C function is `openblas_set_num_threads`.
+    public static func setThreads(_ count: Int) {
+        precondition(count >= 1, "BLAS: thread count must be at least 1")
+        openblas_set_num_threads(Int32(count))
+    }
+
+    /// Runs `body` with OpenBLAS on one thread, for callers that spread many small GEMMs over
+    /// their own threads (attention heads), then restores the previous count.
+    /// The counters then take `flops` and the whole region's time (GEMMs and whatever the
+    /// caller fuses between them), since per-call counting from several threads would race.
+    public static func singleThreaded<T>(flops regionFlops: Double, _ body: () throws -> T) rethrows -> T {
+        let start = clock?() ?? 0
+        let previous = openblas_get_num_threads()
+        counting = false
+        if previous != 1 { openblas_set_num_threads(1) }
+        defer {
+            if previous != 1 { openblas_set_num_threads(previous) }
+            counting = true
+            flops += regionFlops
+            if let clock { nanoseconds += clock() - start }
+        }
+        return try body()
+    }
+
+    nonisolated(unsafe) private static var counting = true
+
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool, M: Int, N: Int, K: Int,
+        alpha: Float = 1, A: UnsafePointer<Float>, lda: Int,
+        B: UnsafePointer<Float>, ldb: Int,
+        beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        precondition(M >= 0 && N >= 0 && K >= 0, "sgemm: negative dimension")
+        precondition(lda >= (transposeA ? M : K) && ldb >= (transposeB ? K : N) && ldc >= N, "sgemm: leading dimension too small")
+        if M == 0 || N == 0 { return }
+        guard counting, let clock else {
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+            return
+        }
+        flops += 2 * Double(M) * Double(N) * Double(K)
+        let start = clock()
+        defer { nanoseconds += clock() - start }
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+    }
+
+    /// `batch` independent GEMMs whose operands start `strideA`, `strideB`, `strideC` floats
+    /// apart (attention: one per batch row and head).
+    public static func sgemmStridedBatched(
+        transposeA: Bool, transposeB: Bool, M: Int, N: Int, K: Int,
+        alpha: Float = 1, A: UnsafePointer<Float>, lda: Int, strideA: Int,
+        B: UnsafePointer<Float>, ldb: Int, strideB: Int,
+        beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int, batch: Int
+    ) {
+        for i in 0..<batch {
+            sgemm(
+                transposeA: transposeA, transposeB: transposeB, M: M, N: N, K: K, alpha: alpha,
+                A: A + i * strideA, lda: lda, B: B + i * strideB, ldb: ldb,
+                beta: beta, C: C + i * strideC, ldc: ldc)
+        }
+    }
+}

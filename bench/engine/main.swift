@@ -1,0 +1,116 @@
+// The Swift side of bench/train and bench/infer: fine-tunes or runs all-MiniLM-L6-v2 (or any
+// BERT folder) on random token ids and prints one line of `key=value` results.
+//
+//   anneal-bench train MODEL_DIR B T STEPS [THREADS]
+//   anneal-bench infer MODEL_DIR B T STEPS [THREADS]
+import Engine
+import Platform
+import Tensor
+
+func fail(_ message: String) -> Never {
+    Console.error("anneal-bench: \(message)")
+    Console.exit(2)
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 6, let B = Int(arguments[3]), let T = Int(arguments[4]), let steps = Int(arguments[5]) else {
+    fail("usage: anneal-bench train|infer MODEL_DIR B T STEPS [THREADS]")
+}
+let mode = arguments[1], folder = arguments[2]
+let threads = arguments.count > 6 ? Int(arguments[6]) ?? 2 : 2
+Parallel.setThreads(threads)
+if mode == "gemm" { BLAS.setThreads(threads) }  // raw OpenBLAS threading, for comparison
+if Environment["ANNEAL_BENCH_GEMM"] == "openblas" {  // whole GEMMs on OpenBLAS's threads
+    Gemm.splitOverTeam = false
+    BLAS.setThreads(threads)
+}
+BLAS.clock = { MonotonicClock.nanoseconds }
+
+if mode == "gemm" {
+    // Raw sgemm throughput on the encoder's shapes: (B·T, OC, C) forward.
+    // (transposeA, transposeB, M, N, K): forward inp·Wᵀ, backward dout·W and doutᵀ·inp.
+    let N = B * T
+    let shapes = [
+        (false, true, N, 1152, 384), (false, true, N, 1536, 384), (false, true, N, 384, 1536),
+        (false, false, N, 384, 1152), (false, false, N, 384, 1536), (false, false, N, 1536, 384),
+        (true, false, 1152, 384, N), (true, false, 1536, 384, N), (true, false, 384, 1536, N),
+        // One attention block (T×T scores from head size 32, then T×32 outputs).
+        (false, true, T, T, 32), (false, false, T, 32, T), (true, false, T, 32, T),
+    ]
+    for (ta, tb, M, Nc, K) in shapes {
+        let a = Arena(count: M * K), b = Arena(count: Nc * K), c = Arena(count: M * Nc)
+        let lda = ta ? M : K, ldb = tb ? K : Nc
+        BLAS.sgemm(transposeA: ta, transposeB: tb, M: M, N: Nc, K: K, A: a.pointer, lda: lda, B: b.pointer, ldb: ldb, beta: 0, C: c.pointer, ldc: Nc)
+        let start = MonotonicClock.now
+        let repeats = M * Nc * K < 10_000_000 ? steps * 100 : steps
+        for _ in 0..<repeats {
+            BLAS.sgemm(transposeA: ta, transposeB: tb, M: M, N: Nc, K: K, A: a.pointer, lda: lda, B: b.pointer, ldb: ldb, beta: 1, C: c.pointer, ldc: Nc)
+        }
+        let seconds = MonotonicClock.now - start
+        print("gemm \(ta ? "T" : "N")\(tb ? "T" : "N") M=\(M) N=\(Nc) K=\(K) gflops=\(Int(2 * Double(M * Nc * K) * Double(repeats) / seconds / 1e9))")
+    }
+    Console.exit(0)
+}
+
+var config: BertConfig
+do { config = try BertConfig.load(folder: folder) } catch { fail("\(error)") }
+let training = mode == "train"
+if training { config.labels = ["negative", "positive"] }
+let model = Bert(config: config, maxB: B, maxT: T, trainable: training, optimizer: AdamW(weightDecay: 0.01))
+do { try BertCheckpoint.load(model, from: SafeTensors(path: folder + "/model.safetensors")) } catch { fail("\(error)") }
+model.initializeHead(seed: 1)
+model.training = training
+model.seed = 7
+
+var state: UInt64 = 12345
+@MainActor func random(_ n: Int) -> Int {
+    state = state &* 6364136223846793005 &+ 1442695040888963407
+    return Int((state >> 33) % UInt64(n))
+}
+@MainActor func batch() -> BertBatch {
+    var ids: [Int32] = []
+    for _ in 0..<B {
+        ids.append(101)
+        for _ in 1..<(T - 1) { ids.append(Int32(1000 + random(20000))) }
+        ids.append(102)
+    }
+    return BertBatch(B: B, T: T, ids: ids, labels: training ? (0..<B).map { _ in Int32(random(2)) } : [])
+}
+
+@MainActor func run() throws {
+    let data = batch()
+    if training {
+        model.zeroGradients()
+        try model.forward(data)
+        try model.backward()
+        model.step(lr: 2e-5, maxGradNorm: 1)
+    } else {
+        try model.forward(data)
+    }
+}
+
+do {
+    try run()  // warm-up
+    BLAS.resetCounters()
+    var latencies: [Double] = []
+    let start = MonotonicClock.now
+    for _ in 0..<steps {
+        let t0 = MonotonicClock.now
+        try run()
+        latencies.append(MonotonicClock.now - t0)
+    }
+    let elapsed = MonotonicClock.now - start
+    latencies.sort()
+    let gemm = Double(BLAS.nanoseconds) / 1e9
+    let status = String(decoding: Files.read("/proc/self/status") ?? [], as: UTF8.self)
+    let hwm = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?.split(separator: " ").dropFirst().first ?? "0"
+    func fmt(_ x: Double) -> String { String(Double(Int(x * 1000)) / 1000) }
+    print(
+        "engine=anneal mode=\(mode) B=\(B) T=\(T) steps=\(steps) samples_per_s=\(fmt(Double(steps * B) / elapsed))",
+        "p50_ms=\(fmt(latencies[latencies.count / 2] * 1000)) p99_ms=\(fmt(latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1000))",
+        "gemm_gflops=\(fmt(BLAS.flops / 1e9 / elapsed)) gemm_only_gflops=\(fmt(BLAS.flops / 1e9 / max(gemm, 1e-9)))",
+        "gemm_s=\(fmt(gemm)) rest_s=\(fmt(elapsed - gemm)) peak_rss_mib=\((Int(hwm) ?? 0) / 1024)",
+        "loss=\(model.loss)")
+} catch {
+    fail("\(error)")
+}
