@@ -45,7 +45,7 @@ public final class Application: Sendable {
             JobRoutes(pool: pool, catalog: catalog).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
-            EmbedRoutes(catalog: catalog, embedder: embedder).add(to: &routes)
+            EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
         }
     }
 

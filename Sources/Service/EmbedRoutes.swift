@@ -1,13 +1,16 @@
 import HTTP
 import Inference
 import JSON
+import Platform
+import Tokenizers
 
 /// `POST /embed` in the shape of Hugging Face's text-embeddings-inference:
 /// `{"model", "inputs": str | [str], "normalize": true, "truncate": true}` → `[[float]]`.
-/// Until the tokenizer lands, inputs come as token ids: `"input_ids": [[int]]` (or `[int]`).
+/// Token ids are accepted too: `"input_ids": [[int]]` (or `[int]`).
 struct EmbedRoutes {
     let catalog: ModelCatalog
     let embedder: Embedder
+    let tokenizers: TokenizerCache
 
     func add(to routes: inout RouteTable) {
         routes.add("POST", "/embed") { request, _ in try embed(request) }
@@ -26,11 +29,6 @@ struct EmbedRoutes {
         } else {
             throw HTTPError.badRequest("model is required", param: "model", code: "missing_parameter")
         }
-        if body["inputs"] != nil && body["input_ids"] == nil {
-            throw HTTPError.badRequest(
-                "Text inputs need the tokenizer, which is not available yet; send input_ids", param: "inputs", code: "tokenizer_unavailable")
-        }
-        let ids = try EmbedRoutes.inputIds(body["input_ids"])
         func flag(_ key: String) throws(HTTPError) -> Bool {
             guard let value = body[key] else { return true }
             guard let bool = value.bool else { throw HTTPError.badRequest("\(key) must be a boolean", param: key) }
@@ -40,6 +38,9 @@ struct EmbedRoutes {
         guard model.architecture == "bert" else {
             throw HTTPError.badRequest(EmbedError.unsupportedArchitecture(model: model.name, architecture: model.architecture).description, param: "model", code: "unsupported_model")
         }
+        let ids = body["input_ids"] != nil || body["inputs"] == nil
+            ? try EmbedRoutes.inputIds(body["input_ids"])
+            : try tokenize(body["inputs"], model: model, truncate: truncate)
         let vectors: [[Float]]
         do {
             vectors = try embedder.embed(folder: model.path, name: model.name, inputIds: ids, normalize: normalize, truncate: truncate)
@@ -48,6 +49,36 @@ struct EmbedRoutes {
             throw HTTPError.badRequest(error.description, param: "input_ids", code: "invalid_input")
         }
         return .json(.array(vectors.map { vector in .array(vector.map { .double(Double($0)) }) }))
+    }
+
+    /// Token ids of `inputs` (a string or a list of strings) as sentence-transformers makes them:
+    /// special tokens added, cut (keeping them) at the folder's `sentence_bert_config.json`
+    /// `max_seq_length` when `truncate`, no padding.
+    func tokenize(_ inputs: JSONValue?, model: ModelCatalog.BaseModel, truncate: Bool) throws -> [[Int]] {
+        let texts: [String]
+        if let text = inputs?.string {
+            texts = [text]
+        } else if let list = inputs?.array, !list.isEmpty, list.allSatisfy({ $0.string != nil }) {
+            texts = list.map { $0.string! }
+        } else {
+            throw HTTPError.badRequest("inputs must be a string or a non-empty list of strings", param: "inputs")
+        }
+        var tokenizer: Tokenizer
+        do {
+            tokenizer = try tokenizers.tokenizer(for: model)
+        } catch {
+            throw HTTPError(.internalServerError, "The tokenizer of \(model.name) cannot be loaded: \(error)", param: "model", code: "model_unavailable")
+        }
+        tokenizer.padding = nil
+        tokenizer.truncation = truncate ? Truncation(maxLength: EmbedRoutes.maxSequenceLength(model.path)) : nil
+        return tokenizer.encodeBatch(texts).map(\.ids)
+    }
+
+    /// sentence-transformers' `max_seq_length` for the folder, else BERT's 512.
+    static func maxSequenceLength(_ folder: String) -> Int {
+        guard let bytes = Files.read(folder + "/sentence_bert_config.json"),
+              let length = (try? JSONValue(parsing: bytes))?["max_seq_length"]?.int else { return 512 }
+        return min(length, 512)
     }
 
     /// `[[int]]`, or `[int]` for one input.
