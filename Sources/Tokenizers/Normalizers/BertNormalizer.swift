@@ -30,7 +30,7 @@ public struct BertNormalizer: Normalizer {
             out.append(c)
         }
         if stripAccents && !ascii {
-            out = Normalization.nfd(out).filter { $0 < 0x300 || UnicodeProperties.category($0) != .Mn }
+            out = Normalization.nfd(out).filter { !BertAccents.strips($0) }
         }
         if lowercase { out = LowercaseNormalizer().normalize(out) }
         return out
