@@ -36,7 +36,7 @@ import Testing
 
     @Test func doublesRoundTrip() throws {
         try withConnection { db in
-            for value in [0.1, -1.5e300, 5e-324, -0.0, 1.0 / 3.0, .infinity, -.infinity, .greatestFiniteMagnitude] {
+            for value in [0.1, -1.5e300, Double.leastNonzeroMagnitude, -0.0, 1.0 / 3.0, .infinity, -.infinity, .greatestFiniteMagnitude] {
                 let row = try #require(try db.query("SELECT \(value) AS v").first)
                 let back = try row.decode(Double.self, "v")
                 #expect(back == value && back.sign == value.sign, "\(value)")
