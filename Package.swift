@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform"], exclude: ["Fixtures"], swiftSettings: settings),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tokenizers", "Platform", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
