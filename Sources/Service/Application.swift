@@ -30,6 +30,8 @@ public final class Application: Sendable {
         catalog = ModelCatalog(folder: configuration.models)
         let queue = JobQueue(pool: jobsPool)
         maintainer = Maintainer(queue: queue)
+        var trainers = trainers
+        if trainers.trainer(for: "bert") == nil { trainers.register("bert", Self.bertTrainer(catalog: catalog)) }
         var settings = workerConfiguration ?? WorkerPool.Configuration()
         settings.workers = configuration.workers
         workers = settings.workers > 0
