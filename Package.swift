@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tokenizers", "Platform", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
     ]
 )

@@ -41,6 +41,7 @@ struct JobTrainingHooks: TrainingHooks {
 
     func latestCheckpoint() throws -> (id: String, state: JSONValue, parts: [String: [UInt8]])? {
         guard let latest = try store.list(job: context.job.id).first else { return nil }
+        try context.event("Resuming from checkpoint \(latest.id) at step \(latest.step)")
         return (latest.id, latest.state, try store.load(latest.id))
     }
 
