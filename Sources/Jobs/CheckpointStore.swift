@@ -85,12 +85,12 @@ public struct CheckpointStore: Sendable {
         }
     }
 
-    /// Every part of a checkpoint, its chunks verified and joined.
-    public func load(_ checkpoint: String) throws -> [String: [UInt8]] {
+    /// Every part of a checkpoint (or only `part`), its chunks verified and joined.
+    public func load(_ checkpoint: String, part only: String? = nil) throws -> [String: [UInt8]] {
         let rows = try pool.withConnection { connection in
             try connection.query("""
                 SELECT part, seq, sha256, data FROM fine_tuning_job_checkpoint_chunk
-                WHERE checkpoint_id = \(checkpoint) ORDER BY part, seq
+                WHERE checkpoint_id = \(checkpoint) AND (\(only)::text IS NULL OR part = \(only)) ORDER BY part, seq
                 """)
         }
         var parts: [String: [UInt8]] = [:]
