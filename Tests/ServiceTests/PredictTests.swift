@@ -37,7 +37,8 @@ struct PredictTests {
         let models = try api.call("GET", "/v1/models").json["data"]?.array ?? []
         #expect(models.contains { $0["id"]?.string == name })
 
-        let one = try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "A sharp, funny and moving film."])
+        // The first request loads the weights from PostgreSQL: slow on a loaded machine.
+        let one = try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "A sharp, funny and moving film."], timeout: 120)
         #expect(one.status == 200, "\(one.json)")
         let scores = one.json.array ?? []
         #expect(scores.count == 2 && Set(scores.compactMap { $0["label"]?.string }) == ["fresh", "rotten"])
