@@ -23,3 +23,9 @@ extension ClassificationTrainer {
         try self.init(config: base.config, weights: base.weights, dataset: dataset, arguments: arguments)
     }
 }
+
+extension ClassificationTrainer {
+    /// The engine's thread team for training and inference (1...8; results are bit-identical
+    /// for a given count).
+    public static func setThreads(_ count: Int) { Parallel.setThreads(min(max(1, count), Parallel.maxThreads)) }
+}

@@ -12,6 +12,8 @@ import Training
 
     @Test(.enabled(if: folder != nil)) func oneEpochAtSequenceLength64() throws {
         let folder = try #require(Self.folder)
+        ClassificationTrainer.setThreads(Int(Environment["ANNEAL_THREADS"] ?? "") ?? 1)
+        defer { ClassificationTrainer.setThreads(1) }
         let model = ClassificationTrainerTests.model
         var training = try #require(Files.read(folder + "/train.jsonl"))
         if let limit = Environment["ANNEAL_RT_EXAMPLES"].flatMap({ Int($0) }) {
@@ -29,7 +31,7 @@ import Training
         let outcome = try trainer.run(hooks)
         let seconds = MonotonicClock.now - start
         let accuracy = outcome.lastEvaluation?["accuracy"]?.double ?? 0
-        print("rotten tomatoes: \(trainer.dataset.train.count) examples, \(outcome.steps) steps in \(seconds) s (\(seconds / Double(outcome.steps)) s/step incl. eval), validation accuracy \(accuracy) on \(trainer.dataset.validation.count)")
+        print("rotten tomatoes (\(Environment["ANNEAL_THREADS"] ?? "1") threads): \(trainer.dataset.train.count) examples, \(outcome.steps) steps in \(seconds) s (\(seconds / Double(outcome.steps)) s/step incl. eval), validation accuracy \(accuracy) on \(trainer.dataset.validation.count)")
         #expect(accuracy > 0.5)
     }
 }
