@@ -45,6 +45,8 @@ public struct BertClassificationJob: Trainer {
         try context.event("Training \(trainer.dataset.train.count) examples (\(trainer.dataset.validation.count) for evaluation), labels \(trainer.dataset.labels.joined(separator: ", ")), \(trainer.totalSteps) steps")
         let outcome = try trainer.run(JobTrainingHooks(context: context))
         if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
-        return TrainingResult(trainedTokens: outcome.trainedTokens, checkpoint: outcome.checkpoint, labels: trainer.dataset.labels)
+        let results = try ResultFile.write(context)
+        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [results], checkpoint: outcome.checkpoint,
+                              labels: trainer.dataset.labels)
     }
 }

@@ -34,6 +34,9 @@ struct PredictTests {
         }
         #expect(job["status"] == "succeeded", "\(job)")
         let name = try #require(job["fine_tuned_model"]?.string)
+        let results = try #require(job["result_files"]?[0]?.string, "\(job)")
+        let csv = String(decoding: try api.call("GET", "/v1/files/\(results)/content").body, as: UTF8.self)
+        #expect(csv.hasPrefix("step,epoch,kind,") && csv.contains("loss"), "\(csv)")
         let models = try api.call("GET", "/v1/models").json["data"]?.array ?? []
         #expect(models.contains { $0["id"]?.string == name })
 
