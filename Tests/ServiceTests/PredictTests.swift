@@ -60,6 +60,21 @@ struct PredictTests {
         }
         #expect(answers.withLock { $0 } == [Int](repeating: 200, count: 8))
 
+        // The Hugging Face folder: config.json with the labels, then model.safetensors.
+        let tar = try api.call("GET", "/v1/models/\(name)/download", timeout: 120)
+        #expect(tar.status == 200)
+        func header(_ offset: Int) -> (name: String, size: Int) {
+            let name = String(decoding: tar.body[offset..<(offset + 100)].prefix { $0 != 0 }, as: UTF8.self)
+            let size = Int(String(decoding: tar.body[(offset + 124)..<(offset + 135)], as: UTF8.self), radix: 8) ?? -1
+            return (name, size)
+        }
+        let config = header(0)
+        #expect(config.name.hasSuffix("/config.json"))
+        let configJSON = try JSONValue(parsing: Array(tar.body[512..<(512 + config.size)]))
+        #expect(configJSON["id2label"]?["1"] == "rotten" && configJSON["architectures"]?[0] == "BertForSequenceClassification")
+        let weights = header(512 + (config.size + 511) / 512 * 512)
+        #expect(weights.name.hasSuffix("/model.safetensors") && weights.size > 80_000_000)
+
         #expect(try api.call("POST", "/predict", json: ["model": "all-MiniLM-L6-v2", "inputs": "x"]).status == 400)
         #expect(try api.call("POST", "/predict", json: ["model": "ft:nope", "inputs": "x"]).status == 404)
         #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": .array([])]).status == 400)
