@@ -18,23 +18,6 @@ public enum GPT2Scanner {
         return result
     }
 
-    private enum Class { case letter, number, space, other }
-
-    @inline(__always)
-    private static func classify(_ c: UInt32) -> Class {
-        if c < 0x80 {
-            if (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A { return .letter }
-            if c >= 0x30 && c <= 0x39 { return .number }
-            if c == 0x20 || (c >= 0x09 && c <= 0x0D) { return .space }
-            return .other
-        }
-        if UnicodeProperties.isWhiteSpace(c) { return .space }
-        let category = UnicodeProperties.category(c)
-        if category.isLetter { return .letter }
-        if category.isNumber { return .number }
-        return .other
-    }
-
     /// The end of the token that starts at `i`.
     @inline(__always)
     static func token(_ text: ArraySlice<UInt32>, at i: Int, end: Int) -> Int {
@@ -48,9 +31,9 @@ public enum GPT2Scanner {
             }
         }
         var start = i
-        var kind = classify(c)
+        var kind = ScalarClass.of(c)
         if c == 0x20, i + 1 < end {
-            let after = classify(text[i + 1])
+            let after = ScalarClass.of(text[i + 1])
             if after != .space {
                 start = i + 1
                 kind = after
@@ -58,11 +41,11 @@ public enum GPT2Scanner {
         }
         if kind != .space {
             var j = start + 1
-            while j < end && classify(text[j]) == kind { j += 1 }
+            while j < end && ScalarClass.of(text[j]) == kind { j += 1 }
             return j
         }
         var j = i + 1
-        while j < end && classify(text[j]) == .space { j += 1 }
+        while j < end && ScalarClass.of(text[j]) == .space { j += 1 }
         if j == end || j - i == 1 { return j }
         return j - 1
     }

@@ -20,23 +20,6 @@ public enum Llama3Scanner {
         return result
     }
 
-    private enum Class { case letter, number, space, other }
-
-    @inline(__always)
-    private static func classify(_ c: UInt32) -> Class {
-        if c < 0x80 {
-            if (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A { return .letter }
-            if c >= 0x30 && c <= 0x39 { return .number }
-            if c == 0x20 || (c >= 0x09 && c <= 0x0D) { return .space }
-            return .other
-        }
-        if UnicodeProperties.isWhiteSpace(c) { return .space }
-        let category = UnicodeProperties.category(c)
-        if category.isLetter { return .letter }
-        if category.isNumber { return .number }
-        return .other
-    }
-
     @inline(__always)
     private static func isNewline(_ c: UInt32) -> Bool { c == 0x0A || c == 0x0D }
 
@@ -51,30 +34,30 @@ public enum Llama3Scanner {
                 if (a == 0x72 && b == 0x65) || (a == 0x76 && b == 0x65) || (a == 0x6C && b == 0x6C) { return i + 3 }
             }
         }
-        let kind = classify(c)
+        let kind = ScalarClass.of(c)
         // [^\r\n\p{L}\p{N}]?\p{L}+
-        if kind == .letter || (!isNewline(c) && kind != .number && i + 1 < end && classify(text[i + 1]) == .letter) {
+        if kind == .letter || (!isNewline(c) && kind != .number && i + 1 < end && ScalarClass.of(text[i + 1]) == .letter) {
             var j = kind == .letter ? i + 1 : i + 2
-            while j < end && classify(text[j]) == .letter { j += 1 }
+            while j < end && ScalarClass.of(text[j]) == .letter { j += 1 }
             return j
         }
         // \p{N}{1,3} (or \p{N})
         if kind == .number {
             var j = i + 1
-            while j < end && j < i + maxDigits && classify(text[j]) == .number { j += 1 }
+            while j < end && j < i + maxDigits && ScalarClass.of(text[j]) == .number { j += 1 }
             return j
         }
         //  ?[^\s\p{L}\p{N}]+[\r\n]*
-        let otherStart = c == 0x20 && i + 1 < end && classify(text[i + 1]) == .other ? i + 1 : i
-        if classify(text[otherStart]) == .other {
+        let otherStart = c == 0x20 && i + 1 < end && ScalarClass.of(text[i + 1]) == .other ? i + 1 : i
+        if ScalarClass.of(text[otherStart]) == .other {
             var j = otherStart + 1
-            while j < end && classify(text[j]) == .other { j += 1 }
+            while j < end && ScalarClass.of(text[j]) == .other { j += 1 }
             while j < end && isNewline(text[j]) { j += 1 }
             return j
         }
         // Whitespace: \s*[\r\n]+ (up to the last newline of the run), then \s+(?!\S), then \s+.
         var j = i + 1
-        while j < end && classify(text[j]) == .space { j += 1 }
+        while j < end && ScalarClass.of(text[j]) == .space { j += 1 }
         if let lastNewline = text[i..<j].lastIndex(where: isNewline) { return lastNewline + 1 }
         if j == end || j - i == 1 { return j }
         return j - 1
