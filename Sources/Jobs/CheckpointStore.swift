@@ -85,20 +85,21 @@ public struct CheckpointStore: Sendable {
         }
     }
 
-    /// Every part of a checkpoint, its chunks verified and joined.
-    public func load(_ checkpoint: String) throws -> [String: [UInt8]] {
+    /// Every part of a checkpoint (or only `part`), its chunks verified and joined.
+    public func load(_ checkpoint: String, part only: String? = nil) throws -> [String: [UInt8]] {
         let rows = try pool.withConnection { connection in
-            try connection.query("""
-                SELECT part, seq, sha256, data FROM fine_tuning_job_checkpoint_chunk
-                WHERE checkpoint_id = \(checkpoint) ORDER BY part, seq
+            try connection.queryBinary("""
+                SELECT part, seq::text AS chunk, sha256, data FROM fine_tuning_job_checkpoint_chunk
+                WHERE checkpoint_id = \(checkpoint) AND (\(only)::text IS NULL OR part = \(only)) ORDER BY part, seq
                 """)
         }
         var parts: [String: [UInt8]] = [:]
         for row in rows {
-            let part = try row.decode(String.self, "part")
-            let data = try row.decode([UInt8].self, "data")
-            guard Crypto.hex(Crypto.sha256(data)) == (try row.decode(String.self, "sha256")) else {
-                throw CorruptCheckpoint(checkpoint: checkpoint, part: part, chunk: try row.decode(Int.self, "seq"))
+            let part = String(decoding: try row.bytes("part") ?? [], as: UTF8.self)
+            let data = try row.bytes("data") ?? []
+            guard Crypto.hex(Crypto.sha256(data)) == String(decoding: try row.bytes("sha256") ?? [], as: UTF8.self) else {
+                throw CorruptCheckpoint(checkpoint: checkpoint, part: part,
+                                        chunk: Int(String(decoding: try row.bytes("chunk") ?? [], as: UTF8.self)) ?? -1)
             }
             parts[part, default: []].append(contentsOf: data)
         }

@@ -31,8 +31,8 @@ enum FileValidation {
 
     static func content(of file: String, _ context: JobContext) throws -> [UInt8]? {
         try context.pool.withConnection { connection in
-            try connection.query("SELECT content FROM file WHERE id = \(file) AND tenant_id = \(context.job.tenantID)")
-                .first?.decode([UInt8].self, "content")
+            try connection.queryBinary("SELECT content FROM file WHERE id = \(file) AND tenant_id = \(context.job.tenantID)")
+                .first?.bytes("content")
         }
     }
 

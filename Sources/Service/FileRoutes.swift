@@ -108,14 +108,14 @@ struct FileRoutes {
     func content(_ context: RequestContext) throws -> HTTPResponse {
         let id = context.parameter("id")
         let row = try pool.withConnection { connection in
-            try connection.query("SELECT content, filename FROM file WHERE id = \(id) AND tenant_id = \(context.tenant)").first
+            try connection.queryBinary("SELECT content, filename FROM file WHERE id = \(id) AND tenant_id = \(context.tenant)").first
         }
         guard let row else { throw HTTPError.notFound("No such file: \(id)", param: "file_id") }
         var headers = HTTPHeaders()
         headers.set("Content-Type", "application/octet-stream")
-        let filename = try row.decode(String.self, "filename").filter { $0 != "\"" && $0 != "\\" && $0 != "\r" && $0 != "\n" }
+        let filename = String(decoding: try row.bytes("filename") ?? [], as: UTF8.self).filter { $0 != "\"" && $0 != "\\" && $0 != "\r" && $0 != "\n" }
         headers.set("Content-Disposition", "attachment; filename=\"\(filename)\"")
-        return HTTPResponse(status: .ok, headers: headers, body: try row.decode([UInt8].self, "content"))
+        return HTTPResponse(status: .ok, headers: headers, body: try row.bytes("content") ?? [])
     }
 
     func delete(_ context: RequestContext) throws -> HTTPResponse {

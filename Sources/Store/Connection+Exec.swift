@@ -1,8 +1,9 @@
 import CLibPQ
 
 extension Connection {
-    /// `PQexecParams` with the query's binds; nil when libpq could not even send it.
-    func execParams(_ q: Query) throws(StoreError) -> OpaquePointer? {
+    /// `PQexecParams` with the query's binds (results in text, or binary with `resultFormat`
+    /// 1); nil when libpq could not even send it.
+    func execParams(_ q: Query, resultFormat: Int32 = 0) throws(StoreError) -> OpaquePointer? {
         let binds = q.binds
         for (i, bind) in binds.enumerated() where bind.format == .text && bind.bytes?.contains(0) == true {
             // libpq reads text parameters up to the first NUL: refuse rather than truncate.
@@ -14,7 +15,7 @@ extension Connection {
         let lengths = binds.map { Int32($0.bytes?.count ?? 0) }
         let formats = binds.map(\.format.rawValue)
         return withCStrings(binds.map(\.bytes)) { values in
-            PQexecParams(handle, q.sql, Int32(binds.count), types, values, lengths, formats, 0)
+            PQexecParams(handle, q.sql, Int32(binds.count), types, values, lengths, formats, resultFormat)
         }
     }
 

@@ -44,6 +44,15 @@ public final class Connection {
         return rows(of: result)
     }
 
+    /// Runs a statement with every result column in PostgreSQL's binary format, for large bytea
+    /// values (no hex text to transfer and decode). Read columns with `Row.bytes(_:)`: bytea
+    /// arrives as its bytes and text as its UTF-8; cast other types to text in the SQL.
+    public func queryBinary(_ q: Query) throws(StoreError) -> [Row] {
+        let result = try run(q, resultFormat: 1)
+        defer { PQclear(result) }
+        return rows(of: result)
+    }
+
     /// Runs a statement and returns the number of rows it affected.
     @discardableResult
     public func execute(_ q: Query) throws(StoreError) -> Int {
@@ -119,9 +128,9 @@ public final class Connection {
         }
     }
 
-    private func run(_ q: Query) throws(StoreError) -> OpaquePointer {
+    private func run(_ q: Query, resultFormat: Int32 = 0) throws(StoreError) -> OpaquePointer {
         try checkUsable(q.sql)
-        let result = try execParams(q)
+        let result = try execParams(q, resultFormat: resultFormat)
         do {
             try check(result, sql: q.sql)
         } catch {

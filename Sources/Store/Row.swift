@@ -34,6 +34,9 @@ public struct Row: Sendable {
         return try decodeValue(T.self, bytes, column)
     }
 
+    /// A column's bytes as the server sent them (for `Connection.queryBinary`); nil is NULL.
+    public func bytes(_ column: String) throws(StoreError) -> [UInt8]? { try raw(column) }
+
     /// Whether the column is NULL (or absent).
     public func isNull(_ column: String) -> Bool {
         guard let i = columns.index[column] else { return true }

@@ -66,6 +66,18 @@ import Testing
         }
     }
 
+    @Test func binaryResultsCarryRawBytes() throws {
+        try withConnection { db in
+            let value = Array(0...255) + [0, 92, 120] as [UInt8]
+            let row = try #require(try db.queryBinary("SELECT \(value) AS v, 'héllo'::text AS s, 42::text AS n, NULL::bytea AS z").first)
+            #expect(try row.bytes("v") == value)
+            #expect(try row.bytes("s") == Array("héllo".utf8))
+            #expect(try row.bytes("n") == Array("42".utf8))
+            #expect(try row.bytes("z") == nil)
+            #expect(throws: StoreError.self) { try row.bytes("missing") }
+        }
+    }
+
     @Test func textArraysRoundTrip() throws {
         try withConnection { db in
             let samples: [[String]] = [
