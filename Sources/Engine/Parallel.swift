@@ -1,26 +1,44 @@
 import Platform
 import Tensor
 
-/// A parallel-for over a fixed team of Platform threads for the non-GEMM ops.
+/// A parallel-for over a fixed team of Platform threads, for the ops and the GEMMs' blocks.
 ///
-/// Ops split only independent rows (never a reduction across rows), so results do not depend on
-/// the thread count. A call made while the team is busy (another caller, or a nested call) runs
-/// on its caller's thread.
+/// Element-wise ops split only independent rows, so their bits do not depend on the split; a
+/// GEMM's do (`Gemm` splits it in blocks), so a run is bit-identical for a given team size. A
+/// call made while the team is busy (another training or inference in the process, or a nested
+/// call) runs the same parts one after another on its caller's thread: the same bits, slower.
+/// The team is the process's (`setThreads`), or the calling thread's own (`withThreads`).
 public enum Parallel {
     private static let current = ConditionLock<ThreadTeam?>(nil)
+    private static let local = ThreadLocal<ThreadTeam>()
+
+    /// OpenBLAS set to one thread, once, before the first op. Its own thread count changes
+    /// its blocking and so the bits of a GEMM, and it is process-wide: two trainings in one
+    /// process must not see it change under them. (`Gemm.splitOverTeam = false`, for
+    /// benchmarks only, leaves OpenBLAS's threads to the caller.)
+    static let oneBLASThread: Void = BLAS.setThreads(1)
 
     /// The number of threads ops use, including the caller's.
-    public static var threads: Int { current.withLock { $0?.size ?? 1 } }
+    public static var threads: Int { team?.size ?? 1 }
+
+    private static var team: ThreadTeam? { local.value ?? current.withLock { $0 } }
 
     /// Sets the team size (1 runs everything on the caller's thread). A replaced team is left
-    /// idle rather than stopped, so calls already running on it finish. With a team, the
-    /// engine splits GEMMs itself (`Gemm`), so OpenBLAS is set to one thread.
+    /// idle rather than stopped, so calls already running on it finish.
     public static func setThreads(_ count: Int) {
         precondition(count >= 1 && count <= maxThreads, "Parallel: thread count must be in 1...\(maxThreads)")
-        if count > 1 { BLAS.setThreads(1) }
         current.withLock { team in
             if (team?.size ?? 1) != count { team = count > 1 ? ThreadTeam(size: count) : nil }
         }
+    }
+
+    /// Runs `body` with this thread's ops on a team of `count` threads of its own (the caller
+    /// and `count - 1` new ones, stopped afterwards), whatever the process's team is.
+    public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
+        precondition(count >= 1 && count <= maxThreads, "Parallel: thread count must be in 1...\(maxThreads)")
+        let team = ThreadTeam(size: count)
+        defer { team.stop() }
+        return try local.with(team, body)
     }
 
     /// The smallest number of items per thread worth a wake-up of the team, for items of
@@ -38,9 +56,13 @@ public enum Parallel {
 
     /// Like `forRanges`, with the index (< `maxThreads`) of the part, for per-thread scratch.
     public static func forParts(_ count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
-        guard count >= 2 * grain, let team = current.withLock({ $0 }), team.run(count: count, body) else {
+        if Gemm.splitOverTeam { _ = oneBLASThread }
+        guard count >= 2 * grain, let team, team.size > 1 else {
             if count > 0 { body(0, 0..<count) }
             return
+        }
+        if !team.run(count: count, body) {
+            for part in 0..<team.size { body(part, team.range(part, of: count)) }
         }
     }
 }
@@ -57,6 +79,7 @@ final class ThreadTeam: @unchecked Sendable {
         var count = 0
         var pending = 0
         var busy = false
+        var stopped = false
     }
 
     let size: Int
@@ -69,7 +92,7 @@ final class ThreadTeam: @unchecked Sendable {
         }
     }
 
-    private func range(_ part: Int, of count: Int) -> Range<Int> {
+    func range(_ part: Int, of count: Int) -> Range<Int> {
         (count * part / size)..<(count * (part + 1) / size)
     }
 
@@ -97,15 +120,22 @@ final class ThreadTeam: @unchecked Sendable {
         }
     }
 
+    /// Ends the workers once they are idle; the team must not be used afterwards.
+    func stop() {
+        lock.withLock { $0.stopped = true }
+        lock.broadcast()
+    }
+
     private func loop(worker: Int) {
         var seen = 0
         while true {
             var count = 0
-            var job: Job? = lock.withLock(when: { $0.generation != seen }) { state, _ in
+            var job: Job? = lock.withLock(when: { $0.generation != seen || $0.stopped }) { state, _ in
                 seen = state.generation
                 count = state.count
-                return state.job
+                return state.stopped ? nil : state.job
             }
+            if job == nil { return }
             job!.body(worker, range(worker, of: count))
             // Drop the closure before reporting: `run` must not return while a worker still
             // holds it (withoutActuallyEscaping traps on an escaped closure).

@@ -4,14 +4,14 @@ import Testing
 
 @Suite(.serialized) struct DeterminismTests {
     /// N training steps with dropout on, twice from the same seed, data and thread count.
-    func train(seed: UInt64, steps: Int = 4) throws -> [Float] {
-        let model = TinyBert.make()
+    func train(seed: UInt64, steps: Int = 4, B: Int = 3, T: Int = 5) throws -> [Float] {
+        let model = TinyBert.make(B: B, T: T)
         model.training = true
         model.seed = seed
         let schedule = LRSchedule(kind: .linear, learningRate: 1e-2, totalSteps: steps, warmupSteps: 1)
         for step in 0..<steps {
             model.zeroGradients()
-            try model.forward(TinyBert.batch())
+            try model.forward(TinyBert.batch(B: B, T: T))
             try model.backward()
             model.step(lr: schedule.rate(at: step), maxGradNorm: 1)
         }
@@ -19,11 +19,28 @@ import Testing
     }
 
     @Test func sameSeedSameBits() throws {
-        BLAS.setThreads(2)
         let first = try train(seed: 42), second = try train(seed: 42)
         #expect(first == second, "weights differ after identical runs")
         #expect(first != (try train(seed: 43)), "the dropout seed has no effect")
         #expect(first != TinyBert.make().params.floats, "training did not move the weights")
+    }
+
+    /// The team may be busy: a call that finds it so runs the same parts on its own thread, so
+    /// a training beside another one in the process (or a request) keeps its bits. The batch
+    /// of 160 rows (20 × 8) splits the GEMMs over the team.
+    @Test func busyTeamKeepsTheBits() throws {
+        try Parallel.withThreads(3) {
+            let free = try train(seed: 9, steps: 2, B: 20, T: 8)
+            var busy: [Float] = []
+            var failure: (any Error)?
+            // Train inside part 0 of a team job: every op of that training finds the team taken.
+            Parallel.forParts(6) { part, _ in
+                guard part == 0 else { return }
+                do { busy = try train(seed: 9, steps: 2, B: 20, T: 8) } catch { failure = error }
+            }
+            #expect(failure == nil)
+            #expect(busy == free, "a busy team changed the weights")
+        }
     }
 
     /// Gradient accumulation: two backward passes with dloss = 1/2 give the gradients of one.

@@ -17,9 +17,7 @@ import Platform
             return dropped.array + dinp.array + dweight.array + dbias.array
         }
         let single = run()
-        Parallel.setThreads(3)
-        let parallel = run()
-        Parallel.setThreads(1)
+        let parallel = Parallel.withThreads(3) { run() }
         #expect(single == parallel)
         let team = ThreadTeam(size: 3)
         var covered = [Int](repeating: 0, count: 1000)

@@ -14,6 +14,7 @@ public enum Gemm {
         A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
         beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if splitOverTeam { _ = Parallel.oneBLASThread }
         let rowsSplit = M >= 128, columnsSplit = !rowsSplit && N >= 256
         guard splitOverTeam, Parallel.threads > 1, rowsSplit || columnsSplit else {
             BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
