@@ -49,10 +49,12 @@ struct JobRunner {
 
     private func finish(_ result: TrainingResult) throws {
         let model = "ft:\(job.model):\(job.suffix ?? ""):\(job.id)"
+        let labels = result.labels.map { JSONValue.array($0.map(JSONValue.string)).encoded() }
         let succeeded = try queue.pool.transaction { connection in
             guard try queue.succeed(job: job.id, worker: worker, model: model, result: result, connection: connection) else { return false }
             try connection.execute("""
-                INSERT INTO model (id, tenant_id, base_model, job_id) VALUES (\(model), \(job.tenantID), \(job.model), \(job.id))
+                INSERT INTO model (id, tenant_id, base_model, job_id, checkpoint_id, labels)
+                VALUES (\(model), \(job.tenantID), \(job.model), \(job.id), \(result.checkpoint), \(labels)::jsonb)
                 ON CONFLICT (id) DO NOTHING
                 """)
             try JobEvents.add(connection, job: job.id, message: "New fine-tuned model created: \(model)")

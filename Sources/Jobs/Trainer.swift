@@ -10,9 +10,14 @@ public protocol Trainer: Sendable {
 public struct TrainingResult: Sendable {
     public var trainedTokens: Int
     public var resultFiles: [String]
-    public init(trainedTokens: Int, resultFiles: [String] = []) {
+    /// The checkpoint holding the fine-tuned model's weights, and its classification labels.
+    public var checkpoint: String?
+    public var labels: [String]?
+    public init(trainedTokens: Int, resultFiles: [String] = [], checkpoint: String? = nil, labels: [String]? = nil) {
         self.trainedTokens = trainedTokens
         self.resultFiles = resultFiles
+        self.checkpoint = checkpoint
+        self.labels = labels
     }
 }
 

@@ -18,6 +18,8 @@ public final class Application: Sendable {
     public let tokenizers = TokenizerCache()
     public let metrics = RequestMetrics()
     public let embedder = Embedder()
+    /// Fine-tuned classifiers for /predict, cached up to `ANNEAL_MODEL_CACHE_MB` (default 2048).
+    public let classifier = Classifier(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
     public let workers: WorkerPool?
     let maintainer: Maintainer
     private let server = Mutex<Server?>(nil)
@@ -30,6 +32,8 @@ public final class Application: Sendable {
         catalog = ModelCatalog(folder: configuration.models)
         let queue = JobQueue(pool: jobsPool)
         maintainer = Maintainer(queue: queue)
+        var trainers = trainers
+        if trainers.trainer(for: "bert") == nil { trainers.register("bert", Self.bertTrainer(catalog: catalog)) }
         var settings = workerConfiguration ?? WorkerPool.Configuration()
         settings.workers = configuration.workers
         workers = settings.workers > 0
@@ -46,6 +50,7 @@ public final class Application: Sendable {
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
             EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
+            PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier).add(to: &routes)
         }
     }
 

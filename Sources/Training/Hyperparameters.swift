@@ -45,6 +45,7 @@ public enum Hyperparameters {
         "early_stopping_threshold": .number(0...1e6),
         "dropout": .number(0...0.99),
         "labels": .object,
+        "validation_split": .number(0...0.9),
         "lora": .object,
     ]
 

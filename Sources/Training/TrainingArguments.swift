@@ -28,6 +28,10 @@ public struct TrainingArguments: Sendable, Equatable {
     public var earlyStoppingPatience: Int?
     public var earlyStoppingThreshold = 0.0
     public var dropout: Double?
+    /// The fraction of the training file held out for evaluation when there is no validation file.
+    public var validationSplit = 0.0
+    /// The label set in id order, when the job fixes it (`hyperparameters.labels`).
+    public var labels: [String]?
 
     public init() {}
 
@@ -63,6 +67,8 @@ public struct TrainingArguments: Sendable, Equatable {
         earlyStoppingPatience = integer("early_stopping_patience")
         earlyStoppingThreshold = number("early_stopping_threshold") ?? earlyStoppingThreshold
         dropout = number("dropout")
+        validationSplit = number("validation_split") ?? validationSplit
+        labels = h["labels"]?.array?.compactMap { $0.string ?? $0.int.map(String.init) }
     }
 
     /// HF: greater is better unless the metric is a loss.
@@ -99,6 +105,8 @@ public struct TrainingArguments: Sendable, Equatable {
         if let saveTotalLimit { object["save_total_limit"] = .int(Int64(saveTotalLimit)) }
         if let earlyStoppingPatience { object["early_stopping_patience"] = .int(Int64(earlyStoppingPatience)) }
         if let dropout { object["dropout"] = .double(dropout) }
+        if validationSplit > 0 { object["validation_split"] = .double(validationSplit) }
+        if let labels { object["labels"] = .array(labels.map(JSONValue.string)) }
         return .object(object)
     }
 }

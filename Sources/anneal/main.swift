@@ -60,6 +60,7 @@ func migrate(_ configuration: Configuration) {
 func run(_ configuration: Configuration, http: Bool) -> Never {
     Signals.blockTermination()
     migrate(configuration)
+    Application.useEngineThreads()
     let application = Application(configuration: configuration)
     do {
         try application.start(http: http)

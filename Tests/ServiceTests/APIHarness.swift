@@ -61,8 +61,8 @@ final class APIHarness: @unchecked Sendable {
 
     /// A request as tenant A (or `key`), with a JSON body when given.
     func call(_ method: String, _ path: String, json: JSONValue? = nil, body: [UInt8]? = nil, key: String? = nil,
-              headers: [(String, String)] = []) throws -> TestClient.Response {
-        let client = try TestClient(port: port)
+              headers: [(String, String)] = [], timeout: Double = 10) throws -> TestClient.Response {
+        let client = try TestClient(port: port, timeout: timeout)
         var all = headers
         all.append(("Authorization", "Bearer \(key ?? keyA)"))
         if json != nil { all.append(("Content-Type", "application/json")) }

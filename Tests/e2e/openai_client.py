@@ -97,19 +97,19 @@ def _():
         pass
 
 
-@check("the worker validates files, then fails the job for want of a trainer")
+@check("the worker validates files, then fine-tunes the classifier")
 def _():
     # The server runs without workers; a separate `anneal worker` process (as in a worker pod) takes the job.
     worker = subprocess.Popen([os.environ["ANNEAL_BIN"], "worker"], stdout=subprocess.DEVNULL)
-    deadline = time.time() + 20
+    deadline = time.time() + 300
     while time.time() < deadline:
         job = client.fine_tuning.jobs.retrieve(state["job"])
-        if job.status == "failed":
+        if job.status in ("failed", "succeeded", "cancelled"):
             break
         time.sleep(0.2)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0, "anneal worker did not exit 0 on SIGTERM"
-    assert job.status == "failed" and "not available" in job.error.message, job
+    assert job.status == "succeeded" and job.fine_tuned_model.startswith("ft:all-MiniLM-L6-v2:"), job
     messages = [e.message for e in client.fine_tuning.jobs.list_events(state["job"], limit=50)]
     assert any("12 examples" in m for m in messages), messages
     assert any("Created fine-tuning job" in m for m in messages), messages
@@ -117,7 +117,7 @@ def _():
 
 @check("fine_tuning.jobs.checkpoints.list")
 def _():
-    assert client.fine_tuning.jobs.checkpoints.list(state["job"]).data == []
+    assert len(client.fine_tuning.jobs.checkpoints.list(state["job"]).data) >= 1
 
 
 @check("models.list and retrieve")

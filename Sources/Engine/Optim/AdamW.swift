@@ -14,7 +14,7 @@ public struct AdamW: Sendable {
     public var eps: Double
     public var weightDecay: Double
     /// Updates done so far (PyTorch's `step` state); the next update uses `step + 1`.
-    public private(set) var step = 0
+    public internal(set) var step = 0
 
     public init(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0) {
         self.beta1 = beta1

@@ -1,0 +1,93 @@
+import Engine
+import Platform
+
+/// Sequence classification with fine-tuned BERT models: models load lazily into an LRU
+/// `ModelCache` (never evicting one in use), and concurrent requests are gathered by a
+/// `Batcher` and run on its inference threads. Returns raw logits per sequence.
+public final class Classifier: Sendable {
+    public struct Request: Sendable {
+        public var model: String
+        public var ids: [[Int32]]
+        public var types: [[Int32]]
+        /// Builds the model on a cache miss.
+        public var load: @Sendable () throws -> Bert
+
+        public init(model: String, ids: [[Int32]], types: [[Int32]], load: @escaping @Sendable () throws -> Bert) {
+            self.model = model
+            self.ids = ids
+            self.types = types
+            self.load = load
+        }
+    }
+
+    let cache: ModelCache<ConditionLock<Bert>>
+    let batcher: Batcher<Request, [[Float]]>
+
+    public init(capacityBytes: Int, window: Double = 0.002, threads: Int = 1, maxBatch: Int = 16) {
+        let cache = ModelCache<ConditionLock<Bert>>(capacityBytes: capacityBytes)
+        self.cache = cache
+        batcher = Batcher(maxBatch: maxBatch, window: window, threads: threads) { requests in
+            try Classifier.run(requests, cache: cache)
+        }
+    }
+
+    /// The logits (one row of `labels.count` per sequence) of `request`.
+    public func logits(_ request: Request) throws -> [[Float]] { try batcher.submit(request) }
+
+    /// An inference model from a base folder's config, the fine-tune's labels and its parameters
+    /// (raw float32, as the trainer checkpoints them).
+    public static func model(folder: String, labels: [String], params: [UInt8], maxB: Int = 16) throws -> Bert {
+        var config = try BertConfig.load(folder: folder)
+        config.labels = labels
+        let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, 512), trainable: false)
+        guard model.restore(.params, bytes: params) else {
+            throw EmbedError.unloadable(model: folder, reason: "the stored weights do not fit the base model's config")
+        }
+        return model
+    }
+
+    /// Runs the requests of one batch, all sequences of a model together in passes of maxB.
+    static func run(_ requests: [Request], cache: ModelCache<ConditionLock<Bert>>) throws -> [[[Float]]] {
+        var results = [[[Float]]](repeating: [], count: requests.count)
+        var groups: [String: [Int]] = [:]
+        for (i, request) in requests.enumerated() { groups[request.model, default: []].append(i) }
+        for (key, members) in groups {
+            let load = requests[members[0]].load
+            try cache.withModel(key, load: { let model = try load(); return (ConditionLock(model), BertParameters.count(model.config) * 4) }) { lock in
+                try lock.withLock { (bert: inout Bert) throws in
+                    var sequences: [(request: Int, ids: [Int32], types: [Int32])] = []
+                    for i in members {
+                        for (ids, types) in zip(requests[i].ids, requests[i].types) { sequences.append((i, ids, types)) }
+                    }
+                    let NL = bert.config.numLabels
+                    var start = 0
+                    while start < sequences.count {
+                        let chunk = sequences[start..<min(start + bert.maxB, sequences.count)]
+                        let B = chunk.count, T = max(1, chunk.map { min($0.ids.count, bert.maxT) }.max()!)
+                        var ids = [Int32](repeating: 0, count: B * T), types = ids, mask = ids
+                        for (row, sequence) in chunk.enumerated() {
+                            for t in 0..<min(sequence.ids.count, T) {
+                                ids[row * T + t] = sequence.ids[t]
+                                types[row * T + t] = sequence.types[t]
+                                mask[row * T + t] = 1
+                            }
+                        }
+                        try bert.forward(BertBatch(B: B, T: T, ids: ids, types: types, mask: mask))
+                        for (row, sequence) in chunk.enumerated() {
+                            results[sequence.request].append(Array(bert.logits[(row * NL)..<((row + 1) * NL)]))
+                        }
+                        start += B
+                    }
+                }
+            }
+        }
+        return results
+    }
+}
+
+extension Classifier {
+    /// A fine-tuned classifier as a Hugging Face `model.safetensors` (BertForSequenceClassification keys).
+    public static func safetensors(folder: String, labels: [String], params: [UInt8]) throws -> [UInt8] {
+        BertCheckpoint.serialized(try model(folder: folder, labels: labels, params: params, maxB: 1))
+    }
+}

@@ -1,0 +1,52 @@
+import JSON
+import Training
+
+/// Fine-tunes a BERT-family base model for sequence classification (architecture `bert`): reads
+/// the job's files, trains with `ClassificationTrainer` through `JobTrainingHooks` (resuming
+/// from the job's latest checkpoint), and names the checkpoint holding the final model.
+public struct BertClassificationJob: Trainer {
+    /// The base model named by a job (nil when the catalog has no such model).
+    public typealias BaseLoader = @Sendable (_ model: String) throws -> ClassificationBase?
+    let loadBase: BaseLoader
+
+    public init(loadBase: @escaping BaseLoader) { self.loadBase = loadBase }
+
+    public func train(_ context: JobContext) throws -> TrainingResult {
+        let job = context.job
+        let base: ClassificationBase
+        do {
+            guard let loaded = try loadBase(job.model) else {
+                throw JobFailure(code: "model_not_found", message: "Base model \(job.model) is not available", param: "model")
+            }
+            base = loaded
+        } catch let failure as JobFailure {
+            throw failure
+        } catch {
+            throw JobFailure(code: "invalid_model", message: "Base model \(job.model) cannot be loaded: \(error)", param: "model")
+        }
+        let arguments = TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed))
+        guard let training = try FileValidation.content(of: job.trainingFile, context) else {
+            throw JobFailure(code: "invalid_training_file", message: "File \(job.trainingFile) no longer exists", param: "training_file")
+        }
+        var validation: [UInt8]?
+        if let file = job.validationFile {
+            guard let bytes = try FileValidation.content(of: file, context) else {
+                throw JobFailure(code: "invalid_validation_file", message: "File \(file) no longer exists", param: "validation_file")
+            }
+            validation = bytes
+        }
+        let trainer: ClassificationTrainer
+        do {
+            trainer = try ClassificationTrainer(base: base, training: training, validation: validation, arguments: arguments)
+        } catch let problem as DatasetProblem {
+            let param = problem.reason.hasPrefix("validation file") ? "validation_file" : "training_file"
+            throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)
+        }
+        try context.event("Training \(trainer.dataset.train.count) examples (\(trainer.dataset.validation.count) for evaluation), labels \(trainer.dataset.labels.joined(separator: ", ")), \(trainer.totalSteps) steps")
+        let outcome = try trainer.run(JobTrainingHooks(context: context))
+        if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
+        let results = try ResultFile.write(context)
+        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [results], checkpoint: outcome.checkpoint,
+                              labels: trainer.dataset.labels)
+    }
+}

@@ -1,0 +1,49 @@
+import JSON
+import Store
+import Training
+
+/// The trainer's hooks over a claimed job: stops through `JobContext.checkpoint()`, progress
+/// after every step, metrics into the metrics table (and as events), checkpoints into the
+/// `CheckpointStore` under this worker's lease.
+struct JobTrainingHooks: TrainingHooks {
+    let context: JobContext
+    let store: CheckpointStore
+
+    init(context: JobContext) {
+        self.context = context
+        store = CheckpointStore(pool: context.pool)
+    }
+
+    var modelName: String { "ft:\(context.job.model):\(context.job.suffix ?? ""):\(context.job.id)" }
+
+    func shouldStop() throws { try context.checkpoint() }
+
+    func progress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int) throws {
+        try context.reportProgress(step: step, totalSteps: totalSteps, epoch: epoch, trainedTokens: trainedTokens)
+    }
+
+    func metrics(kind: String, step: Int, epoch: Double, values: JSONObject) throws {
+        let kind: JobMetrics.Kind = kind == "eval" ? .eval : .train
+        _ = try context.pool.withConnection { connection in
+            try JobMetrics.record(connection, job: context.job.id, kind: kind, step: step, epoch: epoch, values: values)
+        }
+    }
+
+    func saveCheckpoint(step: Int, epoch: Double, metrics: JSONValue, state: JSONValue,
+                        parts: [(name: String, bytes: [UInt8])], isBest: Bool, keep: Int?) throws -> String {
+        let job = context.job.id
+        let id = try store.save(job: job, worker: context.worker, model: modelName, step: step, epoch: epoch,
+                                metrics: metrics, state: state, parts: parts)
+        if isBest { try store.markBest(job: job, best: id) }
+        if let keep { try store.prune(job: job, keep: keep) }
+        return id
+    }
+
+    func latestCheckpoint() throws -> (id: String, state: JSONValue, parts: [String: [UInt8]])? {
+        guard let latest = try store.list(job: context.job.id).first else { return nil }
+        try context.event("Resuming from checkpoint \(latest.id) at step \(latest.step)")
+        return (latest.id, latest.state, try store.load(latest.id))
+    }
+
+    func loadCheckpoint(_ id: String) throws -> [String: [UInt8]] { try store.load(id) }
+}

@@ -1,0 +1,57 @@
+import HTTP
+import Inference
+import Jobs
+import JSON
+import Platform
+import Store
+
+extension ModelRoutes {
+    /// `GET /v1/models/{id}/download`: a tar of a Hugging Face folder for a fine-tuned classifier
+    /// (`config.json` with `id2label`/`label2id`, `model.safetensors`, the base model's tokenizer
+    /// files) that `AutoModelForSequenceClassification.from_pretrained` loads.
+    func download(_ context: RequestContext) throws -> HTTPResponse {
+        let id = context.parameter("id")
+        if catalog.model(named: id) != nil {
+            throw HTTPError.badRequest("\(id) is a base model; only fine-tuned models can be downloaded", param: "model")
+        }
+        let row = try pool.withConnection { connection in
+            try connection.query("SELECT base_model, checkpoint_id, labels::text AS labels FROM model WHERE id = \(id) AND tenant_id = \(context.tenant)").first
+        }
+        guard let row else { throw HTTPError.notFound("The model \(id) does not exist", param: "model") }
+        guard let checkpoint = try row.decode(String?.self, "checkpoint_id"),
+              let labelText = try row.decode(String?.self, "labels"),
+              let labels = try JSONValue(parsing: Array(labelText.utf8)).array?.compactMap(\.string),
+              let base = catalog.model(named: try row.decode(String.self, "base_model")),
+              var config = Files.read(base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) })?.object else {
+            throw HTTPError.badRequest("\(id) has no stored weights to download", param: "model")
+        }
+        guard let params = try CheckpointStore(pool: pool).load(checkpoint, part: "params")["params"] else {
+            throw HTTPError(.internalServerError, "The weights of \(id) are missing", param: "model", code: "model_unavailable")
+        }
+        let weights = try Classifier.safetensors(folder: base.path, labels: labels, params: params)
+        var id2label = JSONObject(), label2id = JSONObject()
+        for (i, label) in labels.enumerated() {
+            id2label[String(i)] = .string(label)
+            label2id[label] = .int(Int64(i))
+        }
+        config["id2label"] = .object(id2label)
+        config["label2id"] = .object(label2id)
+        config["architectures"] = ["BertForSequenceClassification"]
+        let folder = String(id.map { $0 == ":" ? "_" : $0 }.prefix(60))
+        let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+            .compactMap { name in Files.read(base.path + "/" + name).map { (name, $0) } }
+        let configBytes = JSONValue.object(config).encodedBytes()
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/x-tar")
+        headers.add("Content-Disposition", "attachment; filename=\"\(folder).tar\"")
+        return HTTPResponse(headers: headers, stream: HTTPBodyStream { write in
+            try withoutActuallyEscaping(write) { write in
+                let tar = TarWriter(write: write, modificationTime: WallClock.unixSeconds)
+                try tar.file(folder + "/config.json", configBytes)
+                try tar.file(folder + "/model.safetensors", weights)
+                for (name, bytes) in tokenizerFiles { try tar.file(folder + "/" + name, bytes) }
+                try tar.finish()
+            }
+        })
+    }
+}

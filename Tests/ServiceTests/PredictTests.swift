@@ -1,0 +1,83 @@
+import JSON
+import Jobs
+import Platform
+import Testing
+import TestSupport
+
+/// A real fine-tune of all-MiniLM-L6-v2 through the API, then `POST /predict` on it.
+@Suite("Predict with a fine-tuned classifier", .serialized)
+struct PredictTests {
+    static let root: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    @Test("upload, fine-tune, predict; base models, unknown models, bad inputs and other tenants are refused")
+    func uploadTrainPredict() throws {
+        let model = Self.root + "/models/all-MiniLM-L6-v2"
+        #expect(Files.exists(model + "/model.safetensors"), "run scripts/fetch-models")
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["all-MiniLM-L6-v2": model])
+        let file = try api.upload(Files.read(Self.root + "/Tests/TrainingTests/Fixtures/reviews-train.jsonl")!)
+        let hyperparameters: JSONValue = ["n_epochs": 1, "batch_size": 8, "max_seq_length": 32, "learning_rate": 1e-4, "save_strategy": "no"]
+        let created = try api.call("POST", "/v1/fine_tuning/jobs", json: [
+            "model": "all-MiniLM-L6-v2", "training_file": .string(file), "suffix": "rt",
+            "method": ["type": "supervised", "supervised": ["hyperparameters": hyperparameters]],
+        ])
+        let id = try #require(created.json["id"]?.string, "\(created.json)")
+        let deadline = MonotonicClock.now + 300
+        var job = JSONValue.null
+        while MonotonicClock.now < deadline {
+            job = try api.call("GET", "/v1/fine_tuning/jobs/\(id)").json
+            if ["succeeded", "failed", "cancelled"].contains(job["status"]?.string ?? "") { break }
+            sleep(seconds: 0.2)
+        }
+        #expect(job["status"] == "succeeded", "\(job)")
+        let name = try #require(job["fine_tuned_model"]?.string)
+        let results = try #require(job["result_files"]?[0]?.string, "\(job)")
+        let csv = String(decoding: try api.call("GET", "/v1/files/\(results)/content").body, as: UTF8.self)
+        #expect(csv.hasPrefix("step,epoch,kind,") && csv.contains("loss"), "\(csv)")
+        let models = try api.call("GET", "/v1/models").json["data"]?.array ?? []
+        #expect(models.contains { $0["id"]?.string == name })
+
+        // The first request loads the weights from PostgreSQL: slow on a loaded machine.
+        let one = try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "A sharp, funny and moving film."], timeout: 120)
+        #expect(one.status == 200, "\(one.json)")
+        let scores = one.json.array ?? []
+        #expect(scores.count == 2 && Set(scores.compactMap { $0["label"]?.string }) == ["fresh", "rotten"])
+        let values = scores.compactMap { $0["score"]?.double }
+        #expect(abs(values.reduce(0, +) - 1) < 1e-6 && values == values.sorted(by: >))
+
+        let batch = try api.call("POST", "/predict", json: ["model": .string(name), "top_k": 1, "raw_scores": true,
+                                                            "inputs": ["Dull.", ["A film.", "Loved it."]]])
+        #expect(batch.json.array?.count == 2 && batch.json.array?.allSatisfy { $0.array?.count == 1 } == true, "\(batch.json)")
+
+        // Concurrent requests are batched together and all answered.
+        let answers = ConditionLock([Int]())
+        concurrently(8) { i in
+            let status = (try? api.call("POST", "/predict", json: ["model": .string(name), "inputs": .string("review number \(i)")]).status) ?? 0
+            answers.withLock { $0.append(status) }
+        }
+        #expect(answers.withLock { $0 } == [Int](repeating: 200, count: 8))
+
+        // The Hugging Face folder: config.json with the labels, then model.safetensors.
+        let tar = try api.call("GET", "/v1/models/\(name)/download", timeout: 120)
+        #expect(tar.status == 200)
+        func header(_ offset: Int) -> (name: String, size: Int) {
+            let name = String(decoding: tar.body[offset..<(offset + 100)].prefix { $0 != 0 }, as: UTF8.self)
+            let size = Int(String(decoding: tar.body[(offset + 124)..<(offset + 135)], as: UTF8.self), radix: 8) ?? -1
+            return (name, size)
+        }
+        let config = header(0)
+        #expect(config.name.hasSuffix("/config.json"))
+        let configJSON = try JSONValue(parsing: Array(tar.body[512..<(512 + config.size)]))
+        #expect(configJSON["id2label"]?["1"] == "rotten" && configJSON["architectures"]?[0] == "BertForSequenceClassification")
+        let weights = header(512 + (config.size + 511) / 512 * 512)
+        #expect(weights.name.hasSuffix("/model.safetensors") && weights.size > 80_000_000)
+
+        #expect(try api.call("POST", "/predict", json: ["model": "all-MiniLM-L6-v2", "inputs": "x"]).status == 400)
+        #expect(try api.call("POST", "/predict", json: ["model": "ft:nope", "inputs": "x"]).status == 404)
+        #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": .array([])]).status == 400)
+        #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "x"], key: api.keyB).status == 404)
+    }
+}

@@ -1,0 +1,139 @@
+import Engine
+import JSON
+import Platform
+import Testing
+import TestSupport
+import Tokenizers
+import Training
+
+/// The trainer on all-MiniLM-L6-v2 and a few dozen Rotten Tomatoes critic snippets.
+@Suite(.serialized) struct ClassificationTrainerTests {
+    static let root: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+    static let model = root + "/models/all-MiniLM-L6-v2"
+    static let fixtures = root + "/Tests/TrainingTests/Fixtures/"
+
+    static func trainer(_ hyperparameters: JSONObject, validation: Bool = true) throws -> ClassificationTrainer {
+        #expect(Files.exists(model + "/model.safetensors"), "run scripts/fetch-models")
+        let arguments = TrainingArguments(hyperparameters, seed: 7)
+        let tokenizer = try Tokenizer(json: Files.read(model + "/tokenizer.json")!)
+        let dataset = try ClassificationDataset(
+            training: Files.read(fixtures + "reviews-train.jsonl")!,
+            validation: validation ? Files.read(fixtures + "reviews-validation.jsonl")! : nil,
+            arguments: arguments, tokenizer: tokenizer)
+        return try ClassificationTrainer(config: BertConfig.load(folder: model), weights: SafeTensors(path: model + "/model.safetensors"),
+                                         dataset: dataset, arguments: arguments)
+    }
+
+    static let small: JSONObject = ["n_epochs": 1, "batch_size": 8, "max_seq_length": 32, "learning_rate": 1e-4,
+                                    "logging_steps": 2, "eval_strategy": "epoch", "save_strategy": "steps", "save_steps": 2]
+
+    @Test func datasetLabelsSplitAndPadding() throws {
+        var h = Self.small
+        h["validation_split"] = 0.25
+        let trainer = try Self.trainer(h, validation: false)
+        let data = trainer.dataset
+        #expect(data.labels == ["fresh", "rotten"])
+        #expect(data.train.count == 36 && data.validation.count == 12)
+        #expect(data.train.allSatisfy { $0.ids.count <= 32 && $0.ids.first == 101 })
+        let batch = data.batch(data.train, [0, 1, 2])
+        #expect(batch.T == data.train[0...2].map(\.ids.count).max())
+        #expect(batch.mask.reduce(0, +) == Int32(data.train[0...2].map(\.ids.count).reduce(0, +)))
+    }
+
+    @Test func unknownValidationLabelNamesTheLine() throws {
+        let arguments = TrainingArguments(["max_seq_length": 16], seed: 1)
+        let tokenizer = try Tokenizer(json: Files.read(Self.model + "/tokenizer.json")!)
+        let train = Array(#"{"text":"a","label":"x"}\#n{"text":"b","label":"y"}"#.utf8)
+        let validation = Array(#"{"text":"a","label":"x"}\#n{"text":"c","label":"z"}"#.utf8)
+        #expect(throws: DatasetProblem.self) {
+            try ClassificationDataset(training: train, validation: validation, arguments: arguments, tokenizer: tokenizer)
+        }
+        do {
+            _ = try ClassificationDataset(training: train, validation: validation, arguments: arguments, tokenizer: tokenizer)
+        } catch {
+            #expect(error.line == 2)
+        }
+    }
+
+    @Test func trainsLogsEvaluatesAndCheckpoints() throws {
+        let trainer = try Self.trainer(Self.small)
+        let hooks = MemoryHooks()
+        let start = MonotonicClock.now
+        let outcome = try trainer.run(hooks)
+        let seconds = MonotonicClock.now - start
+        print("trainer: \(outcome.steps) steps in \(seconds) s, eval \(outcome.lastEvaluation?["accuracy"] ?? .null)")
+        #expect(outcome.steps == 6 && trainer.totalSteps == 6)
+        #expect(hooks.metrics.filter { $0.kind == "train" }.map(\.step) == [2, 4, 6])
+        let train = hooks.metrics.first { $0.kind == "train" }!.values
+        for key in ["loss", "learning_rate", "grad_norm", "samples_per_second"] { #expect(train[key]?.double != nil) }
+        let eval = hooks.metrics.filter { $0.kind == "eval" }
+        #expect(eval.map(\.step) == [6])
+        #expect(eval[0].values["accuracy"]?.double != nil && eval[0].values["loss"]?.double != nil)
+        #expect(hooks.checkpoints.map(\.step) == [2, 4, 6])
+        #expect(outcome.checkpoint == hooks.checkpoints.last!.id)
+        #expect(outcome.trainedTokens > 48 * 5)
+    }
+
+    @Test func resumedRunIsBitIdentical() throws {
+        var h = Self.small
+        h["gradient_accumulation_steps"] = 2
+        h["batch_size"] = 4
+        h["eval_strategy"] = "steps"
+        h["eval_steps"] = 2
+        let whole = try Self.trainer(h)
+        let reference = MemoryHooks()
+        _ = try whole.run(reference)
+        let expected = whole.model.stateBytes(.params)
+
+        let first = try Self.trainer(h)
+        let hooks = MemoryHooks()
+        hooks.stopAfter = 3
+        #expect(throws: MemoryHooks.Stop.self) { try first.run(hooks) }
+        #expect(hooks.checkpoints.map(\.step) == [2])
+        hooks.stopAfter = nil
+        let second = try Self.trainer(h)
+        let outcome = try second.run(hooks)
+        #expect(outcome.steps == 6)
+        #expect(digest(second.model.stateBytes(.params)) == digest(expected))
+        #expect(digest(second.model.stateBytes(.m)) == digest(whole.model.stateBytes(.m)))
+        #expect(hooks.metrics.last!.values == reference.metrics.last!.values)
+    }
+
+    @Test func saveTotalLimitKeepsTheBest() throws {
+        var h = Self.small
+        h["eval_strategy"] = "steps"
+        h["eval_steps"] = 1
+        h["save_steps"] = 1
+        h["save_total_limit"] = 2
+        h["learning_rate"] = 3e-4
+        h["metric_for_best_model"] = "loss"
+        h["load_best_model_at_end"] = true
+        let trainer = try Self.trainer(h)
+        let hooks = MemoryHooks()
+        let outcome = try trainer.run(hooks)
+        let losses = hooks.metrics.filter { $0.kind == "eval" }.map { ($0.step, $0.values["loss"]!.double!) }
+        let bestStep = losses.min { $0.1 < $1.1 }!.0
+        #expect(hooks.checkpoints.count <= 2)
+        #expect(hooks.checkpoints.contains { $0.step == bestStep && $0.isBest })
+        #expect(hooks.checkpoints.contains { $0.step == 6 })
+        #expect(outcome.checkpoint == hooks.checkpoints.first { $0.isBest }!.id)
+        #expect(digest(trainer.model.stateBytes(.params)) == digest(hooks.checkpoints.first { $0.isBest }!.parts["params"] ?? []))
+    }
+
+    @Test func earlyStoppingStops() throws {
+        var h = Self.small
+        h["eval_strategy"] = "steps"
+        h["eval_steps"] = 1
+        h["learning_rate"] = 0.0
+        h["early_stopping_patience"] = 2
+        let trainer = try Self.trainer(h)
+        let hooks = MemoryHooks()
+        let outcome = try trainer.run(hooks)
+        #expect(outcome.stoppedEarly && outcome.steps == 3)
+        #expect(hooks.checkpoints.last!.step == 3)
+    }
+}
