@@ -42,11 +42,22 @@ public struct BertClassificationJob: Trainer {
             let param = problem.reason.hasPrefix("validation file") ? "validation_file" : "training_file"
             throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)
         }
+        try Self.reportLengths(trainer.dataset, maxLength: arguments.maxSeqLength, context)
         try context.event("Training \(trainer.dataset.train.count) examples (\(trainer.dataset.validation.count) for evaluation), labels \(trainer.dataset.labels.joined(separator: ", ")), \(trainer.totalSteps) steps")
         let outcome = try trainer.run(JobTrainingHooks(context: context))
         if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
         let results = try ResultFile.write(context)
         return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [results], checkpoint: outcome.checkpoint,
                               labels: trainer.dataset.labels)
+    }
+
+    /// One event per split: token-count percentiles and how many examples truncation shortens.
+    static func reportLengths(_ dataset: ClassificationDataset, maxLength: Int, _ context: JobContext) throws {
+        for (name, lengths) in [("Training", dataset.trainLengths), ("Validation", dataset.validationLengths)] where !lengths.isEmpty {
+            let summary = ClassificationDataset.lengthSummary(lengths, maxLength: maxLength)
+            func value(_ key: String) -> String { summary[key]?.int.map(String.init) ?? "?" }
+            try context.event("\(name) examples: tokens p50 \(value("p50")), p90 \(value("p90")), p99 \(value("p99")), max \(value("max")); \(value("truncated")) of \(lengths.count) truncated at \(maxLength)",
+                              data: .object(summary))
+        }
     }
 }

@@ -24,6 +24,9 @@ public struct ClassificationDataset: Sendable {
     public var train: [ClassificationExample]
     public var validation: [ClassificationExample]
     public var padID: Int32
+    /// Each example's token count before truncation, in the order of `train` and `validation`.
+    public var trainLengths: [Int] = []
+    public var validationLengths: [Int] = []
 
     /// Parses and tokenizes the files. The validation examples come from `validation` when given,
     /// else a seeded `validation_split` of the training file. An unknown label fails with its line.
@@ -35,30 +38,48 @@ public struct ClassificationDataset: Sendable {
         labels = labelSet
         var ids: [String: Int32] = [:]
         for (i, label) in labelSet.enumerated() { ids[label] = Int32(i) }
-        var tokenizer = tokenizer
-        tokenizer.truncation = Truncation(maxLength: arguments.maxSeqLength)
-        tokenizer.padding = nil
-        func encode(_ records: [Record], file: String) throws(DatasetProblem) -> [ClassificationExample] {
-            var examples: [ClassificationExample] = []
+        var whole = tokenizer
+        whole.truncation = nil
+        whole.padding = nil
+        var truncating = whole
+        truncating.truncation = Truncation(maxLength: arguments.maxSeqLength)
+        /// Examples and their untruncated lengths; only the examples too long are encoded twice.
+        func encode(_ records: [Record], file: String) throws(DatasetProblem) -> ([ClassificationExample], [Int]) {
+            var examples: [ClassificationExample] = [], lengths: [Int] = []
             examples.reserveCapacity(records.count)
+            lengths.reserveCapacity(records.count)
             for record in records {
                 guard let label = ids[record.label] else {
                     throw DatasetProblem(line: record.line, reason: "\(file): label \"\(record.label)\" is not among the labels \(labelSet)")
                 }
-                let encoding = tokenizer.encode(record.text, pair: record.pair)
+                var encoding = whole.encode(record.text, pair: record.pair)
+                lengths.append(encoding.ids.count)
+                if encoding.ids.count > arguments.maxSeqLength { encoding = truncating.encode(record.text, pair: record.pair) }
                 examples.append(ClassificationExample(ids: encoding.ids.map(Int32.init), types: encoding.typeIDs.map(Int32.init), label: label))
             }
-            return examples
+            return (examples, lengths)
         }
         if let validation {
             let validationRecords = try Self.records(validation)
-            (train, self.validation) = (try encode(trainRecords, file: "training file"), try encode(validationRecords, file: "validation file"))
+            (train, trainLengths) = try encode(trainRecords, file: "training file")
+            (self.validation, validationLengths) = try encode(validationRecords, file: "validation file")
         } else {
             let split = DataOrder.split(count: trainRecords.count, validationFraction: arguments.validationSplit, seed: arguments.seed)
-            (train, self.validation) = (try encode(split.train.map { trainRecords[$0] }, file: "training file"),
-                                        try encode(split.validation.map { trainRecords[$0] }, file: "training file"))
+            (train, trainLengths) = try encode(split.train.map { trainRecords[$0] }, file: "training file")
+            (self.validation, validationLengths) = try encode(split.validation.map { trainRecords[$0] }, file: "training file")
         }
         padID = Int32(tokenizer.padding?.padID ?? tokenizer.id(of: "[PAD]") ?? 0)
+    }
+
+    /// Token counts of one file's examples: nearest-rank percentiles, the longest, and how many
+    /// truncation at `maxLength` shortens. Empty lengths give an empty summary.
+    public static func lengthSummary(_ lengths: [Int], maxLength: Int) -> JSONObject {
+        guard !lengths.isEmpty else { return [:] }
+        let sorted = lengths.sorted()
+        func percentile(_ p: Int) -> JSONValue { .int(Int64(sorted[max(0, (p * sorted.count + 99) / 100 - 1)])) }
+        return ["p50": percentile(50), "p90": percentile(90), "p95": percentile(95), "p99": percentile(99),
+                "max": .int(Int64(sorted.last!)), "truncated": .int(Int64(lengths.filter { $0 > maxLength }.count)),
+                "max_seq_length": .int(Int64(maxLength))]
     }
 
     /// The records of a JSONL file, with 1-based line numbers; labels as strings or integers.
