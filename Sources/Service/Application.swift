@@ -30,7 +30,7 @@ public final class Application: Sendable {
         pool = ConnectionPool(url: configuration.databaseURL, size: 16)
         jobsPool = ConnectionPool(url: configuration.databaseURL, size: 2 + 2 * configuration.workers)
         catalog = ModelCatalog(folder: configuration.models)
-        let queue = JobQueue(pool: jobsPool)
+        let queue = JobQueue(pool: jobsPool, lease: Double(configuration.leaseSeconds))
         maintainer = Maintainer(queue: queue)
         var trainers = trainers
         if trainers.trainer(for: "bert") == nil { trainers.register("bert", Self.bertTrainer(catalog: catalog)) }

@@ -13,6 +13,9 @@ public struct Configuration: Sendable {
     /// Largest upload. Files live in one bytea, which PostgreSQL returns hex-encoded, so the
     /// ceiling is just under 500 MiB.
     public var uploadLimit = 256 << 20
+    /// Seconds a worker's claim on a job lasts without a heartbeat: how soon a job whose worker
+    /// died (kill -9, eviction) is handed to another one.
+    public var leaseSeconds = 30
 
     public init() {}
 
@@ -29,6 +32,9 @@ public struct Configuration: Sendable {
         }),
         ("shutdown-grace", "ANNEAL_SHUTDOWN_GRACE", { c, v throws(ConfigurationError) in
             c.shutdownGrace = Double(try integer(v, "shutdown grace", 0...3600))
+        }),
+        ("lease-seconds", "ANNEAL_LEASE_SECONDS", { c, v throws(ConfigurationError) in
+            c.leaseSeconds = try integer(v, "lease seconds", 2...3600)
         }),
         ("max-upload-bytes", "ANNEAL_MAX_UPLOAD_BYTES", { c, v throws(ConfigurationError) in
             c.uploadLimit = try integer(v, "max upload bytes", 1...(500 << 20))

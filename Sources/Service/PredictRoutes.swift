@@ -29,47 +29,9 @@ struct PredictRoutes {
             guard let k = value.int, k > 0 else { throw HTTPError.badRequest("top_k must be a positive integer", param: "top_k") }
             topK = k
         }
-        if catalog.model(named: name) != nil {
-            throw HTTPError.badRequest("\(name) is a base model without a classification head; fine-tune it first", param: "model", code: "model_without_head")
-        }
-        let row = try pool.withConnection { connection in
-            try connection.query("""
-                SELECT base_model, checkpoint_id, labels::text AS labels FROM model WHERE id = \(name) AND tenant_id = \(tenant)
-                """).first
-        }
-        guard let row else { throw HTTPError.notFound("The model \(name) does not exist", param: "model") }
-        guard let checkpoint = try row.decode(String?.self, "checkpoint_id"),
-              let labelText = try row.decode(String?.self, "labels"),
-              let labels = try JSONValue(parsing: Array(labelText.utf8)).array?.compactMap(\.string),
-              let base = catalog.model(named: try row.decode(String.self, "base_model")) else {
-            throw HTTPError.badRequest("\(name) has no stored classification weights", param: "model", code: "model_without_head")
-        }
-        var tokenizer: Tokenizer
-        do { tokenizer = try tokenizers.tokenizer(for: base) } catch {
-            throw HTTPError(.internalServerError, "The tokenizer of \(base.name) cannot be loaded: \(error)", param: "model", code: "model_unavailable")
-        }
-        let limit = min(512, EmbedRoutes.maxPositions(base.path))
-        tokenizer.padding = nil
-        tokenizer.truncation = truncate ? Truncation(maxLength: limit) : nil
-        let encodings = inputs.map { tokenizer.encode($0.0, pair: $0.1) }
-        if let long = encodings.firstIndex(where: { $0.ids.count > limit }) {
-            throw HTTPError.badRequest("input \(long) has \(encodings[long].ids.count) tokens, more than \(limit); set truncate", param: "inputs", code: "input_too_long")
-        }
-        let store = CheckpointStore(pool: pool), folder = base.path
-        let logits = try classifier.logits(Classifier.Request(
-            model: name, ids: encodings.map { $0.ids.map(Int32.init) }, types: encodings.map { $0.typeIDs.map(Int32.init) },
-            load: {
-                guard let params = try store.load(checkpoint, part: "params")["params"] else {
-                    throw HTTPError(.internalServerError, "The weights of \(name) are missing", param: "model", code: "model_unavailable")
-                }
-                return try Classifier.model(folder: folder, labels: labels, params: params)
-            }))
-        let results: [JSONValue] = logits.map { row in
-            let scores = raw ? row.map(Double.init) : Self.softmax(row)
-            var ranked = zip(labels, scores).sorted { $0.1 > $1.1 }
-            if let topK { ranked = Array(ranked.prefix(topK)) }
-            return .array(ranked.map { ["label": .string($0.0), "score": .double($0.1)] })
-        }
+        let model = try StoredClassifier.find(name, tenant: tenant, pool: pool, catalog: catalog)
+        let logits = try model.logits(inputs, truncate: truncate, tokenizers: tokenizers, classifier: classifier, pool: pool)
+        let results = logits.map { model.ranked($0, raw: raw, topK: topK) }
         return .json(single ? results[0] : .array(results))
     }
 
@@ -92,12 +54,5 @@ struct PredictRoutes {
             }
         }
         return (result, false)
-    }
-
-    static func softmax(_ logits: [Float]) -> [Double] {
-        let top = Double(logits.max() ?? 0)
-        let exps = logits.map { Math.exp(Double($0) - top) }
-        let sum = exps.reduce(0, +)
-        return exps.map { $0 / sum }
     }
 }

@@ -23,6 +23,9 @@ let usage = """
       tokenize --model NAME_OR_PATH [--special]
                                  UTF-8 lines on stdin to one JSON array of token ids per line;
                                  NAME is a base model of ANNEAL_MODELS, a path a folder or .gguf
+      predict --model ID [--raw-scores] [--top-k K]
+                                 a fine-tuned classifier on UTF-8 lines of stdin (needs
+                                 DATABASE_URL); one JSON line [{"label","score"}] per line
       version                    print the version
       help                       print this help
 
@@ -166,6 +169,8 @@ case "keys":
     createKey(Array(arguments.dropFirst(2)))
 case "tokenize":
     tokenize(Array(arguments.dropFirst()))
+case "predict":
+    predict(Array(arguments.dropFirst()))
 case "version", "--version":
     print("anneal \(version)")
 case "help", "--help", "-h", nil:
