@@ -1,5 +1,6 @@
 import JSON
 import Store
+import Training
 
 /// The OpenAI `fine_tuning.job` object, plus `progress`, `queue_position` and `attempt`.
 enum JobObject {
@@ -20,7 +21,9 @@ enum JobObject {
             guard let text = try row.decode(String?.self, column) else { return .null }
             return try JSONValue(parsing: text)
         }
-        let hyperparameters = try parsed("hyperparameters")
+        // What the trainer will use: HF's defaults where unset and OpenAI's "auto" resolved.
+        let seed = try row.decode(Int64.self, "seed")
+        let hyperparameters = TrainingArguments(try parsed("hyperparameters").object ?? [:], seed: Int(seed)).json
         var method = try parsed("method")
         if case .object(var object) = method, let type = object["type"]?.string {
             object[type] = .object(["hyperparameters": hyperparameters])
@@ -43,7 +46,7 @@ enum JobObject {
             "trained_tokens": .optional(try row.decode(Int?.self, "trained_tokens")),
             "error": try parsed("error"),
             "user_provided_suffix": .optional(try row.decode(String?.self, "suffix")),
-            "seed": .int(try row.decode(Int64.self, "seed")),
+            "seed": .int(seed),
             "estimated_finish": .optional(try row.decode(Int?.self, "estimated_finish")),
             "integrations": [],
             "metadata": try parsed("metadata"),

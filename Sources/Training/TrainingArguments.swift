@@ -88,10 +88,11 @@ public struct TrainingArguments: Sendable, Equatable {
 
     /// The resolved values, echoed in the job object.
     public var json: JSONValue {
+        let epochs: JSONValue = numTrainEpochs == numTrainEpochs.rounded() ? .int(Int64(numTrainEpochs)) : .double(numTrainEpochs)
         var object: JSONObject = [
-            "n_epochs": .double(numTrainEpochs), "batch_size": .int(Int64(perDeviceTrainBatchSize)),
+            "n_epochs": epochs, "batch_size": .int(Int64(perDeviceTrainBatchSize)),
             "learning_rate_multiplier": .double(learningRate / 5e-5),
-            "num_train_epochs": .double(numTrainEpochs), "per_device_train_batch_size": .int(Int64(perDeviceTrainBatchSize)),
+            "num_train_epochs": epochs, "per_device_train_batch_size": .int(Int64(perDeviceTrainBatchSize)),
             "per_device_eval_batch_size": .int(Int64(perDeviceEvalBatchSize)), "learning_rate": .double(learningRate),
             "weight_decay": .double(weightDecay), "warmup_ratio": .double(warmupRatio), "warmup_steps": .int(Int64(warmupSteps)),
             "lr_scheduler_type": .string(lrSchedulerType), "gradient_accumulation_steps": .int(Int64(gradientAccumulationSteps)),

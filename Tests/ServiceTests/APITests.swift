@@ -97,7 +97,11 @@ struct APITests {
             let job = try api.createJob(file: file, extra: ["suffix": "v\(n)", "seed": 42, "metadata": ["run": .string("r\(n)")],
                                                             "method": ["type": "supervised", "supervised": ["hyperparameters": ["n_epochs": 2]]]])
             #expect(job.status == 200 && job.json["status"] == "validating_files" && job.json["seed"] == 42)
-            #expect(job.json["hyperparameters"]?["n_epochs"] == 2 && job.json["hyperparameters"]?["batch_size"] == "auto")
+            // Echoed resolved: HF's defaults where unset, "auto" as the number it stands for.
+            let resolved = job.json["hyperparameters"]
+            #expect(resolved?["n_epochs"] == 2 && resolved?["num_train_epochs"] == 2 && resolved?["batch_size"] == 8)
+            #expect(resolved?["learning_rate"]?.double == 5e-5 && resolved?["seed"] == 42 && resolved?["max_seq_length"] == 128)
+            #expect(job.json["method"]?["supervised"]?["hyperparameters"] == resolved)
             #expect(job.json["queue_position"] == .int(Int64(n)) && job.json["organization_id"] == "tenant-a")
             ids.append(job.json["id"]?.string ?? "")
         }
