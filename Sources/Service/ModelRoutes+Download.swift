@@ -11,19 +11,10 @@ extension ModelRoutes {
     /// files) that `AutoModelForSequenceClassification.from_pretrained` loads.
     func download(_ context: RequestContext) throws -> HTTPResponse {
         let id = context.parameter("id")
-        if catalog.model(named: id) != nil {
-            throw HTTPError.badRequest("\(id) is a base model; only fine-tuned models can be downloaded", param: "model")
-        }
-        let row = try pool.withConnection { connection in
-            try connection.query("SELECT base_model, checkpoint_id, labels::text AS labels FROM model WHERE id = \(id) AND tenant_id = \(context.tenant)").first
-        }
-        guard let row else { throw HTTPError.notFound("The model \(id) does not exist", param: "model") }
-        guard let checkpoint = try row.decode(String?.self, "checkpoint_id"),
-              let labelText = try row.decode(String?.self, "labels"),
-              let labels = try JSONValue(parsing: Array(labelText.utf8)).array?.compactMap(\.string),
-              let base = catalog.model(named: try row.decode(String.self, "base_model")),
-              var config = Files.read(base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) })?.object else {
-            throw HTTPError.badRequest("\(id) has no stored weights to download", param: "model")
+        let model = try StoredClassifier.find(id, tenant: context.tenant, pool: pool, catalog: catalog)
+        let (checkpoint, labels, base) = (model.checkpoint, model.labels, model.base)
+        guard var config = Files.read(base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) })?.object else {
+            throw HTTPError(.internalServerError, "The config.json of \(base.name) cannot be read", param: "model", code: "model_unavailable")
         }
         guard let params = try CheckpointStore(pool: pool).load(checkpoint, part: "params")["params"] else {
             throw HTTPError(.internalServerError, "The weights of \(id) are missing", param: "model", code: "model_unavailable")
@@ -39,7 +30,7 @@ extension ModelRoutes {
         config["architectures"] = ["BertForSequenceClassification"]
         let folder = String(id.map { $0 == ":" ? "_" : $0 }.prefix(60))
         let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
-            .compactMap { name in Files.read(base.path + "/" + name).map { (name, $0) } }
+            .compactMap { name in Files.read(base.path + "/" + name).map { (name, name == "tokenizer.json" ? Self.unpadded($0) : $0) } }
         let configBytes = JSONValue.object(config).encodedBytes()
         var headers = HTTPHeaders()
         headers.add("Content-Type", "application/x-tar")
@@ -53,5 +44,15 @@ extension ModelRoutes {
                 try tar.finish()
             }
         })
+    }
+
+    /// A tokenizer.json without the base model's truncation and padding (sentence-transformers
+    /// folders cut at 128 and pad to 128), so the `tokenizers` library sees what `/predict` does:
+    /// no padding, truncation at the model's limit left to the caller.
+    static func unpadded(_ bytes: [UInt8]) -> [UInt8] {
+        guard var object = (try? JSONValue(parsing: bytes))?.object else { return bytes }
+        object["truncation"] = .null
+        object["padding"] = .null
+        return JSONValue.object(object).encodedBytes()
     }
 }

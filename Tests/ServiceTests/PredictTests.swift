@@ -74,6 +74,16 @@ struct PredictTests {
         #expect(configJSON["id2label"]?["1"] == "rotten" && configJSON["architectures"]?[0] == "BertForSequenceClassification")
         let weights = header(512 + (config.size + 511) / 512 * 512)
         #expect(weights.name.hasSuffix("/model.safetensors") && weights.size > 80_000_000)
+        // tokenizer.json without the base folder's cut-and-pad-to-128, as /predict tokenizes.
+        var offset = 0, tokenizerJSON: JSONValue?
+        while offset + 512 <= tar.body.count, tar.body[offset] != 0 {
+            let entry = header(offset)
+            if entry.name.hasSuffix("/tokenizer.json") {
+                tokenizerJSON = try JSONValue(parsing: Array(tar.body[(offset + 512)..<(offset + 512 + entry.size)]))
+            }
+            offset += 512 + (entry.size + 511) / 512 * 512
+        }
+        #expect(tokenizerJSON?["truncation"] == .null && tokenizerJSON?["padding"] == .null && tokenizerJSON?["model"]?["vocab"] != nil)
 
         #expect(try api.call("POST", "/predict", json: ["model": "all-MiniLM-L6-v2", "inputs": "x"]).status == 400)
         #expect(try api.call("POST", "/predict", json: ["model": "ft:nope", "inputs": "x"]).status == 404)
