@@ -13,7 +13,9 @@ public final class JobContext: Sendable {
     let worker: String
     private let interruption = Mutex<JobInterruption?>(nil)
     private let finished = Atomic<Bool>(false)
-    private let progressState = Mutex<(startedAt: Double, lastWrite: Double)>((0, 0))
+    /// When this attempt started, the step it started from (a resumed job starts mid-run), and
+    /// the last progress write.
+    private let progressState = Mutex<(startedAt: Double, firstStep: Int?, lastWrite: Double)>((0, nil, 0))
 
     init(job: ClaimedJob, queue: JobQueue, worker: String) {
         self.job = job
@@ -40,16 +42,18 @@ public final class JobContext: Sendable {
     /// twice a second, and always for the last step.
     public func reportProgress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int? = nil) throws {
         let now = MonotonicClock.now
-        let (startedAt, shouldWrite) = progressState.withLock { state -> (Double, Bool) in
+        let (startedAt, firstStep, shouldWrite) = progressState.withLock { state -> (Double, Int, Bool) in
+            if state.firstStep == nil { state.firstStep = step - 1 }
             let write = step >= totalSteps || now - state.lastWrite >= 0.5
             if write { state.lastWrite = now }
-            return (state.startedAt, write)
+            return (state.startedAt, state.firstStep!, write)
         }
         guard shouldWrite else { return }
         let percent = totalSteps > 0 ? (Double(step) / Double(totalSteps) * 1000).rounded() / 10 : 0
         let progress: JSONValue = ["step": .int(Int64(step)), "total_steps": .int(Int64(totalSteps)),
                                    "epoch": .double(epoch), "percent": .double(percent)]
-        let secondsLeft = step > 0 ? (now - startedAt) / Double(step) * Double(totalSteps - step) : nil
+        let done = step - firstStep
+        let secondsLeft = done > 0 ? (now - startedAt) / Double(done) * Double(totalSteps - step) : nil
         _ = try pool.withConnection { connection in
             try connection.execute("""
                 UPDATE fine_tuning_job SET progress = \(progress.encoded())::jsonb,
