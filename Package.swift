@@ -27,7 +27,7 @@ let package = Package(
 
         // MARK: - Engine (tensors, ops, optimisers, formats, models)
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: numeric),
-        .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform"], swiftSettings: numeric),
+        .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform", "GGUF"], swiftSettings: numeric),
         .target(name: "Inference", dependencies: ["Engine", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets, the trainer loop over the engine)
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform"], exclude: ["Fixtures"], swiftSettings: settings),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform", "GGUF"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tokenizers", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
