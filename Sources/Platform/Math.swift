@@ -19,6 +19,8 @@ public enum Math {
     @inlinable public static func log(_ x: Double) -> Double { Glibc.log(x) }
     /// The corresponding C function is `cos`.
     @inlinable public static func cos(_ x: Double) -> Double { Glibc.cos(x) }
+    /// The corresponding C function is `sin`.
+    @inlinable public static func sin(_ x: Double) -> Double { Glibc.sin(x) }
     /// The corresponding C function is `pow`.
     @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
 }
