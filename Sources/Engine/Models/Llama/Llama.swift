@@ -1,0 +1,132 @@
+import GGUF
+import Platform
+import Tensor
+
+/// A Llama-family causal language model (RMSNorm, rotary positions, grouped-query attention,
+/// SwiGLU MLP), for inference: `logits` runs whole sequences, K and V heads repeated to the
+/// query heads so the attention op sees ordinary multi-head attention.
+public final class Llama: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let params: Arena
+    public let parameters: LlamaParameters
+    let cos: [Float], sin: [Float]
+
+    public init(config: LlamaConfig, maxT: Int? = nil) {
+        self.config = config
+        params = Arena(count: LlamaParameters.count(config))
+        parameters = LlamaParameters(arena: params, config: config)
+        (cos, sin) = RoPE.tables(maxT: min(maxT ?? config.maxPositions, config.maxPositions), hs: config.headSize, base: config.ropeTheta)
+    }
+
+    /// The model of a GGUF file (`llama` architecture), dequantized to float32.
+    public static func load(gguf path: String, maxT: Int = 2048) throws(CheckpointError) -> Llama {
+        let file: MappedFile
+        do { file = try MappedFile(path: path) } catch { throw .unreadable(path: path, error) }
+        let header: GGUFFile
+        do { header = try GGUFFile(bytes: file.bytes) } catch { throw .invalidFile(path: path, reason: error.description) }
+        let model = Llama(config: try LlamaConfig(gguf: header), maxT: maxT)
+        try model.parameters.load(gguf: header, bytes: file.bytes, config: model.config)
+        return model
+    }
+
+    /// The longest sequence `logits` takes (the rotary tables' length).
+    public var maxT: Int { cos.count / (config.headSize / 2) }
+
+    /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row:
+    /// row b·T + t scores the token after position t of sequence b.
+    public func logits(_ ids: [Int32], B: Int, T: Int) -> [Float] {
+        precondition(ids.count == B * T && T <= maxT, "Llama.logits: \(ids.count) ids for B \(B) × T \(T) (at most \(maxT) positions)")
+        let c = config, C = c.hiddenSize, NH = c.numHeads, N = B * T
+        let s = LayerScratch(config: c, N: N)
+        let qkv = Floats(N * 3 * C), att = Floats(B * NH * T * T), y = Floats(N * C)
+        let positions = (0..<N).map { Int32($0 % T) }
+        embed(ids, into: s.x.pointer)
+        for l in 0..<c.numLayers {
+            project(layer: l, s, positions: positions, N: N)
+            // K and V heads repeated to the query heads, fused as the attention op reads them.
+            let group = NH / c.numKVHeads, KV = c.kvSize, hs = c.headSize
+            Parallel.forRanges(N, grain: Parallel.grain(3 * C)) { rows in
+                for r in rows {
+                    let row = qkv.pointer + r * 3 * C
+                    row.update(from: s.q.pointer + r * C, count: C)
+                    for head in 0..<NH {
+                        let source = (head / group) * hs
+                        (row + C + head * hs).update(from: s.k.pointer + r * KV + source, count: hs)
+                        (row + 2 * C + head * hs).update(from: s.v.pointer + r * KV + source, count: hs)
+                    }
+                }
+            }
+            Attention.forward(out: y.pointer, att: att.pointer, scratch: nil, qkv: qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true)
+            finish(layer: l, s, attention: y.pointer, N: N)
+        }
+        return output(s, rows: 0..<N)
+    }
+
+    /// The token embeddings of `ids`, rows of C.
+    func embed(_ ids: [Int32], into x: UnsafeMutablePointer<Float>) {
+        let C = config.hiddenSize
+        for (row, id) in ids.enumerated() {
+            precondition(id >= 0 && Int(id) < config.vocabSize, "Llama: token id \(id) is outside the vocabulary of \(config.vocabSize)")
+            (x + row * C).update(from: parameters.wte.pointer + Int(id) * C, count: C)
+        }
+    }
+
+    /// Layer `l` up to attention: h = RMSNorm(x), then Q (N, C), K and V (N, KV) with the rotary
+    /// positions applied to Q and K.
+    func project(layer l: Int, _ s: LayerScratch, positions: [Int32], N: Int) {
+        let c = config, p = parameters, C = c.hiddenSize, KV = c.kvSize
+        RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: p.attnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
+        Matmul.forward(out: s.q.pointer, inp: s.h.pointer, weight: p.wq.pointer + l * C * C, bias: nil, N: N, C: C, OC: C)
+        Matmul.forward(out: s.k.pointer, inp: s.h.pointer, weight: p.wk.pointer + l * KV * C, bias: nil, N: N, C: C, OC: KV)
+        Matmul.forward(out: s.v.pointer, inp: s.h.pointer, weight: p.wv.pointer + l * KV * C, bias: nil, N: N, C: C, OC: KV)
+        RoPE.apply(s.q.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numHeads, hs: c.headSize, stride: C)
+        RoPE.apply(s.k.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numKVHeads, hs: c.headSize, stride: KV)
+    }
+
+    /// Layer `l` after attention: x += attention · Woᵀ, then x += SwiGLU MLP of RMSNorm(x).
+    func finish(layer l: Int, _ s: LayerScratch, attention y: UnsafePointer<Float>, N: Int) {
+        let c = config, p = parameters, C = c.hiddenSize, FF = c.intermediateSize
+        Gemm.run(transposeA: false, transposeB: true, M: N, N: C, K: C, A: y, lda: C,
+                 B: p.wo.pointer + l * C * C, ldb: C, beta: 1, C: s.x.pointer, ldc: C)
+        RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: p.ffnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
+        Matmul.forward(out: s.gate.pointer, inp: s.h.pointer, weight: p.wGate.pointer + l * FF * C, bias: nil, N: N, C: C, OC: FF)
+        Matmul.forward(out: s.up.pointer, inp: s.h.pointer, weight: p.wUp.pointer + l * FF * C, bias: nil, N: N, C: C, OC: FF)
+        SwiGLU.forward(out: s.act.pointer, gate: s.gate.pointer, up: s.up.pointer, N: N * FF)
+        Gemm.run(transposeA: false, transposeB: true, M: N, N: C, K: FF, A: s.act.pointer, lda: FF,
+                 B: p.wDown.pointer + l * C * FF, ldb: FF, beta: 1, C: s.x.pointer, ldc: C)
+    }
+
+    /// Logits (rows.count × V) of the final RMSNorm of x's `rows`.
+    func output(_ s: LayerScratch, rows: Range<Int>) -> [Float] {
+        let c = config, C = c.hiddenSize, V = c.vocabSize, n = rows.count
+        RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer + rows.lowerBound * C, weight: parameters.finalNorm.pointer,
+                        N: n, C: C, eps: c.rmsNormEps)
+        var logits = [Float](repeating: 0, count: n * V)
+        logits.withUnsafeMutableBufferPointer { out in
+            let head = c.tiedEmbeddings ? parameters.wte.pointer : parameters.lmHead.pointer
+            Matmul.forward(out: out.baseAddress!, inp: s.h.pointer, weight: head, bias: nil, N: n, C: C, OC: V)
+        }
+        return logits
+    }
+}
+
+/// A zeroed float buffer owned by one forward pass.
+final class Floats {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ count: Int) {
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+    deinit { pointer.deallocate() }
+}
+
+/// The per-layer buffers of a forward pass over N rows: the residual stream x, the normed h,
+/// Q, K, V, and the MLP's gate, up and activation.
+final class LayerScratch {
+    let x: Floats, h: Floats, rstd: Floats, q: Floats, k: Floats, v: Floats, gate: Floats, up: Floats, act: Floats
+    init(config c: LlamaConfig, N: Int) {
+        let C = c.hiddenSize, KV = c.kvSize, FF = c.intermediateSize
+        (x, h, rstd, q, k, v) = (Floats(N * C), Floats(N * C), Floats(N), Floats(N * C), Floats(N * KV), Floats(N * KV))
+        (gate, up, act) = (Floats(N * FF), Floats(N * FF), Floats(N * FF))
+    }
+}

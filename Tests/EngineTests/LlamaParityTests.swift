@@ -1,0 +1,54 @@
+import Platform
+import Testing
+@testable import Engine
+
+/// Parity with HF transformers loading SmolLM2-135M-Instruct from the same GGUF file (fixture
+/// from scripts/fixtures/llama.py). The model comes from scripts/fetch-models; without it these
+/// tests fail, they do not skip.
+@Suite(.serialized) struct LlamaParityTests {
+    static let gguf = Fixtures.root + "/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+    static let model = Result { try Llama.load(gguf: gguf, maxT: 128) }
+    let fixture: SafeTensors
+
+    init() throws {
+        #expect(Files.exists(Self.gguf), "run scripts/fetch-models: \(Self.gguf) is missing")
+        fixture = try SafeTensors(path: Fixtures.root + "/Tests/EngineTests/Fixtures/smollm2.safetensors")
+    }
+
+    @Test func configFromGGUF() throws {
+        let config = try Self.model.get().config
+        #expect(config == LlamaConfig(vocabSize: 49152, hiddenSize: 576, numLayers: 30, numHeads: 9, numKVHeads: 3,
+                                      intermediateSize: 1536, maxPositions: 8192, ropeTheta: 100_000, rmsNormEps: 1e-5,
+                                      tiedEmbeddings: true))
+    }
+
+    /// Logits at every position within 1e-3 of transformers (sampled every 193rd vocabulary id)
+    /// and the same top token everywhere.
+    @Test(arguments: 0..<4) func logits(prompt: Int) throws {
+        let model = try Self.model.get()
+        let ids = try Fixtures.integers(fixture, "raw/\(prompt)/ids")
+        let columns = try fixture.integers("columns").map(Int.init)
+        let expected = try fixture.floats("raw/\(prompt)/logits")
+        let argmax = try fixture.integers("raw/\(prompt)/argmax")
+        let logits = model.logits(ids, B: 1, T: ids.count)
+        let V = model.config.vocabSize
+        var sampled: [Float] = []
+        for t in 0..<ids.count { for column in columns { sampled.append(logits[t * V + column]) } }
+        let difference = Fixtures.maxDifference(sampled, expected)
+        #expect(difference < 1e-3, "prompt \(prompt): logits differ by \(difference)")
+        for t in 0..<ids.count {
+            let row = logits[(t * V)..<((t + 1) * V)]
+            let best = row.indices.max { row[$0] < row[$1] }! - t * V
+            #expect(Int64(best) == argmax[t], "prompt \(prompt), position \(t): top token \(best), transformers \(argmax[t])")
+        }
+    }
+
+    /// Greedy decoding of 32 tokens gives transformers' tokens (4 raw prompts, 4 chat prompts
+    /// rendered with the model's ChatML template); EOS (<|im_end|>, id 2) ends early.
+    @Test(arguments: 0..<8) func greedy(prompt: Int) throws {
+        let model = try Self.model.get()
+        let ids = try Fixtures.integers(fixture, "greedy/\(prompt)/prompt")
+        let expected = try Fixtures.integers(fixture, "greedy/\(prompt)/tokens")
+        #expect(model.greedy(ids, count: 32, stop: [2]) == expected)
+    }
+}
