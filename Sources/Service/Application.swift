@@ -18,6 +18,8 @@ public final class Application: Sendable {
     public let tokenizers = TokenizerCache()
     public let metrics = RequestMetrics()
     public let embedder = Embedder()
+    /// Language models for completions, loaded on first use (bounded like the classifiers).
+    let languageModels = ModelCache<LanguageModel>(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
     /// Fine-tuned classifiers for /predict, cached up to `ANNEAL_MODEL_CACHE_MB` (default 2048).
     public let classifier = Classifier(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
     public let workers: WorkerPool?
@@ -51,6 +53,7 @@ public final class Application: Sendable {
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
             EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
             PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier).add(to: &routes)
+            CompletionRoutes(catalog: catalog, models: languageModels).add(to: &routes)
         }
     }
 

@@ -137,6 +137,25 @@ def _():
     assert state["file"] not in [f.id for f in other.files.list()]
 
 
+@check("chat.completions.create on SmolLM2, plain and streamed, gives the same greedy reply")
+def _():
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    reply = client.chat.completions.create(model="SmolLM2-135M-Instruct", messages=messages, max_tokens=12, temperature=0)
+    text = reply.choices[0].message.content
+    assert reply.choices[0].message.role == "assistant" and text and reply.usage.completion_tokens <= 12, reply
+    stream = client.chat.completions.create(model="SmolLM2-135M-Instruct", messages=messages, max_tokens=12, temperature=0,
+                                            stream=True)
+    pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
+    assert "".join(pieces) == text, (pieces, text)
+
+
+@check("completions.create continues a prompt")
+def _():
+    reply = client.completions.create(model="SmolLM2-135M-Instruct", prompt="1, 2, 3, 4,", max_tokens=6, temperature=0)
+    assert reply.choices[0].text.strip().startswith("5"), reply
+    assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens == 6, reply
+
+
 @check("a wrong key is a 401")
 def _():
     try:

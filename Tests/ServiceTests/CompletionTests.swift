@@ -1,0 +1,103 @@
+import Engine
+import HTTP
+import JSON
+import Platform
+import Service
+import Testing
+import TestSupport
+import Tokenizers
+
+/// `/v1/completions` and `/v1/chat/completions` on SmolLM2-135M-Instruct (GGUF), against the
+/// greedy tokens transformers produced (Tests/EngineTests/Fixtures/smollm2.safetensors).
+@Suite("Completions", .serialized)
+struct CompletionTests {
+    static let root: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+    static let folder = root + "/models/SmolLM2-135M-Instruct"
+    static let model = "SmolLM2-135M-Instruct"
+
+    let api: APIHarness
+    let fixture: SafeTensors
+    let tokenizer: Tokenizer
+
+    init() throws {
+        #expect(Files.exists(Self.folder), "run scripts/fetch-models")
+        api = try APIHarness(linkedModels: [Self.model: Self.folder])
+        fixture = try SafeTensors(path: Self.root + "/Tests/EngineTests/Fixtures/smollm2.safetensors")
+        tokenizer = try TokenizerLoader.load(path: Self.folder)
+    }
+
+    func expected(_ prompt: Int, _ count: Int) throws -> String {
+        tokenizer.decode(try fixture.integers("greedy/\(prompt)/tokens").prefix(count).map(Int.init))
+    }
+
+    @Test("greedy text completion matches transformers; usage counts tokens; stop strings cut")
+    func completion() throws {
+        let reply = try api.call("POST", "/v1/completions", json: [
+            "model": .string(Self.model), "prompt": "The capital of France is", "max_tokens": 12, "temperature": 0,
+        ], timeout: 120)
+        #expect(reply.status == 200, "\(reply.json)")
+        #expect(reply.json["object"] == "text_completion" && reply.json["choices"]?[0]?["finish_reason"] == "length")
+        #expect(reply.json["choices"]?[0]?["text"]?.string == (try expected(0, 12)))
+        let promptTokens = tokenizer.encodeIDs("The capital of France is", addSpecialTokens: true).count
+        #expect(reply.json["usage"]?["prompt_tokens"] == .int(Int64(promptTokens)) && reply.json["usage"]?["completion_tokens"] == 12)
+
+        let full = try expected(0, 12)
+        let cut = String(full.dropFirst(2))
+        guard let stop = cut.first(where: { $0 != " " }).map(String.init) else { return }
+        let stopped = try api.call("POST", "/v1/completions", json: [
+            "model": .string(Self.model), "prompt": "The capital of France is", "max_tokens": 12, "temperature": 0, "stop": .string(stop),
+        ], timeout: 120)
+        let text = stopped.json["choices"]?[0]?["text"]?.string ?? ""
+        #expect(stopped.json["choices"]?[0]?["finish_reason"] == "stop" && !text.contains(stop) && full.hasPrefix(text), "\(stopped.json)")
+    }
+
+    @Test("chat completion renders ChatML as transformers does and streams the same text")
+    func chat() throws {
+        let question = "What is the boiling point of water?"
+        let rendered = try #require(ChatTemplate(jinja: "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"))
+            .render([("user", question)])
+        #expect(tokenizer.encodeIDs(rendered, addSpecialTokens: false).map(Int64.init) == (try fixture.integers("greedy/4/prompt")))
+
+        let body: JSONObject = ["model": .string(Self.model), "messages": [["role": "user", "content": .string(question)]],
+                                "max_tokens": 10, "temperature": 0]
+        let reply = try api.call("POST", "/v1/chat/completions", json: .object(body), timeout: 120)
+        #expect(reply.status == 200, "\(reply.json)")
+        let text = try #require(reply.json["choices"]?[0]?["message"]?["content"]?.string)
+        #expect(text == (try expected(4, 10)))
+        #expect(reply.json["choices"]?[0]?["message"]?["role"] == "assistant")
+
+        var streamed = body
+        streamed["stream"] = true
+        streamed["stream_options"] = ["include_usage": true]
+        let events = try api.call("POST", "/v1/chat/completions", json: .object(streamed), timeout: 120)
+        #expect(events.status == 200 && events.headers["Content-Type"] == "text/event-stream")
+        let lines = String(decoding: events.body, as: UTF8.self).split(separator: "\n\n").map(String.init)
+        #expect(lines.last == "data: [DONE]")
+        let chunks = try lines.dropLast().map { try JSONValue(parsing: Array($0.dropFirst(6).utf8)) }
+        #expect(chunks.first?["choices"]?[0]?["delta"]?["role"] == "assistant")
+        #expect(chunks.compactMap { $0["choices"]?[0]?["delta"]?["content"]?.string }.joined() == text)
+        #expect(chunks.contains { $0["choices"]?[0]?["finish_reason"] == "length" })
+        #expect(chunks.last?["usage"]?["completion_tokens"] == 10)
+    }
+
+    @Test("bad requests name their parameter")
+    func errors() throws {
+        func status(_ body: JSONObject) throws -> (Int, JSONValue) {
+            var request: JSONObject = ["model": .string(Self.model), "prompt": "Hi"]
+            for (key, value) in body { request[key] = value }
+            let reply = try api.call("POST", "/v1/completions", json: .object(request), timeout: 120)
+            return (reply.status, reply.json["error"]?["param"] ?? .null)
+        }
+        #expect(try status(["temperature": 3]) == (400, "temperature"))
+        #expect(try status(["n": 2]) == (400, "n"))
+        #expect(try status(["max_tokens": 0]) == (400, "max_tokens"))
+        #expect(try status(["stop": []]) == (400, "stop"))
+        #expect(try status(["model": "nope"]) == (404, "model"))
+        #expect(try status(["model": "mini-bert"]) == (400, "model"))
+        #expect(try status(["prompt": 5]) == (400, "prompt"))
+    }
+}
