@@ -60,14 +60,28 @@ public enum BLAS {
         precondition(lda >= (transposeA ? M : K) && ldb >= (transposeB ? K : N) && ldc >= N, "sgemm: leading dimension too small")
         if M == 0 || N == 0 { return }
         guard counting, let clock else {
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+            call(transposeA, transposeB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
             return
         }
         flops += 2 * Double(M) * Double(N) * Double(K)
         let start = clock()
         defer { nanoseconds += clock() - start }
+        call(transposeA, transposeB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+    }
+
+    /// One row of A (decoding a token) goes to `cblas_sgemv`, which streams B once instead of
+    /// packing it first as `cblas_sgemm` does: the difference is most of a decode step.
+    private static func call(
+        _ transposeA: Bool, _ transposeB: Bool, _ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
+        _ A: UnsafePointer<Float>, _ lda: Int, _ B: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        if M == 1 && !transposeA {
+            // C[n] = Σ_k A[k] · op(B)[k, n]: B as stored is (N, K) when transposed, else (K, N).
+            cblas_sgemv(CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(transposeB ? N : K), Int32(transposeB ? K : N),
+                        alpha, B, Int32(ldb), A, 1, beta, C, 1)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
