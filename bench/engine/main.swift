@@ -3,6 +3,7 @@
 //
 //   anneal-bench train MODEL_DIR B T STEPS [THREADS]
 //   anneal-bench infer MODEL_DIR B T STEPS [THREADS]
+//   anneal-bench generate GGUF 1 PROMPT_TOKENS NEW_TOKENS [THREADS]   (Llama; see Generate.swift)
 import Engine
 import Platform
 import Tensor
@@ -49,6 +50,11 @@ if mode == "gemm" {
         let seconds = MonotonicClock.now - start
         print("gemm \(ta ? "T" : "N")\(tb ? "T" : "N") M=\(M) N=\(Nc) K=\(K) gflops=\(Int(2 * Double(M * Nc * K) * Double(repeats) / seconds / 1e9))")
     }
+    Console.exit(0)
+}
+
+if mode == "generate" {
+    generate(path: folder, prompt: T, new: steps)
     Console.exit(0)
 }
 
