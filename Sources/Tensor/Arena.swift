@@ -23,6 +23,17 @@ public final class Arena: @unchecked Sendable {
         return TensorSlice(pointer: pointer + offset, offset: offset, shape: shape)
     }
 
+    /// Consecutive slices of `shapes` that fill the whole arena (a model's parameter layout).
+    public func slices(_ shapes: [[Int]]) -> [TensorSlice] {
+        var slices: [TensorSlice] = [], offset = 0
+        for shape in shapes {
+            slices.append(slice(offset: offset, shape: shape))
+            offset += shape.reduce(1, *)
+        }
+        precondition(offset == count, "Arena: \(count) floats for a layout of \(offset)")
+        return slices
+    }
+
     /// The slice at the same offset and shape as `other`, which belongs to another arena of the
     /// same layout (the gradient or moment of a parameter).
     public func matching(_ other: TensorSlice) -> TensorSlice {

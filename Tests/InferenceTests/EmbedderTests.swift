@@ -1,16 +1,13 @@
 import Engine
 import Platform
 import Testing
+import TestSupport
 @testable import Inference
 
 /// The embedder against sentence-transformers' recipe on all-MiniLM-L6-v2 (the engine's parity
 /// fixture holds the mean-pooled vectors; normalised here as the model's 2_Normalize does).
 @Suite struct EmbedderTests {
-    static let root: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = repositoryRoot
     static let model = root + "/models/all-MiniLM-L6-v2"
 
     @Test func matchesSentenceTransformers() throws {

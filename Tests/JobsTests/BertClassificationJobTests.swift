@@ -11,11 +11,7 @@ import Training
 /// checkpoints in PostgreSQL and a resume on another worker after a shutdown.
 @Suite("BERT classification jobs", .serialized)
 struct BertClassificationJobTests {
-    static let root: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = repositoryRoot
     static let model = root + "/models/all-MiniLM-L6-v2"
     static let fixtures = root + "/Tests/TrainingTests/Fixtures/"
 

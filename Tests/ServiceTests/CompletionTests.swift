@@ -11,11 +11,7 @@ import Tokenizers
 /// greedy tokens transformers produced (Tests/EngineTests/Fixtures/smollm2.safetensors).
 @Suite("Completions", .serialized)
 struct CompletionTests {
-    static let root: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = repositoryRoot
     static let folder = root + "/models/SmolLM2-135M-Instruct"
     static let model = "SmolLM2-135M-Instruct"
 

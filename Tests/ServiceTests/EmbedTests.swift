@@ -7,11 +7,7 @@ import Testing
 /// `POST /embed` on the real all-MiniLM-L6-v2 (from scripts/fetch-models) against the engine's
 /// parity fixture: sentence-transformers' normalised mean pooling, within 1e-5.
 @Suite struct EmbedTests {
-    static let root: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = repositoryRoot
 
     @Test("/embed returns sentence-transformers' vectors for input_ids and names bad requests")
     func embed() throws {

@@ -7,11 +7,7 @@ import TestSupport
 /// A real fine-tune of all-MiniLM-L6-v2 through the API, then `POST /predict` on it.
 @Suite("Predict with a fine-tuned classifier", .serialized)
 struct PredictTests {
-    static let root: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = repositoryRoot
 
     @Test("upload, fine-tune, predict; base models, unknown models, bad inputs and other tenants are refused")
     func uploadTrainPredict() throws {

@@ -8,11 +8,7 @@ import Training
 
 /// The trainer on all-MiniLM-L6-v2 and a few dozen Rotten Tomatoes critic snippets.
 @Suite(.serialized) struct ClassificationTrainerTests {
-    static let root: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = repositoryRoot
     static let model = root + "/models/all-MiniLM-L6-v2"
     static let fixtures = root + "/Tests/TrainingTests/Fixtures/"
 

@@ -10,21 +10,11 @@ import time
 
 import openai
 
+from checks import check, finish
+
 URL, KEY, OTHER = os.environ["ANNEAL_URL"], os.environ["ANNEAL_KEY"], os.environ["ANNEAL_OTHER_KEY"]
 client = openai.OpenAI(base_url=URL + "/v1", api_key=KEY, max_retries=0)
 other = openai.OpenAI(base_url=URL + "/v1", api_key=OTHER, max_retries=0)
-results = []
-
-
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, None))
-        except Exception as error:  # report every failure, then go on
-            results.append((name, f"{type(error).__name__}: {error}"))
-        return fn
-    return wrap
 
 
 ROWS = [("A sharp, funny and moving film.", "fresh"), ("Dull, overlong and predictable.", "rotten"),
@@ -175,8 +165,4 @@ def _():
         pass
 
 
-failed = [(n, e) for n, e in results if e]
-for name, error in results:
-    print(("FAIL " if error else "ok   ") + name + (f": {error}" if error else ""))
-print(f"openai-client: {len(results) - len(failed)} passed, {len(failed)} failed")
-sys.exit(1 if failed else 0)
+finish("openai-client")

@@ -17,6 +17,8 @@ import time
 import urllib.error
 import urllib.request
 
+from checks import check, finish
+
 URL, KEY, OTHER, BIN = os.environ["ANNEAL_URL"], os.environ["ANNEAL_KEY"], os.environ["ANNEAL_OTHER_KEY"], os.environ["ANNEAL_BIN"]
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "TrainingTests", "Fixtures")
 # 48 examples at batch 4: 12 steps, a checkpoint every 4 (each ~270 MB with the AdamW state).
@@ -24,7 +26,7 @@ HYPER = {"n_epochs": 1, "batch_size": 4, "max_seq_length": 32, "learning_rate": 
          "eval_strategy": "no", "save_strategy": "steps", "save_steps": 4, "save_total_limit": 1}
 # A short lease, so a killed worker's job is requeued within seconds.
 WORKER_ENV = dict(os.environ, ANNEAL_THREADS="2", ANNEAL_LEASE_SECONDS="3", ANNEAL_WORKERS="1")
-results, workers = [], []
+workers = []
 
 
 def call(method, path, body=None, key=KEY, raw=None, timeout=120):
@@ -46,15 +48,6 @@ def get(path, key=KEY):
     return json.loads(data)
 
 
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, None))
-        except Exception as error:  # report every failure, then go on
-            results.append((name, f"{type(error).__name__}: {error}"))
-        return fn
-    return wrap
 
 
 def start_worker():
@@ -220,8 +213,4 @@ for worker in workers:
     if worker.poll() is None:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
-failed = [(n, e) for n, e in results if e]
-for name, error in results:
-    print(("FAIL " if error else "ok   ") + name + (f": {error}" if error else ""))
-print(f"resume: {len(results) - len(failed)} passed, {len(failed)} failed")
-sys.exit(1 if failed else 0)
+finish("resume")

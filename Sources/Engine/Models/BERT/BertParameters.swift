@@ -52,13 +52,7 @@ public struct BertParameters: @unchecked Sendable {
 
     /// The slices of `arena` (parameters, gradients or a moment: all share the layout).
     public init(arena: Arena, config: BertConfig) {
-        var slices: [TensorSlice] = []
-        var offset = 0
-        for (_, shape, _) in Self.layout(config) {
-            slices.append(arena.slice(offset: offset, shape: shape))
-            offset += shape.reduce(1, *)
-        }
-        precondition(offset == arena.count, "BertParameters: arena of \(arena.count) floats for \(offset)")
+        let slices = arena.slices(Self.layout(config).map(\.shape))
         (wte, wpe, wtt, embLNw, embLNb) = (slices[0], slices[1], slices[2], slices[3], slices[4])
         (qkvw, qkvb, attprojw, attprojb, ln1w, ln1b) = (slices[5], slices[6], slices[7], slices[8], slices[9], slices[10])
         (fcw, fcb, fcprojw, fcprojb, ln2w, ln2b) = (slices[11], slices[12], slices[13], slices[14], slices[15], slices[16])

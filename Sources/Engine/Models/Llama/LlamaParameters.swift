@@ -37,13 +37,7 @@ public struct LlamaParameters: @unchecked Sendable {
     }
 
     init(arena: Arena, config: LlamaConfig) {
-        var slices: [TensorSlice] = []
-        var offset = 0
-        for (_, shape, _) in Self.layout(config) {
-            slices.append(arena.slice(offset: offset, shape: shape))
-            offset += shape.reduce(1, *)
-        }
-        precondition(offset == arena.count, "LlamaParameters: arena of \(arena.count) floats for \(offset)")
+        let slices = arena.slices(Self.layout(config).map(\.shape))
         (wte, attnNorm, wq, wk, wv, wo) = (slices[0], slices[1], slices[2], slices[3], slices[4], slices[5])
         (ffnNorm, wGate, wUp, wDown, finalNorm, lmHead) = (slices[6], slices[7], slices[8], slices[9], slices[10], slices[11])
     }
