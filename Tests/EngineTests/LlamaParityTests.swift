@@ -1,3 +1,4 @@
+import JSON
 import Platform
 import Testing
 @testable import Engine
@@ -50,5 +51,31 @@ import Testing
         let ids = try Fixtures.integers(fixture, "greedy/\(prompt)/prompt")
         let expected = try Fixtures.integers(fixture, "greedy/\(prompt)/tokens")
         #expect(model.greedy(ids, count: 32, stop: [2]) == expected)
+    }
+}
+
+/// A random-init Llama saved by transformers (scripts/fixtures/tiny-llama.py): the Hugging Face
+/// folder loader and the forward pass with grouped-query attention and untied embeddings.
+@Suite struct TinyLlamaParityTests {
+    @Test func logitsMatchTransformers() throws {
+        let folder = Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama"
+        let model = try Llama.load(folder: folder, maxT: 16)
+        #expect(model.config == LlamaConfig(vocabSize: 96, hiddenSize: 32, numLayers: 2, numHeads: 4, numKVHeads: 2, intermediateSize: 48,
+                                            maxPositions: 64, ropeTheta: 500, rmsNormEps: 1e-6, tiedEmbeddings: false))
+        let fixture = try SafeTensors(path: Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama-logits.safetensors")
+        let ids = try Fixtures.integers(fixture, "ids")
+        let logits = model.logits(ids, B: 2, T: 7)
+        let difference = Fixtures.maxDifference(logits, try fixture.floats("logits"))
+        #expect(difference < 1e-4, "logits differ by \(difference)")
+        // The session (KV cache) path gives the same last-position logits, token by token.
+        let session = LlamaSession(model: model)
+        var last: [Float] = []
+        for id in ids.prefix(7) { last = session.append([id]) }
+        #expect(Fixtures.maxDifference(last, Array(logits[(6 * 96)..<(7 * 96)])) < 1e-5)
+    }
+
+    @Test func refusesWhatItCannotRun() throws {
+        #expect(throws: CheckpointError.self) { try LlamaConfig.parse(json: ["model_type": "llama", "rope_scaling": ["type": "linear"]]) }
+        #expect(throws: CheckpointError.self) { try LlamaConfig.parse(json: ["model_type": "gpt2"]) }
     }
 }
