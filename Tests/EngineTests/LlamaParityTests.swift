@@ -1,5 +1,6 @@
 import JSON
 import Platform
+import Tensor
 import Testing
 @testable import Engine
 
@@ -72,6 +73,29 @@ import Testing
         var last: [Float] = []
         for id in ids.prefix(7) { last = session.append([id]) }
         #expect(Fixtures.maxDifference(last, Array(logits[(6 * 96)..<(7 * 96)])) < 1e-5)
+    }
+
+    /// Loss and every parameter's gradient against transformers (labels = ids): the loss within
+    /// 1e-5, each gradient tensor within 1e-3 relative (by norm).
+    @Test func gradientsMatchTransformers() throws {
+        let folder = Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama"
+        let model = try Llama.load(folder: folder, maxT: 16)
+        let fixture = try SafeTensors(path: Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama-logits.safetensors")
+        let ids = try Fixtures.integers(fixture, "ids")
+        let targets = (0..<ids.count).map { $0 % 7 == 6 ? Int32(-100) : ids[$0 + 1] }
+        let grads = Arena(count: LlamaParameters.count(model.config))
+        let loss = model.lossAndGradients(ids, targets: targets, B: 2, T: 7, into: grads)
+        #expect(abs(loss - (try fixture.floats("loss"))[0]) < 1e-5)
+        let tensors = Llama.hfTensors(LlamaParameters(arena: grads, config: model.config), config: model.config)
+        #expect(tensors.count == 3 + 2 * 9)
+        for (name, target) in tensors {
+            let (pointer, shape) = target.destination
+            let ours = Array(UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)))
+            let theirs = try fixture.floats("grad/" + name)
+            let difference = zip(ours, theirs).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let norm = theirs.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            #expect(norm > 0 && difference / norm < 1e-3, "\(name): relative gradient error \(difference / norm)")
+        }
     }
 
     @Test func refusesWhatItCannotRun() throws {

@@ -48,17 +48,7 @@ extension Llama {
         do { json = try JSONValue(parsing: bytes) } catch { throw .invalidConfig(path: path, reason: "\(error)") }
         let model = Llama(config: try LlamaConfig.parse(json: json, path: path), maxT: maxT)
         let file = try SafeTensors(path: folder + "/model.safetensors")
-        let c = model.config, p = model.parameters
-        var expected: [(String, TensorSliceTarget)] = [("model.embed_tokens.weight", .whole(p.wte)), ("model.norm.weight", .whole(p.finalNorm))]
-        if !c.tiedEmbeddings { expected.append(("lm_head.weight", .whole(p.lmHead))) }
-        let perLayer: [(String, TensorSlice)] = [
-            ("input_layernorm.weight", p.attnNorm), ("self_attn.q_proj.weight", p.wq), ("self_attn.k_proj.weight", p.wk),
-            ("self_attn.v_proj.weight", p.wv), ("self_attn.o_proj.weight", p.wo), ("post_attention_layernorm.weight", p.ffnNorm),
-            ("mlp.gate_proj.weight", p.wGate), ("mlp.up_proj.weight", p.wUp), ("mlp.down_proj.weight", p.wDown),
-        ]
-        for l in 0..<c.numLayers {
-            for (name, slice) in perLayer { expected.append(("model.layers.\(l).\(name)", .layer(slice, l))) }
-        }
+        let expected = hfTensors(model.parameters, config: model.config), c = model.config
         let known = Set(expected.map(\.0))
         if let extra = file.entries.map(\.name).first(where: { !known.contains($0) && !($0 == "lm_head.weight" && c.tiedEmbeddings) }) {
             throw .unexpectedKey(extra)
@@ -70,6 +60,23 @@ extension Llama {
             try file.read(name, into: pointer)
         }
         return model
+    }
+}
+
+extension Llama {
+    /// Hugging Face's name for each tensor of `p` (parameters, or gradients in the same layout).
+    static func hfTensors(_ p: LlamaParameters, config c: LlamaConfig) -> [(String, TensorSliceTarget)] {
+        var tensors: [(String, TensorSliceTarget)] = [("model.embed_tokens.weight", .whole(p.wte)), ("model.norm.weight", .whole(p.finalNorm))]
+        if !c.tiedEmbeddings { tensors.append(("lm_head.weight", .whole(p.lmHead))) }
+        let perLayer: [(String, TensorSlice)] = [
+            ("input_layernorm.weight", p.attnNorm), ("self_attn.q_proj.weight", p.wq), ("self_attn.k_proj.weight", p.wk),
+            ("self_attn.v_proj.weight", p.wv), ("self_attn.o_proj.weight", p.wo), ("post_attention_layernorm.weight", p.ffnNorm),
+            ("mlp.gate_proj.weight", p.wGate), ("mlp.up_proj.weight", p.wUp), ("mlp.down_proj.weight", p.wDown),
+        ]
+        for l in 0..<c.numLayers {
+            for (name, slice) in perLayer { tensors.append(("model.layers.\(l).\(name)", .layer(slice, l))) }
+        }
+        return tensors
     }
 }
 
