@@ -98,6 +98,32 @@ import Testing
         }
     }
 
+    /// A PEFT LoRA (r 4, alpha 8 on q, v, o and down, weights from the fixture): the adapted
+    /// logits within 1e-4, the loss within 1e-5, and A's and B's gradients within 1e-3
+    /// relative, with no gradient for the frozen base.
+    @Test func loraMatchesPEFT() throws {
+        let model = try Llama.load(folder: Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama", maxT: 16)
+        let fixture = try SafeTensors(path: Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama-logits.safetensors")
+        let lora = LlamaLoRA(model: model.config, config: LoRAConfig(r: 4, alpha: 8, targets: [.q, .v, .o, .down]))
+        for (name, pointer, shape) in lora.peftTensors() {
+            #expect(fixture[name.replacing("base_model", with: "lora/base_model")]?.shape == shape, "\(name)")
+            try fixture.read("lora/" + name, into: pointer)
+        }
+        let ids = try Fixtures.integers(fixture, "ids")
+        let logits = model.logits(ids, B: 2, T: 7, lora: lora)
+        #expect(Fixtures.maxDifference(logits, try fixture.floats("lora/logits")) < 1e-4)
+        let targets = (0..<ids.count).map { $0 % 7 == 6 ? Int32(-100) : ids[$0 + 1] }
+        let loss = model.lossAndGradients(ids, targets: targets, B: 2, T: 7, into: nil, lora: lora)
+        #expect(abs(loss - (try fixture.floats("lora/loss"))[0]) < 1e-5)
+        for (name, pointer, shape) in lora.peftTensors(in: lora.grads) {
+            let ours = Array(UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)))
+            let theirs = try fixture.floats("lora/grad/" + name)
+            let difference = zip(ours, theirs).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let norm = theirs.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            #expect(norm > 0 && difference / norm < 1e-3, "\(name): relative gradient error \(difference / norm)")
+        }
+    }
+
     @Test func refusesWhatItCannotRun() throws {
         #expect(throws: CheckpointError.self) { try LlamaConfig.parse(json: ["model_type": "llama", "rope_scaling": ["type": "linear"]]) }
         #expect(throws: CheckpointError.self) { try LlamaConfig.parse(json: ["model_type": "gpt2"]) }

@@ -14,10 +14,12 @@ final class LlamaLayerActivations {
 extension Llama {
     /// Causal-LM loss over B sequences of T tokens (`targets`: the token each position should
     /// predict, -100 to ignore; the mean over the rest, as transformers' `labels` after its
-    /// shift), with the gradient of every parameter added into `grads` (an arena of the
-    /// parameters' layout) scaled by `dloss`. Full-parameter and without dropout.
-    public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena, dloss: Float = 1) -> Float {
-        let c = config, p = parameters, g = LlamaParameters(arena: grads, config: c)
+    /// shift), with gradients scaled by `dloss` added into `grads` (every parameter, an arena of
+    /// the parameters' layout: full fine-tuning) and into `lora.grads` (the adapters' A and B;
+    /// the base weights then stay frozen, pass no `grads`). Without dropout.
+    public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LlamaLoRA? = nil,
+                                 dloss: Float = 1) -> Float {
+        let c = config, p = parameters, g = grads.map { LlamaParameters(arena: $0, config: c) }
         let C = c.hiddenSize, KV = c.kvSize, NH = c.numHeads, hs = c.headSize, FF = c.intermediateSize, V = c.vocabSize
         let N = B * T, group = NH / c.numKVHeads
         precondition(ids.count == N && targets.count == N && T <= maxT, "Llama.lossAndGradients: \(ids.count) ids for B \(B) × T \(T)")
@@ -29,9 +31,9 @@ extension Llama {
             let a = LlamaLayerActivations(config: c, B: B, T: T)
             a.x.pointer.update(from: x.pointer, count: N * C)
             RMSNorm.forward(out: a.h1.pointer, rstd: a.rstd1.pointer, inp: x.pointer, weight: p.attnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
-            Matmul.forward(out: q.pointer, inp: a.h1.pointer, weight: p.wq.pointer + l * C * C, bias: nil, N: N, C: C, OC: C)
-            Matmul.forward(out: k.pointer, inp: a.h1.pointer, weight: p.wk.pointer + l * KV * C, bias: nil, N: N, C: C, OC: KV)
-            Matmul.forward(out: v.pointer, inp: a.h1.pointer, weight: p.wv.pointer + l * KV * C, bias: nil, N: N, C: C, OC: KV)
+            linear(.q, layer: l, a.h1.pointer, q.pointer, N: N, lora: lora)
+            linear(.k, layer: l, a.h1.pointer, k.pointer, N: N, lora: lora)
+            linear(.v, layer: l, a.h1.pointer, v.pointer, N: N, lora: lora)
             RoPE.apply(q.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: NH, hs: hs, stride: C)
             RoPE.apply(k.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numKVHeads, hs: hs, stride: KV)
             for r in 0..<N {
@@ -43,18 +45,18 @@ extension Llama {
                 }
             }
             Attention.forward(out: a.y.pointer, att: a.att.pointer, scratch: nil, qkv: a.qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true)
-            Gemm.run(transposeA: false, transposeB: true, M: N, N: C, K: C, A: a.y.pointer, lda: C, B: p.wo.pointer + l * C * C, ldb: C, beta: 1, C: x.pointer, ldc: C)
+            linear(.o, layer: l, a.y.pointer, x.pointer, N: N, lora: lora, accumulate: true)
             a.xmid.pointer.update(from: x.pointer, count: N * C)
             RMSNorm.forward(out: a.h2.pointer, rstd: a.rstd2.pointer, inp: x.pointer, weight: p.ffnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
-            Matmul.forward(out: a.gate.pointer, inp: a.h2.pointer, weight: p.wGate.pointer + l * FF * C, bias: nil, N: N, C: C, OC: FF)
-            Matmul.forward(out: a.up.pointer, inp: a.h2.pointer, weight: p.wUp.pointer + l * FF * C, bias: nil, N: N, C: C, OC: FF)
+            linear(.gate, layer: l, a.h2.pointer, a.gate.pointer, N: N, lora: lora)
+            linear(.up, layer: l, a.h2.pointer, a.up.pointer, N: N, lora: lora)
             SwiGLU.forward(out: a.act.pointer, gate: a.gate.pointer, up: a.up.pointer, N: N * FF)
-            Gemm.run(transposeA: false, transposeB: true, M: N, N: C, K: FF, A: a.act.pointer, lda: FF, B: p.wDown.pointer + l * C * FF, ldb: FF, beta: 1, C: x.pointer, ldc: C)
+            linear(.down, layer: l, a.act.pointer, x.pointer, N: N, lora: lora, accumulate: true)
             layers.append(a)
         }
         let hf = Floats(N * C), rstdF = Floats(N), logits = Floats(N * V), probs = Floats(N * V), losses = Floats(N)
         RMSNorm.forward(out: hf.pointer, rstd: rstdF.pointer, inp: x.pointer, weight: p.finalNorm.pointer, N: N, C: C, eps: c.rmsNormEps)
-        let head = c.tiedEmbeddings ? p.wte.pointer : p.lmHead.pointer, dhead = c.tiedEmbeddings ? g.wte.pointer : g.lmHead.pointer
+        let head = c.tiedEmbeddings ? p.wte.pointer : p.lmHead.pointer, dhead = g.map { c.tiedEmbeddings ? $0.wte.pointer : $0.lmHead.pointer }
         Matmul.forward(out: logits.pointer, inp: hf.pointer, weight: head, bias: nil, N: N, C: C, OC: V)
         let loss = CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: logits.pointer, targets: targets, N: N, V: V)
 
@@ -62,7 +64,7 @@ extension Llama {
         let dlogits = Floats(N * V), dhf = Floats(N * C), dx = Floats(N * C)
         CrossEntropy.backward(dlogits: dlogits.pointer, probs: probs.pointer, targets: targets, N: N, V: V, dloss: dloss)
         Matmul.backward(dinp: dhf.pointer, dweight: dhead, dbias: nil, dout: dlogits.pointer, inp: hf.pointer, weight: head, N: N, C: C, OC: V)
-        RMSNorm.backward(dinp: dx.pointer, dweight: g.finalNorm.pointer, dout: dhf.pointer, inp: x.pointer, weight: p.finalNorm.pointer, rstd: rstdF.pointer, N: N, C: C)
+        RMSNorm.backward(dinp: dx.pointer, dweight: g?.finalNorm.pointer, dout: dhf.pointer, inp: x.pointer, weight: p.finalNorm.pointer, rstd: rstdF.pointer, N: N, C: C)
         let dact = Floats(N * FF), dgate = Floats(N * FF), dup = Floats(N * FF), dh = Floats(N * C), dmid = Floats(N * C)
         let dy = Floats(N * C), dqkv = Floats(N * 3 * C), datt = Floats(B * NH * T * T), dk = Floats(N * KV), dv = Floats(N * KV)
         func zero(_ buffers: Floats..., count: Int) { for b in buffers { b.pointer.update(repeating: 0, count: count) } }
@@ -70,13 +72,13 @@ extension Llama {
             let a = layers[l]
             zero(dact, dgate, dup, count: N * FF)
             zero(dh, dy, count: N * C)
-            Matmul.backward(dinp: dact.pointer, dweight: g.wDown.pointer + l * C * FF, dbias: nil, dout: dx.pointer, inp: a.act.pointer, weight: p.wDown.pointer + l * C * FF, N: N, C: FF, OC: C)
+            linearBackward(.down, layer: l, dout: dx.pointer, inp: a.act.pointer, dinp: dact.pointer, N: N, grads: g, lora: lora)
             SwiGLU.backward(dgate: dgate.pointer, dup: dup.pointer, dout: dact.pointer, gate: a.gate.pointer, up: a.up.pointer, N: N * FF)
-            Matmul.backward(dinp: dh.pointer, dweight: g.wGate.pointer + l * FF * C, dbias: nil, dout: dgate.pointer, inp: a.h2.pointer, weight: p.wGate.pointer + l * FF * C, N: N, C: C, OC: FF)
-            Matmul.backward(dinp: dh.pointer, dweight: g.wUp.pointer + l * FF * C, dbias: nil, dout: dup.pointer, inp: a.h2.pointer, weight: p.wUp.pointer + l * FF * C, N: N, C: C, OC: FF)
+            linearBackward(.gate, layer: l, dout: dgate.pointer, inp: a.h2.pointer, dinp: dh.pointer, N: N, grads: g, lora: lora)
+            linearBackward(.up, layer: l, dout: dup.pointer, inp: a.h2.pointer, dinp: dh.pointer, N: N, grads: g, lora: lora)
             dmid.pointer.update(from: dx.pointer, count: N * C)
-            RMSNorm.backward(dinp: dmid.pointer, dweight: g.ffnNorm.pointer + l * C, dout: dh.pointer, inp: a.xmid.pointer, weight: p.ffnNorm.pointer + l * C, rstd: a.rstd2.pointer, N: N, C: C)
-            Matmul.backward(dinp: dy.pointer, dweight: g.wo.pointer + l * C * C, dbias: nil, dout: dmid.pointer, inp: a.y.pointer, weight: p.wo.pointer + l * C * C, N: N, C: C, OC: C)
+            RMSNorm.backward(dinp: dmid.pointer, dweight: g.map { $0.ffnNorm.pointer + l * C }, dout: dh.pointer, inp: a.xmid.pointer, weight: p.ffnNorm.pointer + l * C, rstd: a.rstd2.pointer, N: N, C: C)
+            linearBackward(.o, layer: l, dout: dmid.pointer, inp: a.y.pointer, dinp: dy.pointer, N: N, grads: g, lora: lora)
             zero(dqkv, count: N * 3 * C)
             Attention.backward(dqkv: dqkv.pointer, datt: datt.pointer, dout: dy.pointer, qkv: a.qkv.pointer, att: a.att.pointer, scratch: nil, B: B, T: T, C: C, NH: NH)
             // Q's gradient in place; the repeated K and V heads summed back onto their shared head.
@@ -95,14 +97,14 @@ extension Llama {
             RoPE.apply(q.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: NH, hs: hs, stride: C, inverse: true)
             RoPE.apply(dk.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numKVHeads, hs: hs, stride: KV, inverse: true)
             zero(dh, count: N * C)
-            Matmul.backward(dinp: dh.pointer, dweight: g.wq.pointer + l * C * C, dbias: nil, dout: q.pointer, inp: a.h1.pointer, weight: p.wq.pointer + l * C * C, N: N, C: C, OC: C)
-            Matmul.backward(dinp: dh.pointer, dweight: g.wk.pointer + l * KV * C, dbias: nil, dout: dk.pointer, inp: a.h1.pointer, weight: p.wk.pointer + l * KV * C, N: N, C: C, OC: KV)
-            Matmul.backward(dinp: dh.pointer, dweight: g.wv.pointer + l * KV * C, dbias: nil, dout: dv.pointer, inp: a.h1.pointer, weight: p.wv.pointer + l * KV * C, N: N, C: C, OC: KV)
+            linearBackward(.q, layer: l, dout: q.pointer, inp: a.h1.pointer, dinp: dh.pointer, N: N, grads: g, lora: lora)
+            linearBackward(.k, layer: l, dout: dk.pointer, inp: a.h1.pointer, dinp: dh.pointer, N: N, grads: g, lora: lora)
+            linearBackward(.v, layer: l, dout: dv.pointer, inp: a.h1.pointer, dinp: dh.pointer, N: N, grads: g, lora: lora)
             dx.pointer.update(from: dmid.pointer, count: N * C)
-            RMSNorm.backward(dinp: dx.pointer, dweight: g.attnNorm.pointer + l * C, dout: dh.pointer, inp: a.x.pointer, weight: p.attnNorm.pointer + l * C, rstd: a.rstd1.pointer, N: N, C: C)
+            RMSNorm.backward(dinp: dx.pointer, dweight: g.map { $0.attnNorm.pointer + l * C }, dout: dh.pointer, inp: a.x.pointer, weight: p.attnNorm.pointer + l * C, rstd: a.rstd1.pointer, N: N, C: C)
         }
-        for (r, id) in ids.enumerated() {
-            let row = g.wte.pointer + Int(id) * C, d = dx.pointer + r * C
+        for (r, id) in ids.enumerated() where g != nil {
+            let row = g!.wte.pointer + Int(id) * C, d = dx.pointer + r * C
             for i in 0..<C { row[i] += d[i] }
         }
         return loss

@@ -34,7 +34,7 @@ public final class Llama: @unchecked Sendable {
 
     /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row:
     /// row b·T + t scores the token after position t of sequence b.
-    public func logits(_ ids: [Int32], B: Int, T: Int) -> [Float] {
+    public func logits(_ ids: [Int32], B: Int, T: Int, lora: LlamaLoRA? = nil) -> [Float] {
         precondition(ids.count == B * T && T <= maxT, "Llama.logits: \(ids.count) ids for B \(B) × T \(T) (at most \(maxT) positions)")
         let c = config, C = c.hiddenSize, NH = c.numHeads, N = B * T
         let s = LayerScratch(config: c, N: N)
@@ -42,7 +42,7 @@ public final class Llama: @unchecked Sendable {
         let positions = (0..<N).map { Int32($0 % T) }
         embed(ids, into: s.x.pointer)
         for l in 0..<c.numLayers {
-            project(layer: l, s, positions: positions, N: N)
+            project(layer: l, s, positions: positions, N: N, lora: lora)
             // K and V heads repeated to the query heads, fused as the attention op reads them.
             let group = NH / c.numKVHeads, KV = c.kvSize, hs = c.headSize
             Parallel.forRanges(N, grain: Parallel.grain(3 * C)) { rows in
@@ -57,7 +57,7 @@ public final class Llama: @unchecked Sendable {
                 }
             }
             Attention.forward(out: y.pointer, att: att.pointer, scratch: nil, qkv: qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true)
-            finish(layer: l, s, attention: y.pointer, N: N)
+            finish(layer: l, s, attention: y.pointer, N: N, lora: lora)
         }
         return output(s, rows: 0..<N)
     }
@@ -73,27 +73,26 @@ public final class Llama: @unchecked Sendable {
 
     /// Layer `l` up to attention: h = RMSNorm(x), then Q (N, C), K and V (N, KV) with the rotary
     /// positions applied to Q and K.
-    func project(layer l: Int, _ s: LayerScratch, positions: [Int32], N: Int) {
+    func project(layer l: Int, _ s: LayerScratch, positions: [Int32], N: Int, lora: LlamaLoRA?) {
         let c = config, p = parameters, C = c.hiddenSize, KV = c.kvSize
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: p.attnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
-        Matmul.forward(out: s.q.pointer, inp: s.h.pointer, weight: p.wq.pointer + l * C * C, bias: nil, N: N, C: C, OC: C)
-        Matmul.forward(out: s.k.pointer, inp: s.h.pointer, weight: p.wk.pointer + l * KV * C, bias: nil, N: N, C: C, OC: KV)
-        Matmul.forward(out: s.v.pointer, inp: s.h.pointer, weight: p.wv.pointer + l * KV * C, bias: nil, N: N, C: C, OC: KV)
+        linear(.q, layer: l, s.h.pointer, s.q.pointer, N: N, lora: lora)
+        linear(.k, layer: l, s.h.pointer, s.k.pointer, N: N, lora: lora)
+        linear(.v, layer: l, s.h.pointer, s.v.pointer, N: N, lora: lora)
         RoPE.apply(s.q.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numHeads, hs: c.headSize, stride: C)
         RoPE.apply(s.k.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numKVHeads, hs: c.headSize, stride: KV)
     }
 
-    /// Layer `l` after attention: x += attention · Woᵀ, then x += SwiGLU MLP of RMSNorm(x).
-    func finish(layer l: Int, _ s: LayerScratch, attention y: UnsafePointer<Float>, N: Int) {
-        let c = config, p = parameters, C = c.hiddenSize, FF = c.intermediateSize
-        Gemm.run(transposeA: false, transposeB: true, M: N, N: C, K: C, A: y, lda: C,
-                 B: p.wo.pointer + l * C * C, ldb: C, beta: 1, C: s.x.pointer, ldc: C)
-        RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: p.ffnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
-        Matmul.forward(out: s.gate.pointer, inp: s.h.pointer, weight: p.wGate.pointer + l * FF * C, bias: nil, N: N, C: C, OC: FF)
-        Matmul.forward(out: s.up.pointer, inp: s.h.pointer, weight: p.wUp.pointer + l * FF * C, bias: nil, N: N, C: C, OC: FF)
+    /// Layer `l` after attention: x += attention · Woᵀ, then x += SwiGLU MLP of RMSNorm(x)
+    /// (each linear layer with `lora`'s update when it targets it).
+    func finish(layer l: Int, _ s: LayerScratch, attention y: UnsafePointer<Float>, N: Int, lora: LlamaLoRA?) {
+        let c = config, C = c.hiddenSize, FF = c.intermediateSize
+        linear(.o, layer: l, y, s.x.pointer, N: N, lora: lora, accumulate: true)
+        RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: parameters.ffnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
+        linear(.gate, layer: l, s.h.pointer, s.gate.pointer, N: N, lora: lora)
+        linear(.up, layer: l, s.h.pointer, s.up.pointer, N: N, lora: lora)
         SwiGLU.forward(out: s.act.pointer, gate: s.gate.pointer, up: s.up.pointer, N: N * FF)
-        Gemm.run(transposeA: false, transposeB: true, M: N, N: C, K: FF, A: s.act.pointer, lda: FF,
-                 B: p.wDown.pointer + l * C * FF, ldb: FF, beta: 1, C: s.x.pointer, ldc: C)
+        linear(.down, layer: l, s.act.pointer, s.x.pointer, N: N, lora: lora, accumulate: true)
     }
 
     /// Logits (rows.count × V) of the final RMSNorm of x's `rows`.

@@ -6,14 +6,17 @@ import Tensor
 /// `append` takes the prompt (prefill), then one token at a time.
 public final class LlamaSession {
     public let model: Llama
+    /// The adapter applied on top of the shared base weights, if any.
+    public let lora: LlamaLoRA?
     /// Positions held so far.
     public private(set) var count = 0
     /// Positions the cache holds at most.
     public let capacity: Int
     let keys: Floats, values: Floats  // (L, capacity, KV), rotary positions applied to the keys
 
-    public init(model: Llama, capacity: Int? = nil) {
+    public init(model: Llama, lora: LlamaLoRA? = nil, capacity: Int? = nil) {
         self.model = model
+        self.lora = lora
         self.capacity = min(capacity ?? model.maxT, model.maxT)
         let size = model.config.numLayers * self.capacity * model.config.kvSize
         (keys, values) = (Floats(size), Floats(size))
@@ -28,7 +31,7 @@ public final class LlamaSession {
         let positions = (0..<n).map { Int32(count + $0) }, total = count + n, start = count
         model.embed(ids, into: s.x.pointer)
         for l in 0..<c.numLayers {
-            model.project(layer: l, s, positions: positions, N: n)
+            model.project(layer: l, s, positions: positions, N: n, lora: lora)
             let k = keys.pointer + l * capacity * KV, v = values.pointer + l * capacity * KV
             (k + start * KV).update(from: s.k.pointer, count: n * KV)
             (v + start * KV).update(from: s.v.pointer, count: n * KV)
@@ -51,7 +54,7 @@ public final class LlamaSession {
                     }
                 }
             }
-            model.finish(layer: l, s, attention: y.pointer, N: n)
+            model.finish(layer: l, s, attention: y.pointer, N: n, lora: lora)
         }
         count = total
         return model.output(s, rows: (n - 1)..<n)
