@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Engine", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets, the trainer loop over the engine)
-        .target(name: "Training", dependencies: ["Engine", "Tokenizers", "JSON"], swiftSettings: settings),
+        .target(name: "Training", dependencies: ["Engine", "Tensor", "Tokenizers", "JSON"], swiftSettings: settings),
 
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform", "GGUF"], exclude: ["Fixtures"], swiftSettings: settings),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tokenizers", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tensor", "Tokenizers", "GGUF", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),

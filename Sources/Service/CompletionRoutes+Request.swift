@@ -2,6 +2,7 @@ import HTTP
 import Inference
 import JSON
 import Platform
+import Tokenizers
 
 extension CompletionRoutes {
     /// The request's settings; any value out of range, or an OpenAI option Anneal does not

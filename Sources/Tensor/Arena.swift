@@ -43,6 +43,16 @@ public final class Arena: @unchecked Sendable {
     /// Sets every float to zero (before each backward pass, STYLE.md pitfall 4).
     public func zero() { pointer.update(repeating: 0, count: count) }
 
+    /// The floats as raw little-endian bytes (checkpoints).
+    public var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: pointer, count: count * 4)) }
+
+    /// Copies `bytes` (from `bytes`) back; false when the size does not match.
+    public func restore(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == count * 4 else { return false }
+        bytes.withUnsafeBytes { UnsafeMutableRawPointer(pointer).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        return true
+    }
+
     /// A copy of every float (the arena stays alive while copying).
     public var floats: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 

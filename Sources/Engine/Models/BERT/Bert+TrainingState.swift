@@ -8,16 +8,12 @@ extension Bert {
     /// The bytes of one arena (`m` and `v` only on a trainable model).
     public func stateBytes(_ part: StatePart) -> [UInt8] {
         guard let arena = arena(part) else { preconditionFailure("Bert: no \(part) on an inference model") }
-        return Array(UnsafeRawBufferPointer(start: arena.pointer, count: arena.count * 4))
+        return arena.bytes
     }
 
     /// Restores one arena from `stateBytes`; returns false when the size does not match.
     public func restore(_ part: StatePart, bytes: [UInt8]) -> Bool {
-        guard let arena = arena(part), bytes.count == arena.count * 4 else { return false }
-        bytes.withUnsafeBytes { raw in
-            UnsafeMutableRawPointer(arena.pointer).copyMemory(from: raw.baseAddress!, byteCount: bytes.count)
-        }
-        return true
+        arena(part)?.restore(bytes) ?? false
     }
 
     /// Sets the optimizer's update count (after restoring `m` and `v`).

@@ -56,9 +56,12 @@ public final class LlamaLoRA: @unchecked Sendable {
     public let config: LoRAConfig
     public let model: LlamaConfig
     public let params: Arena, grads: Arena
+    /// AdamW's moments for the adapters (the base has none: it is frozen).
+    public let m: Arena, v: Arena
+    public var optimizer: AdamW
     let offsets: [String: Int]
 
-    public init(model: LlamaConfig, config: LoRAConfig, seed: UInt64 = 0) {
+    public init(model: LlamaConfig, config: LoRAConfig, seed: UInt64 = 0, weightDecay: Double = 0) {
         (self.model, self.config) = (model, config)
         var offsets: [String: Int] = [:], total = 0
         for l in 0..<model.numLayers {
@@ -71,6 +74,8 @@ public final class LlamaLoRA: @unchecked Sendable {
         self.offsets = offsets
         params = Arena(count: total)
         grads = Arena(count: total)
+        (m, v) = (Arena(count: total), Arena(count: total))
+        optimizer = AdamW(weightDecay: weightDecay)
         for l in 0..<model.numLayers {
             for module in config.targets {
                 let (a, _) = matrices(module, layer: l)!
@@ -89,6 +94,19 @@ public final class LlamaLoRA: @unchecked Sendable {
         let base = (arena ?? params).pointer + offset
         return (base, base + config.r * module.shape(model).input)
     }
+
+    /// Clips the adapters' gradients to `maxGradNorm` (when given) and takes one AdamW step;
+    /// returns the norm before clipping.
+    public func step(lr: Double, maxGradNorm: Double?) -> Double {
+        let ranges = [0..<params.count]
+        let norm = maxGradNorm.map { GradientClipping.clip(grads: grads, ranges: ranges, maxNorm: $0) }
+            ?? GradientClipping.norm(grads: grads, ranges: ranges)
+        optimizer.update(params: params, grads: grads, m: m, v: v, groups: [(0..<params.count, true)], lr: lr)
+        return norm
+    }
+
+    /// Sets AdamW's update count when resuming (after restoring `m` and `v`).
+    public func restoreOptimizerStep(_ step: Int) { optimizer.step = step }
 
     /// PEFT's tensor names in `adapter_model.safetensors` with (pointer, shape) in `arena`.
     public func peftTensors(in arena: Arena? = nil) -> [(name: String, pointer: UnsafeMutablePointer<Float>, shape: [Int])] {

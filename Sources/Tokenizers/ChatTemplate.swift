@@ -21,12 +21,23 @@ public struct ChatTemplate: Sendable, Equatable {
 
     /// The prompt for `messages` (`[{"role", "content"}]`), ending with the assistant's turn.
     public func render(_ messages: [(role: String, content: String)], addGenerationPrompt: Bool = true) -> String {
-        var text = ""
-        if let defaultSystem, messages.first?.role != "system" {
-            text += "<|im_start|>system\n\(defaultSystem)<|im_end|>\n"
+        segments(messages.map { ($0.role, $0.content, false) }).map(\.0).joined() + (addGenerationPrompt ? "<|im_start|>assistant\n" : "")
+    }
+
+    /// The rendered conversation in pieces, each with whether training takes loss on it: an
+    /// assistant turn's content and its closing `<|im_end|>` when `loss` is set for it; headers,
+    /// other turns and the default system message never. Each piece starts at a special token
+    /// or a line break, so tokenizing the pieces one by one gives the ids of the whole text.
+    public func segments(_ turns: [(role: String, content: String, loss: Bool)]) -> [(String, Bool)] {
+        var pieces: [(String, Bool)] = []
+        if let defaultSystem, turns.first?.role != "system" {
+            pieces.append(("<|im_start|>system\n\(defaultSystem)<|im_end|>\n", false))
         }
-        for message in messages { text += "<|im_start|>\(message.role)\n\(message.content)<|im_end|>\n" }
-        if addGenerationPrompt { text += "<|im_start|>assistant\n" }
-        return text
+        for turn in turns {
+            pieces.append(("<|im_start|>\(turn.role)\n", false))
+            pieces.append(("\(turn.content)<|im_end|>", turn.loss))
+            pieces.append(("\n", false))
+        }
+        return pieces
     }
 }

@@ -1,0 +1,168 @@
+import Engine
+import JSON
+import Tensor
+
+/// LoRA fine-tuning of a Llama-family model on a `CausalLMDataset`: the base weights frozen and
+/// shared, the adapters trained with AdamW on the schedule, gradient accumulation and clipping;
+/// train metrics every `logging_steps`, validation loss per `eval_strategy`, checkpoints (the
+/// adapters and their AdamW moments: megabytes, not the model) per `save_strategy`. As with
+/// classification, the data position is a function of the step, so a resumed run repeats the
+/// uninterrupted one.
+public final class CausalLMTrainer {
+    public let arguments: TrainingArguments
+    public let dataset: CausalLMDataset
+    public let model: Llama
+    public let lora: LlamaLoRA
+    public let stepsPerEpoch: Int
+    public let totalSteps: Int
+    let schedule: LRSchedule
+    let batchesPerEpoch: Int
+    var state = TrainerState()
+    private var orderEpoch = -1
+    private var order: [Int] = []
+
+    public init(model: Llama, lora config: LoRAConfig, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
+        guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
+        self.model = model
+        self.dataset = dataset
+        self.arguments = arguments
+        lora = LlamaLoRA(model: model.config, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay)
+        let bs = arguments.perDeviceTrainBatchSize
+        batchesPerEpoch = (dataset.train.count + bs - 1) / bs
+        stepsPerEpoch = max(1, batchesPerEpoch / arguments.gradientAccumulationSteps)
+        totalSteps = arguments.totalSteps(examples: dataset.train.count)
+        let kind = LRSchedule.Kind(rawValue: arguments.lrSchedulerType) ?? .linear
+        schedule = LRSchedule(kind: kind, learningRate: arguments.learningRate, totalSteps: totalSteps,
+                              warmupSteps: arguments.warmup(totalSteps: totalSteps))
+    }
+
+    public func run(_ hooks: some TrainingHooks) throws -> TrainingOutcome {
+        if let latest = try hooks.latestCheckpoint() { try restore(latest.state, parts: latest.parts, id: latest.id) }
+        var lastSaved = state.lastCheckpoint, lastEvaluation: JSONObject?
+        while state.step < totalSteps && !state.stoppedEarly {
+            try hooks.shouldStop()
+            let (loss, tokens) = trainStep()
+            let lr = schedule.rate(at: state.step)
+            let norm = lora.step(lr: lr, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
+            state.step += 1
+            state.trainedTokens += tokens
+            state.windowLoss += Double(loss)
+            state.windowSteps += 1
+            let epoch = Double(state.step) / Double(stepsPerEpoch), last = state.step == totalSteps
+            try hooks.progress(step: state.step, totalSteps: totalSteps, epoch: epoch, trainedTokens: state.trainedTokens)
+            if state.step % arguments.loggingSteps == 0 || last {
+                try hooks.metrics(kind: "train", step: state.step, epoch: epoch, values: [
+                    "loss": .double(state.windowLoss / Double(state.windowSteps)), "learning_rate": .double(lr), "grad_norm": .double(norm),
+                ])
+                (state.windowLoss, state.windowSteps) = (0, 0)
+            }
+            let epochEnd = state.step % stepsPerEpoch == 0 || last
+            var evaluation: JSONObject?, improved = false
+            if due(arguments.evalStrategy, every: arguments.evalSteps ?? arguments.loggingSteps, epochEnd: epochEnd), !dataset.validation.isEmpty {
+                let values = evaluate()
+                try hooks.metrics(kind: "eval", step: state.step, epoch: epoch, values: values)
+                (evaluation, lastEvaluation) = (values, values)
+                improved = track(values["loss"]?.double)
+            }
+            if due(arguments.saveStrategy, every: arguments.saveSteps, epochEnd: epochEnd) || last || state.stoppedEarly {
+                let id = try hooks.saveCheckpoint(step: state.step, epoch: epoch, metrics: .object(evaluation ?? [:]),
+                                                  state: state.json(seed: arguments.seed, optimizerStep: lora.optimizer.step, labels: [], isBest: improved),
+                                                  parts: [("lora", lora.params.bytes), ("m", lora.m.bytes), ("v", lora.v.bytes)],
+                                                  isBest: improved, keep: arguments.saveTotalLimit)
+                if improved { state.bestCheckpoint = id }
+                (state.lastCheckpoint, lastSaved) = (id, id)
+            }
+        }
+        var final = lastSaved ?? ""
+        if arguments.loadBestModelAtEnd, let best = state.bestCheckpoint, best != lastSaved {
+            guard let bytes = try hooks.loadCheckpoint(best)["lora"], lora.params.restore(bytes) else {
+                throw TrainingError("checkpoint \(best) has no matching adapters")
+            }
+            final = best
+        }
+        return TrainingOutcome(checkpoint: final, steps: state.step, trainedTokens: state.trainedTokens,
+                               stoppedEarly: state.stoppedEarly, bestMetric: state.bestMetric, lastEvaluation: lastEvaluation)
+    }
+
+    func due(_ strategy: String, every: Int, epochEnd: Bool) -> Bool {
+        switch strategy {
+        case "steps": state.step % max(1, every) == 0
+        case "epoch": epochEnd
+        default: false
+        }
+    }
+
+    /// Validation loss is the metric (lower is better): the best so far and early stopping.
+    func track(_ loss: Double?) -> Bool {
+        guard let loss else { return false }
+        let previous = state.bestMetric
+        let improved = previous.map { loss < $0 } ?? true
+        if improved { state.bestMetric = loss }
+        if let patience = arguments.earlyStoppingPatience {
+            if let previous, !(improved && previous - loss > arguments.earlyStoppingThreshold) {
+                state.patience += 1
+                if state.patience >= patience { state.stoppedEarly = true }
+            } else {
+                state.patience = 0
+            }
+        }
+        return improved
+    }
+
+    func restore(_ json: JSONValue, parts: [String: [UInt8]], id: String) throws {
+        let restored = try TrainerState(json: json, id: id)
+        for (name, arena) in [("lora", lora.params), ("m", lora.m), ("v", lora.v)] {
+            guard let bytes = parts[name], arena.restore(bytes) else { throw TrainingError("checkpoint \(id): part \(name) is missing or has the wrong size") }
+        }
+        lora.restoreOptimizerStep(json["optimizer_step"]?.int ?? restored.step)
+        state = restored
+    }
+
+    /// The examples at `indices` right-padded to the longest (targets -100 there; the attention
+    /// is causal, so padding after a sequence does not change it).
+    func batch(_ examples: [CausalLMExample], _ indices: ArraySlice<Int>) -> (ids: [Int32], targets: [Int32], B: Int, T: Int) {
+        let T = indices.map { examples[$0].ids.count }.max() ?? 1
+        var ids: [Int32] = [], targets: [Int32] = []
+        for index in indices {
+            let e = examples[index], pad = T - e.ids.count
+            ids += e.ids + [Int32](repeating: 0, count: pad)
+            targets += e.targets + [Int32](repeating: -100, count: pad)
+        }
+        return (ids, targets, indices.count, T)
+    }
+
+    /// One optimizer step's micro-batches into the adapters' gradients; the mean loss and the tokens seen.
+    func trainStep() -> (Float, Int) {
+        let epoch = state.step / stepsPerEpoch, within = state.step % stepsPerEpoch
+        if epoch != orderEpoch {
+            order = DataOrder.permutation(count: dataset.train.count, seed: arguments.seed, epoch: epoch)
+            orderEpoch = epoch
+        }
+        let accumulation = arguments.gradientAccumulationSteps, bs = arguments.perDeviceTrainBatchSize
+        let first = within * accumulation, count = max(1, min(accumulation, batchesPerEpoch - first))
+        lora.grads.zero()
+        var loss: Float = 0, tokens = 0
+        for b in first..<(first + count) {
+            let batch = batch(dataset.train, order[(b * bs)..<min((b + 1) * bs, order.count)])
+            loss += model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, into: nil, lora: lora,
+                                           dloss: 1 / Float(count)) / Float(count)
+            tokens += batch.ids.count
+        }
+        return (loss, tokens)
+    }
+
+    /// Mean token loss on the validation set, weighted by the tokens each batch scores.
+    public func evaluate() -> JSONObject {
+        var total = 0.0, scored = 0, start = 0
+        let examples = dataset.validation, bs = arguments.perDeviceEvalBatchSize
+        while start < examples.count {
+            let batch = batch(examples, Array(start..<min(start + bs, examples.count))[...])
+            let counted = batch.targets.filter { $0 != -100 }.count
+            let loss = model.loss(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, lora: lora)
+            total += Double(loss) * Double(counted)
+            scored += counted
+            start += bs
+        }
+        return ["loss": .double(total / Double(max(1, scored)))]
+    }
+}
