@@ -36,8 +36,8 @@ let package = Package(
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Jobs", dependencies: ["Store", "Training", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Training", "Store", "Tokenizers", "GGUF", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Jobs", dependencies: ["Store", "Training", "Engine", "Tensor", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Training", "Store", "Tokenizers", "GGUF", "Engine", "Tensor", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
         .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Inference", "Engine", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
     ]
 )

@@ -10,6 +10,15 @@ extension Application {
         ClassificationTrainer.setThreads(Int(Environment["ANNEAL_THREADS"] ?? "") ?? Environment.processorCount)
     }
 
+    /// LoRA fine-tuning for the catalog's Llama-family GGUF base models.
+    static func loraTrainer(catalog: ModelCatalog) -> LoRAJob {
+        LoRAJob { name in
+            guard let base = catalog.model(named: name) else { return nil }
+            let model = try LanguageModel.load(base)
+            return LoRAJob.Base(model: model.model, tokenizer: model.tokenizer, template: model.template, eos: model.eos)
+        }
+    }
+
     static func bertTrainer(catalog: ModelCatalog) -> BertClassificationJob {
         return BertClassificationJob { name in
             guard let model = catalog.model(named: name) else { return nil }

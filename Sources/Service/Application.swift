@@ -1,3 +1,4 @@
+import Engine
 import HTTP
 import Inference
 import Jobs
@@ -19,7 +20,9 @@ public final class Application: Sendable {
     public let metrics = RequestMetrics()
     public let embedder = Embedder()
     /// Language models for completions, loaded on first use (bounded like the classifiers).
-    let languageModels = ModelCache<LanguageModel>(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
+    public let languageModels = ModelCache<LanguageModel>(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
+    /// LoRA adapters of fine-tuned language models (their bases stay in `languageModels`, once).
+    public let adapters = ModelCache<LlamaLoRA>(capacityBytes: 512 << 20)
     /// Fine-tuned classifiers for /predict, cached up to `ANNEAL_MODEL_CACHE_MB` (default 2048).
     public let classifier = Classifier(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
     public let workers: WorkerPool?
@@ -36,6 +39,7 @@ public final class Application: Sendable {
         maintainer = Maintainer(queue: queue)
         var trainers = trainers
         if trainers.trainer(for: "bert") == nil { trainers.register("bert", Self.bertTrainer(catalog: catalog)) }
+        if trainers.trainer(for: "gguf") == nil { trainers.register("gguf", Self.loraTrainer(catalog: catalog)) }
         var settings = workerConfiguration ?? WorkerPool.Configuration()
         settings.workers = configuration.workers
         workers = settings.workers > 0
@@ -53,7 +57,7 @@ public final class Application: Sendable {
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
             EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
             PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier).add(to: &routes)
-            CompletionRoutes(catalog: catalog, models: languageModels).add(to: &routes)
+            CompletionRoutes(pool: pool, catalog: catalog, models: languageModels, adapters: adapters).add(to: &routes)
         }
     }
 

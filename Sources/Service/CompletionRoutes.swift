@@ -1,21 +1,29 @@
 import Engine
 import HTTP
 import Inference
+import Jobs
 import JSON
 import Platform
+import Store
+import Tensor
 import Tokenizers
+import Training
 
 /// OpenAI's `POST /v1/completions` and `POST /v1/chat/completions` for Llama-family base models
 /// (GGUF), with `stream: true` as server-sent events ending in `data: [DONE]`. Sampling: `temperature`
 /// (0 is greedy), `top_p`, `seed`, `stop`, `max_tokens`, and `top_k` and `repetition_penalty`
 /// beyond OpenAI's set.
 struct CompletionRoutes {
+    let pool: ConnectionPool
     let catalog: ModelCatalog
     let models: ModelCache<LanguageModel>
+    /// LoRA adapters of fine-tuned models, by model id: small, and all share their base's one
+    /// resident copy in `models`.
+    let adapters: ModelCache<LlamaLoRA>
 
     func add(to routes: inout RouteTable) {
-        routes.add("POST", "/v1/completions") { request, _ in try complete(request, chat: false) }
-        routes.add("POST", "/v1/chat/completions") { request, _ in try complete(request, chat: true) }
+        routes.add("POST", "/v1/completions") { request, context in try complete(request, chat: false, tenant: context.tenant) }
+        routes.add("POST", "/v1/chat/completions") { request, context in try complete(request, chat: true, tenant: context.tenant) }
     }
 
     /// What a request asks for, checked.
@@ -28,48 +36,87 @@ struct CompletionRoutes {
         var includeUsage: Bool
     }
 
-    func complete(_ request: HTTPRequest, chat: Bool) throws -> HTTPResponse {
+    func complete(_ request: HTTPRequest, chat: Bool, tenant: String) throws -> HTTPResponse {
         let body = try request.jsonObject()
         let settings = try Self.settings(body, chat: chat)
-        guard let base = catalog.model(named: settings.model) else {
-            throw HTTPError.notFound("The model \(settings.model) does not exist", param: "model")
-        }
+        let (base, tuned) = try resolve(settings.model, tenant: tenant)
         return try models.withModel(base.name, load: {
             let model = try LanguageModel.load(base)
             return (model, model.bytes)
         }) { model in
-            let prompt = try Self.prompt(body, chat: chat, model: model)
-            let ids = model.tokenizer.encodeIDs(prompt, addSpecialTokens: !chat).map(Int32.init)
-            guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty", param: chat ? "messages" : "prompt") }
-            guard ids.count + settings.maxTokens <= model.model.maxT else {
-                throw HTTPError.badRequest("The prompt (\(ids.count) tokens) and max_tokens (\(settings.maxTokens)) exceed the context of \(model.model.maxT) tokens",
-                                           param: "max_tokens", code: "context_length_exceeded")
+            guard let tuned else { return try respond(body, chat: chat, settings: settings, model: model, adapter: nil) }
+            return try adapters.withModel(settings.model, load: {
+                let adapter = try loadAdapter(tuned, model: model)
+                return (adapter, adapter.params.count * 4)
+            }) { adapter in try respond(body, chat: chat, settings: settings, model: model, adapter: adapter) }
+        }
+    }
+
+    /// A fine-tuned model's adapter: its checkpoint and the LoRA settings of its job.
+    struct TunedModel {
+        var checkpoint: String
+        var hyperparameters: JSONValue
+    }
+
+    /// The base model of `name`, and for a tenant's fine-tuned model where its adapter is.
+    func resolve(_ name: String, tenant: String) throws -> (ModelCatalog.BaseModel, TunedModel?) {
+        if let base = catalog.model(named: name) { return (base, nil) }
+        let row = try pool.withConnection { connection in
+            try connection.query("""
+                SELECT m.base_model, m.checkpoint_id, j.hyperparameters::text AS hyperparameters
+                FROM model m JOIN fine_tuning_job j ON j.id = m.job_id WHERE m.id = \(name) AND m.tenant_id = \(tenant)
+                """).first
+        }
+        guard let row, let base = catalog.model(named: try row.decode(String.self, "base_model")) else {
+            throw HTTPError.notFound("The model \(name) does not exist", param: "model")
+        }
+        guard let checkpoint = try row.decode(String?.self, "checkpoint_id"), try row.decode(String?.self, "hyperparameters") != nil else {
+            throw HTTPError.badRequest("\(name) has no stored adapter", param: "model", code: "model_unavailable")
+        }
+        return (base, TunedModel(checkpoint: checkpoint, hyperparameters: try JSONValue(parsing: Array(try row.decode(String.self, "hyperparameters").utf8))))
+    }
+
+    func loadAdapter(_ tuned: TunedModel, model: LanguageModel) throws -> LlamaLoRA {
+        let config = try LoRAConfig.from(hyperparameters: tuned.hyperparameters)
+        let adapter = LlamaLoRA(model: model.model.config, config: config)
+        guard let bytes = try CheckpointStore(pool: pool).load(tuned.checkpoint, part: "lora")["lora"], adapter.params.restore(bytes) else {
+            throw HTTPError(.internalServerError, "The adapter in checkpoint \(tuned.checkpoint) does not fit \(model.name)", param: "model", code: "model_unavailable")
+        }
+        return adapter
+    }
+
+    func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LlamaLoRA?) throws -> HTTPResponse {
+        let prompt = try Self.prompt(body, chat: chat, model: model)
+        let ids = model.tokenizer.encodeIDs(prompt, addSpecialTokens: !chat).map(Int32.init)
+        guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty", param: chat ? "messages" : "prompt") }
+        guard ids.count + settings.maxTokens <= model.model.maxT else {
+            throw HTTPError.badRequest("The prompt (\(ids.count) tokens) and max_tokens (\(settings.maxTokens)) exceed the context of \(model.model.maxT) tokens",
+                                       param: "max_tokens", code: "context_length_exceeded")
+        }
+        let id = Crypto.randomID(prefix: chat ? "chatcmpl-" : "cmpl-"), created = WallClock.unixSeconds
+        let envelope: JSONObject = ["id": .string(id), "object": .string(chat ? "chat.completion" : "text_completion"),
+                                    "created": .int(Int64(created)), "model": .string(settings.model)]
+        @Sendable func usage(_ completion: Int) -> JSONValue {
+            ["prompt_tokens": .int(Int64(ids.count)), "completion_tokens": .int(Int64(completion)),
+             "total_tokens": .int(Int64(ids.count + completion))]
+        }
+        if !settings.stream {
+            let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler,
+                                            stop: settings.stop, adapter: adapter) { _ in true }
+            var object = envelope
+            object["choices"] = [Self.choice(chat: chat, text: result.text, finish: result.finish, delta: false)]
+            object["usage"] = usage(result.tokens)
+            return .json(.object(object))
+        }
+        return Self.events(envelope: envelope, chat: chat) { send in
+            if chat { try send([Self.chunk(delta: ["role": "assistant", "content": ""], finish: nil)], nil) }
+            let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop, adapter: adapter) { piece in
+                try send([chat ? Self.chunk(delta: ["content": .string(piece)], finish: nil)
+                               : ["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": .null]], nil)
+                return true
             }
-            let id = Crypto.randomID(prefix: chat ? "chatcmpl-" : "cmpl-"), created = WallClock.unixSeconds
-            let envelope: JSONObject = ["id": .string(id), "object": .string(chat ? "chat.completion" : "text_completion"),
-                                        "created": .int(Int64(created)), "model": .string(settings.model)]
-            @Sendable func usage(_ completion: Int) -> JSONValue {
-                ["prompt_tokens": .int(Int64(ids.count)), "completion_tokens": .int(Int64(completion)),
-                 "total_tokens": .int(Int64(ids.count + completion))]
-            }
-            if !settings.stream {
-                let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler,
-                                                stop: settings.stop) { _ in true }
-                var object = envelope
-                object["choices"] = [Self.choice(chat: chat, text: result.text, finish: result.finish, delta: false)]
-                object["usage"] = usage(result.tokens)
-                return .json(.object(object))
-            }
-            return Self.events(envelope: envelope, chat: chat) { send in
-                if chat { try send([Self.chunk(delta: ["role": "assistant", "content": ""], finish: nil)], nil) }
-                let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop) { piece in
-                    try send([chat ? Self.chunk(delta: ["content": .string(piece)], finish: nil)
-                                   : ["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": .null]], nil)
-                    return true
-                }
-                try send([Self.choice(chat: chat, text: "", finish: result.finish, delta: true)], nil)
-                if settings.includeUsage { try send([], usage(result.tokens)) }
-            }
+            try send([Self.choice(chat: chat, text: "", finish: result.finish, delta: true)], nil)
+            if settings.includeUsage { try send([], usage(result.tokens)) }
         }
     }
 

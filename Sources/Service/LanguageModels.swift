@@ -12,6 +12,8 @@ public struct LanguageModel: Sendable {
     public let model: Llama
     public let tokenizer: Tokenizer
     public let stopIDs: Set<Int32>
+    /// The end-of-sequence token (training data ends completions with it).
+    public let eos: Int32?
     public let template: ChatTemplate?
     public let templateSource: String?
 
@@ -26,10 +28,11 @@ public struct LanguageModel: Sendable {
         let mapped = try MappedFile(path: path)
         let header = try GGUFFile(bytes: mapped.bytes)
         var stop = Set<Int32>()
-        if let eos = header["tokenizer.ggml.eos_token_id"]?.int { stop.insert(Int32(eos)) }
+        let eos = header["tokenizer.ggml.eos_token_id"]?.int.map(Int32.init)
+        if let eos { stop.insert(eos) }
         if let end = tokenizer.id(of: "<|im_end|>") { stop.insert(Int32(end)) }
         let source = header["tokenizer.chat_template"]?.string
-        return LanguageModel(name: base.name, model: model, tokenizer: tokenizer, stopIDs: stop,
+        return LanguageModel(name: base.name, model: model, tokenizer: tokenizer, stopIDs: stop, eos: eos,
                              template: source.flatMap(ChatTemplate.init(jinja:)), templateSource: source)
     }
 
@@ -46,9 +49,9 @@ extension LanguageModel {
     /// Generates after `prompt` until a stop token, a stop string or `maxTokens`. `emit` gets
     /// each new piece of text as soon as it is complete UTF-8 and not possibly the start of a
     /// stop string; it returns false to stop early (a client that went away).
-    public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String],
+    public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String], adapter: LlamaLoRA? = nil,
                          emit: (String) throws -> Bool) throws -> (text: String, tokens: Int, finish: FinishReason) {
-        let session = LlamaSession(model: model, capacity: min(model.maxT, prompt.count + maxTokens))
+        let session = LlamaSession(model: model, lora: adapter, capacity: min(model.maxT, prompt.count + maxTokens))
         var logits = session.append(prompt)
         var context = prompt, generated: [Int] = [], sent = 0
         var text = ""

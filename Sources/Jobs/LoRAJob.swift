@@ -1,0 +1,59 @@
+import Engine
+import JSON
+import Tensor
+import Tokenizers
+import Training
+
+/// LoRA fine-tuning of a Llama-family base model (architecture `gguf`): reads the job's files as
+/// causal-LM data, trains adapters with `CausalLMTrainer` through `JobTrainingHooks` (resuming
+/// from the job's latest checkpoint), and names the checkpoint holding the final adapters.
+public struct LoRAJob: Trainer {
+    /// What a base model brings: weights, tokenizer, chat template and end-of-sequence token.
+    public struct Base: Sendable {
+        public var model: Llama
+        public var tokenizer: Tokenizer
+        public var template: ChatTemplate?
+        public var eos: Int32?
+        public init(model: Llama, tokenizer: Tokenizer, template: ChatTemplate?, eos: Int32?) {
+            (self.model, self.tokenizer, self.template, self.eos) = (model, tokenizer, template, eos)
+        }
+    }
+
+    public typealias BaseLoader = @Sendable (_ model: String) throws -> Base?
+    let loadBase: BaseLoader
+
+    public init(loadBase: @escaping BaseLoader) { self.loadBase = loadBase }
+
+    public func train(_ context: JobContext) throws -> TrainingResult {
+        let job = context.job
+        let config: LoRAConfig
+        do { config = try LoRAConfig.from(hyperparameters: job.hyperparameters) } catch {
+            throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
+        }
+        guard let base = try loadBase(job.model) else {
+            throw JobFailure(code: "model_not_found", message: "Base model \(job.model) is not available", param: "model")
+        }
+        let arguments = TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed))
+        guard let training = try FileValidation.content(of: job.trainingFile, context) else {
+            throw JobFailure(code: "invalid_training_file", message: "File \(job.trainingFile) no longer exists", param: "training_file")
+        }
+        let validation = try job.validationFile.map { file throws -> [UInt8] in
+            guard let bytes = try FileValidation.content(of: file, context) else {
+                throw JobFailure(code: "invalid_validation_file", message: "File \(file) no longer exists", param: "validation_file")
+            }
+            return bytes
+        }
+        let dataset: CausalLMDataset
+        do {
+            dataset = try CausalLMDataset(training: training, validation: validation, arguments: arguments, tokenizer: base.tokenizer,
+                                          template: base.template, eos: base.eos)
+        } catch {
+            throw JobFailure(code: "invalid_training_file", message: error.description, param: "training_file")
+        }
+        let trainer = try CausalLMTrainer(model: base.model, lora: config, dataset: dataset, arguments: arguments)
+        try context.event("LoRA r \(config.r), alpha \(config.alpha) on \(config.targets.map(\.rawValue).joined(separator: ", ")): \(trainer.lora.params.count) trainable parameters; \(dataset.train.count) examples (\(dataset.validation.count) for evaluation), \(trainer.totalSteps) steps")
+        let outcome = try trainer.run(JobTrainingHooks(context: context))
+        if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
+        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [try ResultFile.write(context)], checkpoint: outcome.checkpoint)
+    }
+}

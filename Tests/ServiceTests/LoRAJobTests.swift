@@ -1,0 +1,56 @@
+import JSON
+import Inference
+import Jobs
+import Platform
+import Service
+import Testing
+import TestSupport
+
+/// A LoRA fine-tune of SmolLM2-135M-Instruct through the API on chatterbot-corpus conversations,
+/// then chat completions with two adapters of the one base at once.
+@Suite("LoRA jobs", .serialized)
+struct LoRAJobTests {
+    static let model = "SmolLM2-135M-Instruct"
+    static let fixtures = repositoryRoot + "/Tests/TrainingTests/Fixtures/chat/"
+
+    @Test("two LoRA jobs lower validation loss; both adapters answer while the base is resident once")
+    func trainAndServe() throws {
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: [Self.model: repositoryRoot + "/models/" + Self.model])
+        let train = try api.upload(try #require(Files.read(Self.fixtures + "train.jsonl")))
+        let validation = try api.upload(try #require(Files.read(Self.fixtures + "validation.jsonl")))
+        var names: [String] = []
+        for seed in [1, 2] {
+            let hyperparameters: JSONValue = ["n_epochs": 1, "batch_size": 4, "max_seq_length": 64, "learning_rate": 2e-3,
+                                              "eval_strategy": "steps", "eval_steps": 3, "save_strategy": "no",
+                                              "lora": ["r": 8, "target_modules": ["q_proj", "v_proj"]]]
+            let created = try api.call("POST", "/v1/fine_tuning/jobs", json: [
+                "model": .string(Self.model), "training_file": .string(train), "validation_file": .string(validation),
+                "suffix": .string("chat\(seed)"), "seed": .int(Int64(seed)),
+                "method": ["type": "supervised", "supervised": ["hyperparameters": hyperparameters]],
+            ])
+            let id = try #require(created.json["id"]?.string, "\(created.json)")
+            var job = JSONValue.null
+            let deadline = MonotonicClock.now + 300
+            while MonotonicClock.now < deadline {
+                job = try api.call("GET", "/v1/fine_tuning/jobs/\(id)").json
+                if ["succeeded", "failed", "cancelled"].contains(job["status"]?.string ?? "") { break }
+                sleep(seconds: 0.2)
+            }
+            #expect(job["status"] == "succeeded", "\(job)")
+            let evals = (try api.call("GET", "/v1/fine_tuning/jobs/\(id)/metrics").json["data"]?.array ?? [])
+                .filter { $0["kind"] == "eval" }.compactMap { $0["metrics"]?["loss"]?.double }
+            #expect(evals.count == 3 && evals.last! < evals.first!, "\(evals)")
+            names.append(try #require(job["fine_tuned_model"]?.string))
+        }
+        for name in names {
+            let reply = try api.call("POST", "/v1/chat/completions", json: [
+                "model": .string(name), "messages": [["role": "user", "content": "Hello"]], "max_tokens": 8, "temperature": 0,
+            ], timeout: 120)
+            #expect(reply.status == 200 && reply.json["choices"]?[0]?["message"]?["content"]?.string != nil, "\(reply.json)")
+        }
+        #expect(api.application.languageModels.resident.map(\.key) == [Self.model])
+        #expect(Set(api.application.adapters.resident.map(\.key)) == Set(names))
+        #expect(try api.call("POST", "/v1/chat/completions", json: ["model": .string(names[0]), "messages": [["role": "user", "content": "Hi"]]],
+                             key: api.keyB).status == 404)
+    }
+}
