@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Inference", "Engine", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Inference", "Engine", "GGUF", "Tokenizers", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
     ]
 )

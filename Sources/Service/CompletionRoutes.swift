@@ -46,43 +46,20 @@ struct CompletionRoutes {
         }) { model in
             guard let tuned else { return try respond(body, chat: chat, settings: settings, model: model, adapter: nil) }
             return try adapters.withModel(settings.model, load: {
-                let adapter = try loadAdapter(tuned, model: model)
+                let adapter = try tuned.load(for: model.model.config, pool: pool)
                 return (adapter, adapter.params.count * 4)
             }) { adapter in try respond(body, chat: chat, settings: settings, model: model, adapter: adapter) }
         }
     }
 
-    /// A fine-tuned model's adapter: its checkpoint and the LoRA settings of its job.
-    struct TunedModel {
-        var checkpoint: String
-        var hyperparameters: JSONValue
-    }
-
-    /// The base model of `name`, and for a tenant's fine-tuned model where its adapter is.
-    func resolve(_ name: String, tenant: String) throws -> (ModelCatalog.BaseModel, TunedModel?) {
+    /// The base model of `name`, and for a tenant's LoRA fine-tune its stored adapter.
+    func resolve(_ name: String, tenant: String) throws -> (ModelCatalog.BaseModel, StoredAdapter?) {
         if let base = catalog.model(named: name) { return (base, nil) }
-        let row = try pool.withConnection { connection in
-            try connection.query("""
-                SELECT m.base_model, m.checkpoint_id, j.hyperparameters::text AS hyperparameters
-                FROM model m JOIN fine_tuning_job j ON j.id = m.job_id WHERE m.id = \(name) AND m.tenant_id = \(tenant)
-                """).first
+        guard let adapter = try StoredAdapter.find(name, tenant: tenant, pool: pool, catalog: catalog) else {
+            throw HTTPError.badRequest("\(name) is not a language model; completions need a Llama-family model or its LoRA fine-tune",
+                                       param: "model", code: "model_not_generative")
         }
-        guard let row, let base = catalog.model(named: try row.decode(String.self, "base_model")) else {
-            throw HTTPError.notFound("The model \(name) does not exist", param: "model")
-        }
-        guard let checkpoint = try row.decode(String?.self, "checkpoint_id"), try row.decode(String?.self, "hyperparameters") != nil else {
-            throw HTTPError.badRequest("\(name) has no stored adapter", param: "model", code: "model_unavailable")
-        }
-        return (base, TunedModel(checkpoint: checkpoint, hyperparameters: try JSONValue(parsing: Array(try row.decode(String.self, "hyperparameters").utf8))))
-    }
-
-    func loadAdapter(_ tuned: TunedModel, model: LanguageModel) throws -> LlamaLoRA {
-        let config = try LoRAConfig.from(hyperparameters: tuned.hyperparameters)
-        let adapter = LlamaLoRA(model: model.model.config, config: config)
-        guard let bytes = try CheckpointStore(pool: pool).load(tuned.checkpoint, part: "lora")["lora"], adapter.params.restore(bytes) else {
-            throw HTTPError(.internalServerError, "The adapter in checkpoint \(tuned.checkpoint) does not fit \(model.name)", param: "model", code: "model_unavailable")
-        }
-        return adapter
+        return (adapter.base, adapter)
     }
 
     func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LlamaLoRA?) throws -> HTTPResponse {

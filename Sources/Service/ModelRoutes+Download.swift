@@ -1,3 +1,4 @@
+import Engine
 import HTTP
 import Inference
 import Jobs
@@ -11,6 +12,9 @@ extension ModelRoutes {
     /// files) that `AutoModelForSequenceClassification.from_pretrained` loads.
     func download(_ context: RequestContext) throws -> HTTPResponse {
         let id = context.parameter("id")
+        if catalog.model(named: id) == nil, let adapter = try StoredAdapter.find(id, tenant: context.tenant, pool: pool, catalog: catalog) {
+            return try peftFolder(adapter)
+        }
         let model = try StoredClassifier.find(id, tenant: context.tenant, pool: pool, catalog: catalog)
         let (checkpoint, labels, base) = (model.checkpoint, model.labels, model.base)
         guard var config = Files.read(base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) })?.object else {
@@ -54,5 +58,24 @@ extension ModelRoutes {
         object["truncation"] = .null
         object["padding"] = .null
         return JSONValue.object(object).encodedBytes()
+    }
+
+    /// A LoRA fine-tune as a PEFT folder (`adapter_config.json`, `adapter_model.safetensors`)
+    /// that `PeftModel.from_pretrained` loads over the base model.
+    func peftFolder(_ adapter: StoredAdapter) throws -> HTTPResponse {
+        let lora = try adapter.load(for: try adapter.baseConfig(), pool: pool)
+        let (config, weights) = lora.peftFiles(base: adapter.base.name)
+        let folder = String(adapter.name.map { $0 == ":" ? "_" : $0 }.prefix(60)), configBytes = config.encodedBytes()
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/x-tar")
+        headers.add("Content-Disposition", "attachment; filename=\"\(folder).tar\"")
+        return HTTPResponse(headers: headers, stream: HTTPBodyStream { write in
+            try withoutActuallyEscaping(write) { write in
+                let tar = TarWriter(write: write, modificationTime: WallClock.unixSeconds)
+                try tar.file(folder + "/adapter_config.json", configBytes)
+                try tar.file(folder + "/adapter_model.safetensors", weights)
+                try tar.finish()
+            }
+        })
     }
 }

@@ -11,11 +11,16 @@ public struct ChatTemplate: Sendable, Equatable {
     /// nil when it is not one Anneal renders.
     public init?(jinja: String) {
         guard jinja.contains("<|im_start|>"), jinja.contains("<|im_end|>"), jinja.contains("message['content']") else { return nil }
-        let opening = "'<|im_start|>system\\n"
-        if jinja.contains("!= 'system'"), let start = jinja.firstRange(of: opening) {
+        // The default system message sits in a Jinja string literal, its line break written
+        // either as a real newline (GGUF files) or as the escape \n (tokenizer_config.json).
+        guard jinja.contains("!= 'system'") else { return }
+        for (opening, escaped) in [("'<|im_start|>system\n", false), ("'<|im_start|>system\\n", true)] {
+            guard let start = jinja.firstRange(of: opening) else { continue }
             let rest = jinja[start.upperBound...]
             guard let end = rest.firstRange(of: "<|im_end|>") else { return nil }
-            defaultSystem = String(rest[..<end.lowerBound])
+            let text = String(rest[..<end.lowerBound])
+            defaultSystem = escaped ? text.replacing("\\n", with: "\n") : text
+            return
         }
     }
 

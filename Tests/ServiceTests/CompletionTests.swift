@@ -1,4 +1,5 @@
 import Engine
+import GGUF
 import HTTP
 import JSON
 import Platform
@@ -54,8 +55,12 @@ struct CompletionTests {
     @Test("chat completion renders ChatML as transformers does and streams the same text")
     func chat() throws {
         let question = "What is the boiling point of water?"
-        let rendered = try #require(ChatTemplate(jinja: "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"))
-            .render([("user", question)])
+        // The model's own template (from the GGUF), with its default system message.
+        let bytes = try #require(Files.read(Self.folder + "/SmolLM2-135M-Instruct.Q4_1.gguf"))
+        let jinja = try #require(try GGUFFile(bytes: bytes)["tokenizer.chat_template"]?.string)
+        let template = try #require(ChatTemplate(jinja: jinja))
+        #expect(template.defaultSystem == "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+        let rendered = template.render([("user", question)])
         #expect(tokenizer.encodeIDs(rendered, addSpecialTokens: false).map(Int64.init) == (try fixture.integers("greedy/4/prompt")))
 
         let body: JSONObject = ["model": .string(Self.model), "messages": [["role": "user", "content": .string(question)]],
@@ -78,6 +83,7 @@ struct CompletionTests {
         #expect(chunks.compactMap { $0["choices"]?[0]?["delta"]?["content"]?.string }.joined() == text)
         #expect(chunks.contains { $0["choices"]?[0]?["finish_reason"] == "length" })
         #expect(chunks.last?["usage"]?["completion_tokens"] == 10)
+        #expect(reply.json["usage"]?["prompt_tokens"] == .int(Int64(try fixture.integers("greedy/4/prompt").count)))
     }
 
     @Test("bad requests name their parameter")

@@ -52,5 +52,24 @@ struct LoRAJobTests {
         #expect(Set(api.application.adapters.resident.map(\.key)) == Set(names))
         #expect(try api.call("POST", "/v1/chat/completions", json: ["model": .string(names[0]), "messages": [["role": "user", "content": "Hi"]]],
                              key: api.keyB).status == 404)
+
+        // The adapter as a PEFT folder: adapter_config.json, then adapter_model.safetensors.
+        let tar = try api.call("GET", "/v1/models/\(names[0])/download", timeout: 60)
+        #expect(tar.status == 200)
+        func entry(_ offset: Int) -> (name: String, body: [UInt8]) {
+            let name = String(decoding: tar.body[offset..<(offset + 100)].prefix { $0 != 0 }, as: UTF8.self)
+            let size = Int(String(decoding: tar.body[(offset + 124)..<(offset + 135)], as: UTF8.self), radix: 8) ?? 0
+            return (name, Array(tar.body[(offset + 512)..<(offset + 512 + size)]))
+        }
+        let config = entry(0)
+        let json = try JSONValue(parsing: config.body)
+        #expect(config.name.hasSuffix("/adapter_config.json") && json["peft_type"] == "LORA" && json["r"] == 8)
+        #expect(json["target_modules"] == ["q_proj", "v_proj"] && json["base_model_name_or_path"]?.string == Self.model)
+        let weights = entry(512 + (config.body.count + 511) / 512 * 512)
+        let headerSize = weights.body.prefix(8).enumerated().reduce(0) { $0 | Int($1.1) << (8 * $1.0) }
+        let header = try JSONValue(parsing: Array(weights.body[8..<(8 + headerSize)]))
+        #expect(weights.name.hasSuffix("/adapter_model.safetensors"))
+        #expect(header["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"]?["shape"] == [8, 576])
+        #expect(header["base_model.model.model.layers.29.self_attn.v_proj.lora_B.weight"]?["shape"] == [192, 8])
     }
 }

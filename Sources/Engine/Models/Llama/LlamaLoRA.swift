@@ -1,3 +1,4 @@
+import JSON
 import Platform
 import Tensor
 
@@ -158,5 +159,23 @@ extension Llama {
         Gemm.run(transposeA: false, transposeB: false, M: N, N: r, K: output, alpha: scale, A: dout, lda: output, B: b, ldb: r, beta: 0, C: du.pointer, ldc: r)
         Gemm.run(transposeA: true, transposeB: false, M: r, N: input, K: N, A: du.pointer, lda: r, B: inp, ldb: input, beta: 1, C: da, ldc: input)
         Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du.pointer, lda: r, B: a, ldb: input, beta: 1, C: dinp, ldc: input)
+    }
+}
+
+extension LlamaLoRA {
+    /// The adapter as a PEFT folder's two files: `adapter_config.json` and
+    /// `adapter_model.safetensors` (PEFT's key names), for `PeftModel.from_pretrained` on `base`.
+    public func peftFiles(base: String) -> (config: JSONValue, weights: [UInt8]) {
+        let config: JSONValue = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": .string(base),
+            "r": .int(Int64(self.config.r)), "lora_alpha": .double(self.config.alpha), "lora_dropout": 0.0,
+            "target_modules": .array(self.config.targets.map { .string($0.rawValue) }), "use_rslora": .bool(self.config.useRSLoRA),
+            "bias": "none", "fan_in_fan_out": false, "inference_mode": true, "modules_to_save": .null,
+        ]
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for (name, pointer, shape) in peftTensors() {
+            writer.add(name, floats: UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)), shape: shape)
+        }
+        return (config, writer.bytes())
     }
 }
