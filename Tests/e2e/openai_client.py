@@ -146,6 +146,42 @@ def _():
     assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens == 6, reply
 
 
+@check("a LoRA fine-tune of SmolLM2 on chatterbot conversations answers through chat.completions, plain and streamed")
+def _():
+    folder = os.path.join(os.path.dirname(__file__), "..", "TrainingTests", "Fixtures", "chat")
+    files = {}
+    for name in ("train", "validation"):
+        with open(os.path.join(folder, name + ".jsonl"), "rb") as f:
+            files[name] = client.files.create(file=(name + ".jsonl", f), purpose="fine-tune").id
+    job = client.fine_tuning.jobs.create(
+        model="SmolLM2-135M-Instruct", training_file=files["train"], validation_file=files["validation"], suffix="chat",
+        method={"type": "supervised", "supervised": {"hyperparameters": {
+            "n_epochs": 1, "batch_size": 4, "learning_rate_multiplier": 40, "max_seq_length": 64,
+            "lora": {"r": 8, "target_modules": ["q_proj", "v_proj"]}}}})
+    worker = subprocess.Popen([os.environ["ANNEAL_BIN"], "worker"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            job = client.fine_tuning.jobs.retrieve(job.id)
+            if job.status in ("failed", "succeeded", "cancelled"):
+                break
+            time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    assert job.status == "succeeded", job
+    messages = [{"role": "user", "content": "Hello"}]
+    reply = client.chat.completions.create(model=job.fine_tuned_model, messages=messages, max_tokens=10, temperature=0)
+    text = reply.choices[0].message.content
+    stream = client.chat.completions.create(model=job.fine_tuned_model, messages=messages, max_tokens=10, temperature=0, stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == text, text
+    try:
+        other.chat.completions.create(model=job.fine_tuned_model, messages=messages, max_tokens=4)
+        raise AssertionError("another tenant used the adapter")
+    except openai.NotFoundError:
+        pass
+
+
 @check("a wrong key is a 401")
 def _():
     try:
