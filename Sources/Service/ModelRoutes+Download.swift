@@ -32,22 +32,9 @@ extension ModelRoutes {
         config["id2label"] = .object(id2label)
         config["label2id"] = .object(label2id)
         config["architectures"] = ["BertForSequenceClassification"]
-        let folder = String(id.map { $0 == ":" ? "_" : $0 }.prefix(60))
         let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
             .compactMap { name in Files.read(base.path + "/" + name).map { (name, name == "tokenizer.json" ? Self.unpadded($0) : $0) } }
-        let configBytes = JSONValue.object(config).encodedBytes()
-        var headers = HTTPHeaders()
-        headers.add("Content-Type", "application/x-tar")
-        headers.add("Content-Disposition", "attachment; filename=\"\(folder).tar\"")
-        return HTTPResponse(headers: headers, stream: HTTPBodyStream { write in
-            try withoutActuallyEscaping(write) { write in
-                let tar = TarWriter(write: write, modificationTime: WallClock.unixSeconds)
-                try tar.file(folder + "/config.json", configBytes)
-                try tar.file(folder + "/model.safetensors", weights)
-                for (name, bytes) in tokenizerFiles { try tar.file(folder + "/" + name, bytes) }
-                try tar.finish()
-            }
-        })
+        return Self.tar(id, [("config.json", JSONValue.object(config).encodedBytes()), ("model.safetensors", weights)] + tokenizerFiles)
     }
 
     /// A tokenizer.json without the base model's truncation and padding (sentence-transformers
@@ -65,15 +52,19 @@ extension ModelRoutes {
     func peftFolder(_ adapter: StoredAdapter) throws -> HTTPResponse {
         let lora = try adapter.load(for: try adapter.baseConfig(), pool: pool)
         let (config, weights) = lora.peftFiles(base: adapter.base.name)
-        let folder = String(adapter.name.map { $0 == ":" ? "_" : $0 }.prefix(60)), configBytes = config.encodedBytes()
+        return Self.tar(adapter.name, [("adapter_config.json", config.encodedBytes()), ("adapter_model.safetensors", weights)])
+    }
+
+    /// A streamed tar of `files` in one folder named after the model (colons made underscores).
+    static func tar(_ model: String, _ files: [(name: String, bytes: [UInt8])]) -> HTTPResponse {
+        let folder = String(model.map { $0 == ":" ? "_" : $0 }.prefix(60))
         var headers = HTTPHeaders()
         headers.add("Content-Type", "application/x-tar")
         headers.add("Content-Disposition", "attachment; filename=\"\(folder).tar\"")
         return HTTPResponse(headers: headers, stream: HTTPBodyStream { write in
             try withoutActuallyEscaping(write) { write in
                 let tar = TarWriter(write: write, modificationTime: WallClock.unixSeconds)
-                try tar.file(folder + "/adapter_config.json", configBytes)
-                try tar.file(folder + "/adapter_model.safetensors", weights)
+                for (name, bytes) in files { try tar.file(folder + "/" + name, bytes) }
                 try tar.finish()
             }
         })

@@ -13,13 +13,10 @@ public final class CausalLMTrainer {
     public let dataset: CausalLMDataset
     public let model: Llama
     public let lora: LlamaLoRA
-    public let stepsPerEpoch: Int
-    public let totalSteps: Int
-    let schedule: LRSchedule
-    let batchesPerEpoch: Int
+    var plan: TrainingPlan
     var state = TrainerState()
-    private var orderEpoch = -1
-    private var order: [Int] = []
+    public var stepsPerEpoch: Int { plan.stepsPerEpoch }
+    public var totalSteps: Int { plan.totalSteps }
 
     public init(model: Llama, lora config: LoRAConfig, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
         guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
@@ -27,13 +24,7 @@ public final class CausalLMTrainer {
         self.dataset = dataset
         self.arguments = arguments
         lora = LlamaLoRA(model: model.config, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay)
-        let bs = arguments.perDeviceTrainBatchSize
-        batchesPerEpoch = (dataset.train.count + bs - 1) / bs
-        stepsPerEpoch = max(1, batchesPerEpoch / arguments.gradientAccumulationSteps)
-        totalSteps = arguments.totalSteps(examples: dataset.train.count)
-        let kind = LRSchedule.Kind(rawValue: arguments.lrSchedulerType) ?? .linear
-        schedule = LRSchedule(kind: kind, learningRate: arguments.learningRate, totalSteps: totalSteps,
-                              warmupSteps: arguments.warmup(totalSteps: totalSteps))
+        plan = TrainingPlan(arguments: arguments, examples: dataset.train.count)
     }
 
     public func run(_ hooks: some TrainingHooks) throws -> TrainingOutcome {
@@ -42,7 +33,7 @@ public final class CausalLMTrainer {
         while state.step < totalSteps && !state.stoppedEarly {
             try hooks.shouldStop()
             let (loss, tokens) = trainStep()
-            let lr = schedule.rate(at: state.step)
+            let lr = plan.schedule.rate(at: state.step)
             let norm = lora.step(lr: lr, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
             state.step += 1
             state.trainedTokens += tokens
@@ -58,13 +49,13 @@ public final class CausalLMTrainer {
             }
             let epochEnd = state.step % stepsPerEpoch == 0 || last
             var evaluation: JSONObject?, improved = false
-            if due(arguments.evalStrategy, every: arguments.evalSteps ?? arguments.loggingSteps, epochEnd: epochEnd), !dataset.validation.isEmpty {
+            if plan.due(arguments.evalStrategy, every: arguments.evalSteps ?? arguments.loggingSteps, step: state.step, epochEnd: epochEnd), !dataset.validation.isEmpty {
                 let values = evaluate()
                 try hooks.metrics(kind: "eval", step: state.step, epoch: epoch, values: values)
                 (evaluation, lastEvaluation) = (values, values)
                 improved = track(values["loss"]?.double)
             }
-            if due(arguments.saveStrategy, every: arguments.saveSteps, epochEnd: epochEnd) || last || state.stoppedEarly {
+            if plan.due(arguments.saveStrategy, every: arguments.saveSteps, step: state.step, epochEnd: epochEnd) || last || state.stoppedEarly {
                 let id = try hooks.saveCheckpoint(step: state.step, epoch: epoch, metrics: .object(evaluation ?? [:]),
                                                   state: state.json(seed: arguments.seed, optimizerStep: lora.optimizer.step, labels: [], isBest: improved),
                                                   parts: [("lora", lora.params.bytes), ("m", lora.m.bytes), ("v", lora.v.bytes)],
@@ -82,14 +73,6 @@ public final class CausalLMTrainer {
         }
         return TrainingOutcome(checkpoint: final, steps: state.step, trainedTokens: state.trainedTokens,
                                stoppedEarly: state.stoppedEarly, bestMetric: state.bestMetric, lastEvaluation: lastEvaluation)
-    }
-
-    func due(_ strategy: String, every: Int, epochEnd: Bool) -> Bool {
-        switch strategy {
-        case "steps": state.step % max(1, every) == 0
-        case "epoch": epochEnd
-        default: false
-        }
     }
 
     /// Validation loss is the metric (lower is better): the best so far and early stopping.
@@ -133,17 +116,11 @@ public final class CausalLMTrainer {
 
     /// One optimizer step's micro-batches into the adapters' gradients; the mean loss and the tokens seen.
     func trainStep() -> (Float, Int) {
-        let epoch = state.step / stepsPerEpoch, within = state.step % stepsPerEpoch
-        if epoch != orderEpoch {
-            order = DataOrder.permutation(count: dataset.train.count, seed: arguments.seed, epoch: epoch)
-            orderEpoch = epoch
-        }
-        let accumulation = arguments.gradientAccumulationSteps, bs = arguments.perDeviceTrainBatchSize
-        let first = within * accumulation, count = max(1, min(accumulation, batchesPerEpoch - first))
+        let microBatches = plan.microBatches(step: state.step), count = microBatches.count
         lora.grads.zero()
         var loss: Float = 0, tokens = 0
-        for b in first..<(first + count) {
-            let batch = batch(dataset.train, order[(b * bs)..<min((b + 1) * bs, order.count)])
+        for indices in microBatches {
+            let batch = batch(dataset.train, indices)
             loss += model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, into: nil, lora: lora,
                                            dloss: 1 / Float(count)) / Float(count)
             tokens += batch.ids.count

@@ -10,13 +10,10 @@ public final class ClassificationTrainer {
     public let arguments: TrainingArguments
     public let dataset: ClassificationDataset
     public let model: Bert
-    public let stepsPerEpoch: Int
-    public let totalSteps: Int
-    let schedule: LRSchedule
-    let batchesPerEpoch: Int
+    var plan: TrainingPlan
     var state = TrainerState()
-    private var orderEpoch = -1
-    private var order: [Int] = []
+    public var stepsPerEpoch: Int { plan.stepsPerEpoch }
+    public var totalSteps: Int { plan.totalSteps }
 
     /// `config` is the base model's (its labels are replaced by the dataset's); `weights` the
     /// base checkpoint. The head is initialised from the seed unless the weights carry one.
@@ -34,13 +31,7 @@ public final class ClassificationTrainer {
         model.seed = UInt64(arguments.seed)
         self.arguments = arguments
         self.dataset = dataset
-        let bs = arguments.perDeviceTrainBatchSize
-        batchesPerEpoch = (dataset.train.count + bs - 1) / bs
-        stepsPerEpoch = max(1, batchesPerEpoch / arguments.gradientAccumulationSteps)
-        totalSteps = arguments.totalSteps(examples: dataset.train.count)
-        let kind = LRSchedule.Kind(rawValue: arguments.lrSchedulerType) ?? .linear
-        schedule = LRSchedule(kind: kind, learningRate: arguments.learningRate, totalSteps: totalSteps,
-                              warmupSteps: arguments.warmup(totalSteps: totalSteps))
+        plan = TrainingPlan(arguments: arguments, examples: dataset.train.count)
     }
 
     /// Trains to the end (or early stop), resuming from the hooks' latest checkpoint if any.
@@ -53,7 +44,7 @@ public final class ClassificationTrainer {
         while state.step < totalSteps && !state.stoppedEarly {
             try hooks.shouldStop()
             let (loss, samples, tokens) = try trainStep()
-            let lr = schedule.rate(at: state.step)
+            let lr = plan.schedule.rate(at: state.step)
             model.training = true
             let norm = model.step(lr: lr, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
             state.step += 1
@@ -76,14 +67,14 @@ public final class ClassificationTrainer {
             let epochEnd = state.step % stepsPerEpoch == 0 || last
             var evaluation: JSONObject?
             var improved = false
-            if due(arguments.evalStrategy, every: arguments.evalSteps ?? arguments.loggingSteps, epochEnd: epochEnd), !dataset.validation.isEmpty {
+            if plan.due(arguments.evalStrategy, every: arguments.evalSteps ?? arguments.loggingSteps, step: state.step, epochEnd: epochEnd), !dataset.validation.isEmpty {
                 let values = try evaluate()
                 try hooks.metrics(kind: "eval", step: state.step, epoch: epoch, values: values)
                 evaluation = values
                 lastEvaluation = values
                 improved = track(values)
             }
-            if due(arguments.saveStrategy, every: arguments.saveSteps, epochEnd: epochEnd) || last || state.stoppedEarly {
+            if plan.due(arguments.saveStrategy, every: arguments.saveSteps, step: state.step, epochEnd: epochEnd) || last || state.stoppedEarly {
                 let id = try hooks.saveCheckpoint(step: state.step, epoch: epoch, metrics: .object(evaluation ?? [:]),
                                                   state: stateJSON(isBest: improved), parts: parts(),
                                                   isBest: improved, keep: arguments.saveTotalLimit)
@@ -107,30 +98,14 @@ public final class ClassificationTrainer {
                                stoppedEarly: state.stoppedEarly, bestMetric: state.bestMetric, lastEvaluation: lastEvaluation)
     }
 
-    func due(_ strategy: String, every: Int, epochEnd: Bool) -> Bool {
-        switch strategy {
-        case "steps": state.step % max(1, every) == 0
-        case "epoch": epochEnd
-        default: false
-        }
-    }
-
     /// One optimizer step's micro-batches: forward and backward with loss 1/k each; returns the
     /// mean loss, the samples and the real tokens seen.
     func trainStep() throws -> (Float, Int, Int) {
-        let epoch = state.step / stepsPerEpoch, within = state.step % stepsPerEpoch
-        if epoch != orderEpoch {
-            order = DataOrder.permutation(count: dataset.train.count, seed: arguments.seed, epoch: epoch)
-            orderEpoch = epoch
-        }
-        let accumulation = arguments.gradientAccumulationSteps, bs = arguments.perDeviceTrainBatchSize
-        let first = within * accumulation
-        let count = max(1, min(accumulation, batchesPerEpoch - first))
+        let microBatches = plan.microBatches(step: state.step), count = microBatches.count
         model.training = true
         model.zeroGradients()
         var loss: Float = 0, samples = 0, tokens = 0
-        for b in first..<(first + count) {
-            let indices = order[(b * bs)..<min((b + 1) * bs, order.count)]
+        for indices in microBatches {
             let batch = dataset.batch(dataset.train, indices)
             try model.forward(batch)
             try model.backward(dloss: 1 / Float(count))

@@ -90,11 +90,8 @@ import Testing
         #expect(tensors.count == 3 + 2 * 9)
         for (name, target) in tensors {
             let (pointer, shape) = target.destination
-            let ours = Array(UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)))
-            let theirs = try fixture.floats("grad/" + name)
-            let difference = zip(ours, theirs).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
-            let norm = theirs.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-            #expect(norm > 0 && difference / norm < 1e-3, "\(name): relative gradient error \(difference / norm)")
+            let error = try relativeError(pointer, shape, try fixture.floats("grad/" + name))
+            #expect(error < 1e-3, "\(name): relative gradient error \(error)")
         }
     }
 
@@ -116,12 +113,18 @@ import Testing
         let loss = model.lossAndGradients(ids, targets: targets, B: 2, T: 7, into: nil, lora: lora)
         #expect(abs(loss - (try fixture.floats("lora/loss"))[0]) < 1e-5)
         for (name, pointer, shape) in lora.peftTensors(in: lora.grads) {
-            let ours = Array(UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)))
-            let theirs = try fixture.floats("lora/grad/" + name)
-            let difference = zip(ours, theirs).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
-            let norm = theirs.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-            #expect(norm > 0 && difference / norm < 1e-3, "\(name): relative gradient error \(difference / norm)")
+            let error = try relativeError(pointer, shape, try fixture.floats("lora/grad/" + name))
+            #expect(error < 1e-3, "\(name): relative gradient error \(error)")
         }
+    }
+
+    /// ‖ours − theirs‖ / ‖theirs‖ for a tensor of `shape` at `pointer`; a zero reference fails.
+    func relativeError(_ pointer: UnsafeMutablePointer<Float>, _ shape: [Int], _ theirs: [Float]) throws -> Double {
+        let ours = UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *))
+        let difference = zip(ours, theirs).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        let norm = theirs.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        try #require(ours.count == theirs.count && norm > 0)
+        return difference / norm
     }
 
     @Test func refusesWhatItCannotRun() throws {
