@@ -23,7 +23,11 @@ public struct LanguageModel: Sendable {
             throw HTTPError.badRequest("\(base.name) has no GGUF file; completions need a Llama-family GGUF model", param: "model", code: "model_not_generative")
         }
         let path = base.path + "/" + file
-        let model = try Llama.load(gguf: path, maxT: 4096)
+        let model: Llama
+        do { model = try Llama.load(gguf: path, maxT: 4096) } catch {
+            // An architecture or quantization the engine does not run is the request's problem.
+            throw HTTPError.badRequest("\(base.name) cannot be loaded: \(error)", param: "model", code: "unsupported_model")
+        }
         let tokenizer = try TokenizerLoader.load(path: path)
         let mapped = try MappedFile(path: path)
         let header = try GGUFFile(bytes: mapped.bytes)
