@@ -27,12 +27,7 @@ struct BertActivationGrads: @unchecked Sendable {
         let N = B * T
         let sizes = [N * C, N * C, N * C, N * C, 0, 0, N * C, N * 3 * C, N * FF, N * FF, B * NH * T * T, B * C, B * C, B * C, B * NL, B * C]
         arena = Arena(count: sizes.reduce(0, +))
-        var pointers: [UnsafeMutablePointer<Float>] = []
-        var offset = 0
-        for size in sizes {
-            pointers.append(arena.pointer + offset)
-            offset += size
-        }
+        let pointers = arena.slices(sizes.map { [$0] }).map(\.pointer)
         (dx, dout, dres2, dln1, ddrop, dqkv) = (pointers[0], pointers[1], pointers[2], pointers[3], pointers[6], pointers[7])
         (dres1, datty) = (dres2, dres2)
         (dfch, dfchGelu, datt, dpooled, dpooledDropped, dpre, dlogits, dsentence) = (pointers[8], pointers[9], pointers[10], pointers[11], pointers[12], pointers[13], pointers[14], pointers[15])

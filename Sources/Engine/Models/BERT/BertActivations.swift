@@ -44,12 +44,7 @@ public struct BertActivations: @unchecked Sendable {
             B * C, B * C, B * NL, B * NL, B, B * C,
         ]
         arena = Arena(count: sizes.reduce(0, +))
-        var pointers: [UnsafeMutablePointer<Float>] = []
-        var offset = 0
-        for size in sizes {
-            pointers.append(arena.pointer + offset)
-            offset += size
-        }
+        let pointers = arena.slices(sizes.map { [$0] }).map(\.pointer)
         (emb, embMean, embRstd, x0) = (pointers[0], pointers[1], pointers[2], pointers[3])
         (qkv, att, attScratch, atty, res1) = (pointers[4], pointers[5], pointers[6], pointers[7], pointers[8])
         (ln1, ln1Mean, ln1Rstd, fch, fchGelu) = (pointers[9], pointers[10], pointers[11], pointers[12], pointers[13])
