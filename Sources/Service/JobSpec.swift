@@ -1,3 +1,4 @@
+import Engine
 import HTTP
 import JSON
 import Platform
@@ -101,10 +102,16 @@ struct JobSpec {
     }
 
     static func hyperparameters(_ value: JSONValue?, param: String) throws(HTTPError) -> JSONObject {
-        do {
-            return try Hyperparameters.validate(value, param: param)
-        } catch {
+        let resolved: JSONObject
+        do { resolved = try Hyperparameters.validate(value, param: param) } catch {
             throw .badRequest(error.message, param: error.param, code: "invalid_hyperparameter")
         }
+        // LoRA settings are checked now, so a bad adapter is a 400 rather than a failed job.
+        if resolved["lora"] != nil {
+            do { _ = try LoRAConfig.from(hyperparameters: .object(resolved)) } catch {
+                throw .badRequest(error.message, param: error.param.replacing("hyperparameters", with: param), code: "invalid_hyperparameter")
+            }
+        }
+        return resolved
     }
 }

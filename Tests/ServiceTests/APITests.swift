@@ -76,6 +76,9 @@ struct APITests {
             (["method": ["type": "dpo"]], "method.type"),
             (["method": ["type": "supervised", "supervised": ["hyperparameters": ["n_epochs": 0]]]], "method.supervised.hyperparameters.n_epochs"),
             (["hyperparameters": ["warmup_ratio": 2]], "hyperparameters.warmup_ratio"),
+            (["method": ["type": "supervised", "supervised": ["hyperparameters": ["lora": ["r": 0]]]]], "method.supervised.hyperparameters.lora.r"),
+            (["hyperparameters": ["lora": ["target_modules": ["query"]]]], "hyperparameters.lora.target_modules"),
+            (["hyperparameters": ["lora": ["lora_dropout": 0.1]]], "hyperparameters.lora.lora_dropout"),
             (["validation_file": "file-missing"], "validation_file"),
         ]
         for (extra, param) in cases {
