@@ -69,7 +69,7 @@ extension LanguageModel {
             if !decoded.hasSuffix("\u{FFFD}") { text = decoded }
             if let hit = stop.compactMap({ text.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
                 text = String(text[..<hit.lowerBound])
-                if text.count > sent, !(try emit(String(text.dropFirst(sent)))) { return (text, generated.count, .stop) }
+                if text.count > sent { _ = try emit(String(text.dropFirst(sent))) }
                 return (text, generated.count, .stop)
             }
             // Hold back a tail that could still grow into a stop string.

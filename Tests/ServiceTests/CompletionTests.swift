@@ -44,7 +44,7 @@ struct CompletionTests {
 
         let full = try expected(0, 12)
         let cut = String(full.dropFirst(2))
-        guard let stop = cut.first(where: { $0 != " " }).map(String.init) else { return }
+        let stop = try #require(cut.first(where: { $0 != " " }).map(String.init), "no character to stop at in \(full)")
         let stopped = try api.call("POST", "/v1/completions", json: [
             "model": .string(Self.model), "prompt": "The capital of France is", "max_tokens": 12, "temperature": 0, "stop": .string(stop),
         ], timeout: 120)
