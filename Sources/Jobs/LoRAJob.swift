@@ -4,17 +4,17 @@ import Tensor
 import Tokenizers
 import Training
 
-/// LoRA fine-tuning of a Llama-family base model (architecture `gguf`): reads the job's files as
+/// LoRA fine-tuning of a causal language model (a Llama-family GGUF, or a Llama or GPT-2 Hugging Face folder): reads the job's files as
 /// causal-LM data, trains adapters with `CausalLMTrainer` through `JobTrainingHooks` (resuming
 /// from the job's latest checkpoint), and names the checkpoint holding the final adapters.
 public struct LoRAJob: Trainer {
     /// What a base model brings: weights, tokenizer, chat template and end-of-sequence token.
     public struct Base: Sendable {
-        public var model: Llama
+        public var model: any CausalLM
         public var tokenizer: Tokenizer
         public var template: ChatTemplate?
         public var eos: Int32?
-        public init(model: Llama, tokenizer: Tokenizer, template: ChatTemplate?, eos: Int32?) {
+        public init(model: any CausalLM, tokenizer: Tokenizer, template: ChatTemplate?, eos: Int32?) {
             (self.model, self.tokenizer, self.template, self.eos) = (model, tokenizer, template, eos)
         }
     }
@@ -26,12 +26,16 @@ public struct LoRAJob: Trainer {
 
     public func train(_ context: JobContext) throws -> TrainingResult {
         let job = context.job
-        let config: LoRAConfig
-        do { config = try LoRAConfig.from(hyperparameters: job.hyperparameters) } catch {
-            throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
+        let loaded: Base?
+        do { loaded = try loadBase(job.model) } catch {
+            throw JobFailure(code: "model_unavailable", message: "Base model \(job.model) cannot be loaded: \(error)", param: "model")
         }
-        guard let base = try loadBase(job.model) else {
+        guard let base = loaded else {
             throw JobFailure(code: "model_not_found", message: "Base model \(job.model) is not available", param: "model")
+        }
+        let config: LoRAConfig
+        do { config = try LoRAConfig.from(hyperparameters: job.hyperparameters, layout: base.model.loraLayout) } catch {
+            throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
         }
         let arguments = TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed))
         guard let training = try FileValidation.content(of: job.trainingFile, context) else {
@@ -51,7 +55,7 @@ public struct LoRAJob: Trainer {
             throw JobFailure(code: "invalid_training_file", message: error.description, param: "training_file")
         }
         let trainer = try CausalLMTrainer(model: base.model, lora: config, dataset: dataset, arguments: arguments)
-        try context.event("LoRA r \(config.r), alpha \(config.alpha) on \(config.targets.map(\.rawValue).joined(separator: ", ")): \(trainer.lora.params.count) trainable parameters; \(dataset.train.count) examples (\(dataset.validation.count) for evaluation), \(trainer.totalSteps) steps")
+        try context.event("LoRA r \(config.r), alpha \(config.alpha) on \(trainer.lora.modules.map(\.id).joined(separator: ", ")): \(trainer.lora.params.count) trainable parameters; \(dataset.train.count) examples (\(dataset.validation.count) for evaluation), \(trainer.totalSteps) steps")
         let outcome = try trainer.run(JobTrainingHooks(context: context))
         if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
         return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [try ResultFile.write(context)], checkpoint: outcome.checkpoint)

@@ -10,7 +10,7 @@ extension Application {
         ClassificationTrainer.setThreads(Int(Environment["ANNEAL_THREADS"] ?? "") ?? Environment.processorCount)
     }
 
-    /// LoRA fine-tuning for the catalog's Llama-family GGUF base models.
+    /// LoRA fine-tuning for the catalog's causal language models (GGUF Llama, HF Llama and GPT-2).
     static func loraTrainer(catalog: ModelCatalog) -> LoRAJob {
         LoRAJob { name in
             guard let base = catalog.model(named: name) else { return nil }

@@ -22,7 +22,7 @@ public final class Application: Sendable {
     /// Language models for completions, loaded on first use (bounded like the classifiers).
     public let languageModels = ModelCache<LanguageModel>(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
     /// LoRA adapters of fine-tuned language models (their bases stay in `languageModels`, once).
-    public let adapters = ModelCache<LlamaLoRA>(capacityBytes: 512 << 20)
+    public let adapters = ModelCache<LoRA>(capacityBytes: 512 << 20)
     /// Fine-tuned classifiers for /predict, cached up to `ANNEAL_MODEL_CACHE_MB` (default 2048).
     public let classifier = Classifier(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
     public let workers: WorkerPool?
@@ -39,7 +39,9 @@ public final class Application: Sendable {
         maintainer = Maintainer(queue: queue)
         var trainers = trainers
         if trainers.trainer(for: "bert") == nil { trainers.register("bert", Self.bertTrainer(catalog: catalog)) }
-        if trainers.trainer(for: "gguf") == nil { trainers.register("gguf", Self.loraTrainer(catalog: catalog)) }
+        for architecture in ["gguf", "llama", "gpt2"] where trainers.trainer(for: architecture) == nil {
+            trainers.register(architecture, Self.loraTrainer(catalog: catalog))
+        }
         var settings = workerConfiguration ?? WorkerPool.Configuration()
         settings.workers = configuration.workers
         workers = settings.workers > 0

@@ -19,7 +19,7 @@ struct CompletionRoutes {
     let models: ModelCache<LanguageModel>
     /// LoRA adapters of fine-tuned models, by model id: small, and all share their base's one
     /// resident copy in `models`.
-    let adapters: ModelCache<LlamaLoRA>
+    let adapters: ModelCache<LoRA>
 
     func add(to routes: inout RouteTable) {
         routes.add("POST", "/v1/completions") { request, context in try complete(request, chat: false, tenant: context.tenant) }
@@ -46,7 +46,7 @@ struct CompletionRoutes {
         }) { model in
             guard let tuned else { return try respond(body, chat: chat, settings: settings, model: model, adapter: nil) }
             return try adapters.withModel(settings.model, load: {
-                let adapter = try tuned.load(for: model.model.config, pool: pool)
+                let adapter = try tuned.load(for: model.model.loraLayout, pool: pool)
                 return (adapter, adapter.params.count * 4)
             }) { adapter in try respond(body, chat: chat, settings: settings, model: model, adapter: adapter) }
         }
@@ -62,7 +62,7 @@ struct CompletionRoutes {
         return (adapter.base, adapter)
     }
 
-    func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LlamaLoRA?) throws -> HTTPResponse {
+    func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LoRA?) throws -> HTTPResponse {
         let prompt = try Self.prompt(body, chat: chat, model: model)
         let ids = model.tokenizer.encodeIDs(prompt, addSpecialTokens: !chat).map(Int32.init)
         guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty", param: chat ? "messages" : "prompt") }

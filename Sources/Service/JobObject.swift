@@ -23,7 +23,9 @@ enum JobObject {
         }
         // What the trainer will use: HF's defaults where unset and OpenAI's "auto" resolved.
         let seed = try row.decode(Int64.self, "seed")
-        let hyperparameters = TrainingArguments(try parsed("hyperparameters").object ?? [:], seed: Int(seed)).json
+        let stored = try parsed("hyperparameters")
+        var hyperparameters = TrainingArguments(stored.object ?? [:], seed: Int(seed)).json
+        if stored["lora"] != nil, case .object(var object) = hyperparameters { object["lora"] = stored["lora"]; hyperparameters = .object(object) }
         var method = try parsed("method")
         if case .object(var object) = method, let type = object["type"]?.string {
             object[type] = .object(["hyperparameters": hyperparameters])

@@ -17,7 +17,7 @@ struct JobSpec {
     var hyperparameters: JSONObject
 
     static let fields: Set<String> = ["model", "training_file", "validation_file", "suffix", "seed", "metadata", "method",
-                                      "hyperparameters", "integrations"]
+                                      "hyperparameters", "integrations", "adapter"]
 
     init(_ body: JSONObject, catalog: ModelCatalog) throws(HTTPError) {
         if let unknown = body.keys.first(where: { !JobSpec.fields.contains($0) }) {
@@ -48,7 +48,7 @@ struct JobSpec {
         if let integrations = body["integrations"], !integrations.isNull, integrations.array?.isEmpty != true {
             throw .badRequest("Integrations are not supported", param: "integrations", code: "unsupported_parameter")
         }
-        (method, hyperparameters) = try JobSpec.method(body)
+        (method, hyperparameters) = try JobSpec.method(body, model: model)
     }
 
     static func isSuffixByte(_ byte: UInt8) -> Bool {
@@ -82,10 +82,48 @@ struct JobSpec {
     }
 
     /// `method` (`{"type":"supervised","supervised":{"hyperparameters":{...}}}`) or the deprecated
-    /// top-level `hyperparameters`.
-    static func method(_ body: JSONObject) throws(HTTPError) -> (JSONValue, JSONObject) {
+    /// top-level `hyperparameters`. A top-level `adapter` (`{"type":"lora", "r", ...}`) is the
+    /// same as `hyperparameters.lora`.
+    static func method(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(HTTPError) -> (JSONValue, JSONObject) {
+        var body = body
+        let adapted = body["adapter"] != nil && body["adapter"]?.isNull == false
+        if adapted { body = try merge(adapter: body["adapter"]!, into: body) }
+        do { return try supervised(body, model: model) } catch {
+            // Errors in the merged settings name the adapter's own fields.
+            guard adapted, let param = error.param, let range = param.firstRange(of: "hyperparameters.lora") else { throw error }
+            var renamed = error
+            renamed.param = "adapter" + param[range.upperBound...]
+            throw renamed
+        }
+    }
+
+    /// `body` with `adapter`'s settings moved into the hyperparameters' `lora`.
+    static func merge(adapter: JSONValue, into body: JSONObject) throws(HTTPError) -> JSONObject {
+        var body = body
+        guard var settings = adapter.object, settings["type"]?.string == "lora" else {
+            throw .badRequest("adapter must be an object with type \"lora\"", param: "adapter.type", code: "invalid_adapter")
+        }
+        settings["type"] = nil
+        body["adapter"] = nil
+        var place = body["method"]?["supervised"]?["hyperparameters"]?.object ?? body["hyperparameters"]?.object ?? [:]
+        guard place["lora"] == nil else {
+            throw .badRequest("Give the LoRA settings in adapter or in hyperparameters.lora, not both", param: "adapter", code: "conflicting_parameters")
+        }
+        place["lora"] = .object(settings)
+        if var method = body["method"]?.object {
+            var supervised = method["supervised"]?.object ?? [:]
+            supervised["hyperparameters"] = .object(place)
+            method["supervised"] = .object(supervised)
+            body["method"] = .object(method)
+        } else {
+            body["hyperparameters"] = .object(place)
+        }
+        return body
+    }
+
+    static func supervised(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(HTTPError) -> (JSONValue, JSONObject) {
         guard let method = body["method"], !method.isNull else {
-            return (["type": "supervised"], try hyperparameters(body["hyperparameters"], param: "hyperparameters"))
+            return (["type": "supervised"], try hyperparameters(body["hyperparameters"], param: "hyperparameters", model: model))
         }
         guard let type = method["type"]?.string else {
             throw .badRequest("method.type is required", param: "method.type", code: "missing_required_parameter")
@@ -97,20 +135,36 @@ struct JobSpec {
             throw .badRequest("Give hyperparameters in method.supervised.hyperparameters, not both places",
                               param: "hyperparameters", code: "conflicting_parameters")
         }
-        let settings = try hyperparameters(method["supervised"]?["hyperparameters"], param: "method.supervised.hyperparameters")
+        let settings = try hyperparameters(method["supervised"]?["hyperparameters"], param: "method.supervised.hyperparameters", model: model)
         return (["type": "supervised"], settings)
     }
 
-    static func hyperparameters(_ value: JSONValue?, param: String) throws(HTTPError) -> JSONObject {
-        let resolved: JSONObject
+    static func hyperparameters(_ value: JSONValue?, param: String, model: ModelCatalog.BaseModel) throws(HTTPError) -> JSONObject {
+        var resolved: JSONObject
         do { resolved = try Hyperparameters.validate(value, param: param) } catch {
             throw .badRequest(error.message, param: error.param, code: "invalid_hyperparameter")
         }
         // LoRA settings are checked now, so a bad adapter is a 400 rather than a failed job.
-        if resolved["lora"] != nil {
-            do { _ = try LoRAConfig.from(hyperparameters: .object(resolved)) } catch {
-                throw .badRequest(error.message, param: error.param.replacing("hyperparameters", with: param), code: "invalid_hyperparameter")
+        // Language models are fine-tuned with LoRA (its defaults when none is given): the settings are
+        // checked against the model now, so a bad adapter is a 400 rather than a failed job, and
+        // stored resolved (the model's default target modules written out).
+        guard model.isLanguageModel else {
+            guard resolved["lora"] == nil else {
+                throw .badRequest("LoRA is not implemented for \(model.architecture) models yet; they are fine-tuned in full (omit lora)",
+                                  param: param + ".lora", code: "unsupported_adapter")
             }
+            return resolved
+        }
+        let layout: LoRALayout
+        do { layout = try LanguageModel.loraLayout(model) } catch {
+            throw .badRequest("\(model.name) cannot be fine-tuned: \(error)", param: "model", code: "unsupported_model")
+        }
+        do {
+            var config = try LoRAConfig.from(hyperparameters: .object(resolved), layout: layout)
+            if config.targets.isEmpty { config.targets = layout.defaults }
+            resolved["lora"] = config.json
+        } catch {
+            throw .badRequest(error.message, param: error.param.replacing("hyperparameters", with: param), code: "invalid_hyperparameter")
         }
         return resolved
     }

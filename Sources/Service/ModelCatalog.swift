@@ -9,6 +9,9 @@ public struct ModelCatalog: Sendable {
         public var path: String
         public var architecture: String
         public var created: Int
+
+        /// A causal language model completions and LoRA jobs take: GGUF (Llama), llama or gpt2.
+        public var isLanguageModel: Bool { ["gguf", "llama", "gpt2"].contains(architecture) }
     }
 
     public let models: [BaseModel]

@@ -50,7 +50,7 @@ extension ModelRoutes {
     /// A LoRA fine-tune as a PEFT folder (`adapter_config.json`, `adapter_model.safetensors`)
     /// that `PeftModel.from_pretrained` loads over the base model.
     func peftFolder(_ adapter: StoredAdapter) throws -> HTTPResponse {
-        let lora = try adapter.load(for: try adapter.baseConfig(), pool: pool)
+        let lora = try adapter.load(for: try LanguageModel.loraLayout(adapter.base), pool: pool)
         let (config, weights) = lora.peftFiles(base: adapter.base.name)
         return Self.tar(adapter.name, [("adapter_config.json", config.encodedBytes()), ("adapter_model.safetensors", weights)])
     }

@@ -8,8 +8,7 @@ import Store
 import Tensor
 import Training
 
-/// A LoRA fine-tune as the store knows it: its base (a Llama-family GGUF model of the
-/// catalog), the checkpoint holding its adapters and the LoRA settings of its job. Shared by
+/// A LoRA fine-tune as the store knows it: its base (a language model of the catalog), the checkpoint holding its adapters and the LoRA settings of its job. Shared by
 /// the completions routes and the download.
 struct StoredAdapter {
     let name: String
@@ -29,7 +28,7 @@ struct StoredAdapter {
         guard let row, let base = catalog.model(named: try row.decode(String.self, "base_model")) else {
             throw HTTPError.notFound("The model \(name) does not exist", param: "model")
         }
-        guard base.architecture == "gguf" else { return nil }
+        guard base.isLanguageModel else { return nil }
         guard let checkpoint = try row.decode(String?.self, "checkpoint_id") else {
             throw HTTPError.badRequest("\(name) has no stored adapter", param: "model", code: "model_unavailable")
         }
@@ -37,21 +36,12 @@ struct StoredAdapter {
         return StoredAdapter(name: name, base: base, checkpoint: checkpoint, config: try LoRAConfig.from(hyperparameters: hyperparameters))
     }
 
-    /// The adapter's weights from its checkpoint, shaped for `model`.
-    func load(for model: LlamaConfig, pool: ConnectionPool) throws -> LlamaLoRA {
-        let adapter = LlamaLoRA(model: model, config: config)
+    /// The adapter's weights from its checkpoint, shaped for `layout`.
+    func load(for layout: LoRALayout, pool: ConnectionPool) throws -> LoRA {
+        let adapter = try LoRA(layout: layout, config: config)
         guard let bytes = try CheckpointStore(pool: pool).load(checkpoint, part: "lora")["lora"], adapter.params.restore(bytes) else {
             throw HTTPError(.internalServerError, "The adapter in checkpoint \(checkpoint) does not fit \(base.name)", param: "model", code: "model_unavailable")
         }
         return adapter
-    }
-
-    /// The base model's shape from its GGUF header alone (no weights loaded).
-    func baseConfig() throws -> LlamaConfig {
-        guard let file = Files.list(base.path).sorted().first(where: { $0.hasSuffix(".gguf") }) else {
-            throw HTTPError(.internalServerError, "\(base.name) has no GGUF file", param: "model", code: "model_unavailable")
-        }
-        let mapped = try MappedFile(path: base.path + "/" + file)
-        return try LlamaConfig(gguf: try GGUFFile(bytes: mapped.bytes))
     }
 }

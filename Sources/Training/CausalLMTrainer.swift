@@ -2,7 +2,7 @@ import Engine
 import JSON
 import Tensor
 
-/// LoRA fine-tuning of a Llama-family model on a `CausalLMDataset`: the base weights frozen and
+/// LoRA fine-tuning of a causal language model (Llama, GPT-2) on a `CausalLMDataset`: the base weights frozen and
 /// shared, the adapters trained with AdamW on the schedule, gradient accumulation and clipping;
 /// train metrics every `logging_steps`, validation loss per `eval_strategy`, checkpoints (the
 /// adapters and their AdamW moments: megabytes, not the model) per `save_strategy`. As with
@@ -11,19 +11,21 @@ import Tensor
 public final class CausalLMTrainer {
     public let arguments: TrainingArguments
     public let dataset: CausalLMDataset
-    public let model: Llama
-    public let lora: LlamaLoRA
+    public let model: any CausalLM
+    public let lora: LoRA
     var plan: TrainingPlan
     var state = TrainerState()
     public var stepsPerEpoch: Int { plan.stepsPerEpoch }
     public var totalSteps: Int { plan.totalSteps }
 
-    public init(model: Llama, lora config: LoRAConfig, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
+    public init(model: any CausalLM, lora config: LoRAConfig, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
         guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
         self.model = model
         self.dataset = dataset
         self.arguments = arguments
-        lora = LlamaLoRA(model: model.config, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay)
+        do { lora = try LoRA(layout: model.loraLayout, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay) } catch {
+            throw TrainingError(error.description)
+        }
         plan = TrainingPlan(arguments: arguments, examples: dataset.train.count)
     }
 

@@ -3,14 +3,15 @@ import JSON
 
 extension LoRAConfig {
     /// The adapter a job asks for in `hyperparameters.lora` (PEFT's names): `r` (8),
-    /// `lora_alpha` (16), `target_modules` (q_proj and v_proj; a list of Llama's linear layers or
-    /// "all-linear"), `use_rslora` (false), `lora_dropout` (only 0 is implemented: anything else is
-    /// refused rather than ignored).
-    public static func from(hyperparameters: JSONValue?) throws(HyperparameterError) -> LoRAConfig {
+    /// `lora_alpha` (2r), `target_modules` (a list of the model's linear layers, checked against
+    /// `layout` when given, or "all-linear"; none: the model's default, as PEFT's),
+    /// `use_rslora` (false), `lora_dropout` (only 0 is implemented: anything else is refused
+    /// rather than ignored).
+    public static func from(hyperparameters: JSONValue?, layout: LoRALayout? = nil) throws(HyperparameterError) -> LoRAConfig {
         let lora = hyperparameters?["lora"]
         let param = "hyperparameters.lora"
         func fail(_ message: String, _ key: String) -> HyperparameterError { HyperparameterError(message: message, param: "\(param).\(key)") }
-        var config = LoRAConfig(r: 8, alpha: 16, targets: [.q, .v])
+        var config = LoRAConfig(r: 8, alpha: 16, targets: [])
         if let r = lora?["r"], r != .null {
             guard let value = r.int, (1...256).contains(value) else { throw fail("r must be an integer from 1 to 256", "r") }
             config.r = value
@@ -22,16 +23,14 @@ extension LoRAConfig {
             config.alpha = Double(2 * config.r)
         }
         if let targets = lora?["target_modules"], targets != .null {
-            if targets.string == "all-linear" {
-                config.targets = LlamaModule.allCases
-            } else {
-                let names = targets.array?.compactMap(\.string) ?? []
-                let modules = names.compactMap(LlamaModule.init(rawValue:))
-                guard !names.isEmpty, modules.count == names.count, names.count == targets.array?.count else {
-                    throw fail("target_modules must be \"all-linear\" or a list of \(LlamaModule.allCases.map(\.rawValue).joined(separator: ", "))", "target_modules")
-                }
-                config.targets = LlamaModule.allCases.filter(modules.contains)
+            let names = targets.string.map { [$0] } ?? targets.array?.compactMap(\.string) ?? []
+            guard !names.isEmpty, names.count == (targets.string == nil ? targets.array?.count : 1) else {
+                throw fail("target_modules must be \"all-linear\" or a non-empty list of layer names", "target_modules")
             }
+            if let layout {
+                do { _ = try layout.selected(names) } catch { throw fail(error.description, "target_modules") }
+            }
+            config.targets = names
         }
         if let rs = lora?["use_rslora"], rs != .null {
             guard let value = rs.bool else { throw fail("use_rslora must be a boolean", "use_rslora") }
@@ -41,5 +40,11 @@ extension LoRAConfig {
             throw fail("lora_dropout other than 0 is not implemented yet", "lora_dropout")
         }
         return config
+    }
+
+    /// The settings as `hyperparameters.lora` holds them, every value resolved.
+    public var json: JSONValue {
+        ["r": .int(Int64(r)), "lora_alpha": .double(alpha), "target_modules": .array(targets.map { .string($0) }),
+         "use_rslora": .bool(useRSLoRA), "lora_dropout": 0.0]
     }
 }

@@ -22,4 +22,13 @@ enum Fixtures {
         precondition(a.count == b.count, "maxDifference: \(a.count) against \(b.count)")
         return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
+
+    /// ‖ours − theirs‖ / ‖theirs‖ for a tensor of `shape` at `pointer`; a zero reference fails.
+    static func relativeError(_ pointer: UnsafeMutablePointer<Float>, _ shape: [Int], _ theirs: [Float]) throws -> Double {
+        let ours = UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *))
+        let difference = zip(ours, theirs).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        let norm = theirs.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        try #require(ours.count == theirs.count && norm > 0)
+        return difference / norm
+    }
 }

@@ -90,7 +90,7 @@ import Testing
         #expect(tensors.count == 3 + 2 * 9)
         for (name, target) in tensors {
             let (pointer, shape) = target.destination
-            let error = try relativeError(pointer, shape, try fixture.floats("grad/" + name))
+            let error = try Fixtures.relativeError(pointer, shape, try fixture.floats("grad/" + name))
             #expect(error < 1e-3, "\(name): relative gradient error \(error)")
         }
     }
@@ -101,7 +101,7 @@ import Testing
     @Test func loraMatchesPEFT() throws {
         let model = try Llama.load(folder: Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama", maxT: 16)
         let fixture = try SafeTensors(path: Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama-logits.safetensors")
-        let lora = LlamaLoRA(model: model.config, config: LoRAConfig(r: 4, alpha: 8, targets: [.q, .v, .o, .down]))
+        let lora = try LoRA(layout: model.loraLayout, config: LoRAConfig(r: 4, alpha: 8, targets: ["q_proj", "v_proj", "o_proj", "down_proj"]))
         for (name, pointer, shape) in lora.peftTensors() {
             #expect(fixture[name.replacing("base_model", with: "lora/base_model")]?.shape == shape, "\(name)")
             try fixture.read("lora/" + name, into: pointer)
@@ -113,18 +113,9 @@ import Testing
         let loss = model.lossAndGradients(ids, targets: targets, B: 2, T: 7, into: nil, lora: lora)
         #expect(abs(loss - (try fixture.floats("lora/loss"))[0]) < 1e-5)
         for (name, pointer, shape) in lora.peftTensors(in: lora.grads) {
-            let error = try relativeError(pointer, shape, try fixture.floats("lora/grad/" + name))
+            let error = try Fixtures.relativeError(pointer, shape, try fixture.floats("lora/grad/" + name))
             #expect(error < 1e-3, "\(name): relative gradient error \(error)")
         }
-    }
-
-    /// ‖ours − theirs‖ / ‖theirs‖ for a tensor of `shape` at `pointer`; a zero reference fails.
-    func relativeError(_ pointer: UnsafeMutablePointer<Float>, _ shape: [Int], _ theirs: [Float]) throws -> Double {
-        let ours = UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *))
-        let difference = zip(ours, theirs).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
-        let norm = theirs.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        try #require(ours.count == theirs.count && norm > 0)
-        return difference / norm
     }
 
     @Test func refusesWhatItCannotRun() throws {

@@ -89,4 +89,29 @@ final class APIHarness: @unchecked Sendable {
         for (name, value) in extra { body[name] = value }
         return try call("POST", "/v1/fine_tuning/jobs", json: .object(body), key: key)
     }
+
+    /// The job object once job `id` has ended (succeeded, failed or cancelled), or as it stands
+    /// after `seconds`.
+    func finished(job id: String, seconds: Double = 300) throws -> JSONValue {
+        let deadline = MonotonicClock.now + seconds
+        var job = JSONValue.null
+        while MonotonicClock.now < deadline {
+            job = try call("GET", "/v1/fine_tuning/jobs/\(id)").json
+            if ["succeeded", "failed", "cancelled"].contains(job["status"]?.string ?? "") { break }
+            sleep(seconds: 0.2)
+        }
+        return job
+    }
+
+    /// The files of a tar archive (ustar, as the model download writes it), in order.
+    static func tarEntries(_ tar: [UInt8]) -> [(name: String, body: [UInt8])] {
+        var entries: [(String, [UInt8])] = [], offset = 0
+        while offset + 512 <= tar.count, tar[offset] != 0 {
+            let name = String(decoding: tar[offset..<(offset + 100)].prefix { $0 != 0 }, as: UTF8.self)
+            let size = Int(String(decoding: tar[(offset + 124)..<(offset + 135)], as: UTF8.self), radix: 8) ?? 0
+            entries.append((name, Array(tar[(offset + 512)..<(offset + 512 + size)])))
+            offset += 512 + (size + 511) / 512 * 512
+        }
+        return entries
+    }
 }

@@ -65,7 +65,7 @@ struct APITests {
 
     @Test("Job creation checks every parameter and names it")
     func jobValidation() throws {
-        let api = try APIHarness()
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": repositoryRoot + "/Tests/EngineTests/Fixtures/tiny-gpt2"])
         let file = try api.upload()
         let cases: [(JSONObject, String)] = [
             (["model": "no-such-model"], "model"),
@@ -76,9 +76,14 @@ struct APITests {
             (["method": ["type": "dpo"]], "method.type"),
             (["method": ["type": "supervised", "supervised": ["hyperparameters": ["n_epochs": 0]]]], "method.supervised.hyperparameters.n_epochs"),
             (["hyperparameters": ["warmup_ratio": 2]], "hyperparameters.warmup_ratio"),
-            (["method": ["type": "supervised", "supervised": ["hyperparameters": ["lora": ["r": 0]]]]], "method.supervised.hyperparameters.lora.r"),
-            (["hyperparameters": ["lora": ["target_modules": ["query"]]]], "hyperparameters.lora.target_modules"),
-            (["hyperparameters": ["lora": ["lora_dropout": 0.1]]], "hyperparameters.lora.lora_dropout"),
+            (["hyperparameters": ["lora": ["r": 8]]], "hyperparameters.lora"),  // not for BERT yet
+            (["model": "tiny-gpt2", "method": ["type": "supervised", "supervised": ["hyperparameters": ["lora": ["r": 0]]]]],
+             "method.supervised.hyperparameters.lora.r"),
+            (["model": "tiny-gpt2", "hyperparameters": ["lora": ["target_modules": ["q_proj"]]]], "hyperparameters.lora.target_modules"),
+            (["model": "tiny-gpt2", "hyperparameters": ["lora": ["lora_dropout": 0.1]]], "hyperparameters.lora.lora_dropout"),
+            (["model": "tiny-gpt2", "adapter": ["type": "lora", "r": 0]], "adapter.r"),
+            (["model": "tiny-gpt2", "adapter": ["type": "prefix"]], "adapter.type"),
+            (["model": "tiny-gpt2", "adapter": ["type": "lora"], "hyperparameters": ["lora": ["r": 4]]], "adapter"),
             (["validation_file": "file-missing"], "validation_file"),
         ]
         for (extra, param) in cases {
@@ -87,6 +92,11 @@ struct APITests {
         }
         let noFile = try api.call("POST", "/v1/fine_tuning/jobs", json: ["model": "mini-bert"])
         #expect(noFile.json["error"]?["param"] == "training_file")
+        // The top-level adapter form is hyperparameters.lora; GPT-2's names are checked against GPT-2.
+        let adapted = try api.createJob(file: file, extra: ["model": "tiny-gpt2", "adapter": ["type": "lora", "r": 4, "target_modules": ["c_attn", "c_proj"]]])
+        #expect(adapted.status == 200, "\(adapted.text)")
+        let lora = adapted.json["method"]?["supervised"]?["hyperparameters"]?["lora"]
+        #expect(lora?["r"] == 4 && lora?["target_modules"] == ["c_attn", "c_proj"], "\(adapted.text)")
         let notJSON = try api.call("POST", "/v1/fine_tuning/jobs", body: Array("{".utf8))
         #expect(notJSON.status == 400 && notJSON.json["error"]?["code"] == "invalid_json")
     }

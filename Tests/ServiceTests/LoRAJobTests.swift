@@ -29,13 +29,7 @@ struct LoRAJobTests {
                 "method": ["type": "supervised", "supervised": ["hyperparameters": hyperparameters]],
             ])
             let id = try #require(created.json["id"]?.string, "\(created.json)")
-            var job = JSONValue.null
-            let deadline = MonotonicClock.now + 300
-            while MonotonicClock.now < deadline {
-                job = try api.call("GET", "/v1/fine_tuning/jobs/\(id)").json
-                if ["succeeded", "failed", "cancelled"].contains(job["status"]?.string ?? "") { break }
-                sleep(seconds: 0.2)
-            }
+            let job = try api.finished(job: id)
             #expect(job["status"] == "succeeded", "\(job)")
             let evals = (try api.call("GET", "/v1/fine_tuning/jobs/\(id)/metrics").json["data"]?.array ?? [])
                 .filter { $0["kind"] == "eval" }.compactMap { $0["metrics"]?["loss"]?.double }
@@ -56,16 +50,13 @@ struct LoRAJobTests {
         // The adapter as a PEFT folder: adapter_config.json, then adapter_model.safetensors.
         let tar = try api.call("GET", "/v1/models/\(names[0])/download", timeout: 60)
         #expect(tar.status == 200)
-        func entry(_ offset: Int) -> (name: String, body: [UInt8]) {
-            let name = String(decoding: tar.body[offset..<(offset + 100)].prefix { $0 != 0 }, as: UTF8.self)
-            let size = Int(String(decoding: tar.body[(offset + 124)..<(offset + 135)], as: UTF8.self), radix: 8) ?? 0
-            return (name, Array(tar.body[(offset + 512)..<(offset + 512 + size)]))
-        }
-        let config = entry(0)
+        let entries = APIHarness.tarEntries(tar.body)
+        try #require(entries.count == 2)
+        let config = entries[0]
         let json = try JSONValue(parsing: config.body)
         #expect(config.name.hasSuffix("/adapter_config.json") && json["peft_type"] == "LORA" && json["r"] == 8)
         #expect(json["target_modules"] == ["q_proj", "v_proj"] && json["base_model_name_or_path"]?.string == Self.model)
-        let weights = entry(512 + (config.body.count + 511) / 512 * 512)
+        let weights = entries[1]
         let headerSize = weights.body.prefix(8).enumerated().reduce(0) { $0 | Int($1.1) << (8 * $1.0) }
         let header = try JSONValue(parsing: Array(weights.body[8..<(8 + headerSize)]))
         #expect(weights.name.hasSuffix("/adapter_model.safetensors"))

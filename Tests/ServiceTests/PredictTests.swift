@@ -21,13 +21,7 @@ struct PredictTests {
             "method": ["type": "supervised", "supervised": ["hyperparameters": hyperparameters]],
         ])
         let id = try #require(created.json["id"]?.string, "\(created.json)")
-        let deadline = MonotonicClock.now + 300
-        var job = JSONValue.null
-        while MonotonicClock.now < deadline {
-            job = try api.call("GET", "/v1/fine_tuning/jobs/\(id)").json
-            if ["succeeded", "failed", "cancelled"].contains(job["status"]?.string ?? "") { break }
-            sleep(seconds: 0.2)
-        }
+        let job = try api.finished(job: id)
         #expect(job["status"] == "succeeded", "\(job)")
         let name = try #require(job["fine_tuned_model"]?.string)
         let results = try #require(job["result_files"]?[0]?.string, "\(job)")

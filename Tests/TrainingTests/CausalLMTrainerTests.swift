@@ -54,7 +54,7 @@ import Training
         let data = try CausalLMDataset(training: try #require(Files.read(Self.fixtures + "train.jsonl")),
                                        validation: Files.read(Self.fixtures + "validation.jsonl"), arguments: arguments,
                                        tokenizer: tokenizer, template: template, eos: 2)
-        let config = LoRAConfig(r: 8, alpha: 16, targets: [.q, .v])
+        let config = LoRAConfig(r: 8, alpha: 16, targets: ["q_proj", "v_proj"])
         let trainer = try CausalLMTrainer(model: model, lora: config, dataset: data, arguments: arguments)
         let before = try #require(trainer.evaluate()["loss"]?.double)
         let hooks = MemoryHooks()

@@ -12,19 +12,12 @@ final class LlamaLayerActivations {
 }
 
 extension Llama {
-    /// The causal-LM loss alone (forward only), as `lossAndGradients` computes it.
-    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LlamaLoRA? = nil) -> Float {
-        let N = B * T, V = config.vocabSize
-        let logits = self.logits(ids, B: B, T: T, lora: lora), probs = Floats(N * V), losses = Floats(N)
-        return CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: logits, targets: targets, N: N, V: V)
-    }
-
     /// Causal-LM loss over B sequences of T tokens (`targets`: the token each position should
     /// predict, -100 to ignore; the mean over the rest, as transformers' `labels` after its
     /// shift), with gradients scaled by `dloss` added into `grads` (every parameter, an arena of
     /// the parameters' layout: full fine-tuning) and into `lora.grads` (the adapters' A and B;
     /// the base weights then stay frozen, pass no `grads`). Without dropout.
-    public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LlamaLoRA? = nil,
+    public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA? = nil,
                                  dloss: Float = 1) -> Float {
         let c = config, p = parameters, g = grads.map { LlamaParameters(arena: $0, config: c) }
         let C = c.hiddenSize, KV = c.kvSize, NH = c.numHeads, hs = c.headSize, FF = c.intermediateSize, V = c.vocabSize

@@ -34,7 +34,7 @@ public final class Llama: @unchecked Sendable {
 
     /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row:
     /// row b·T + t scores the token after position t of sequence b.
-    public func logits(_ ids: [Int32], B: Int, T: Int, lora: LlamaLoRA? = nil) -> [Float] {
+    public func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> [Float] {
         precondition(ids.count == B * T && T <= maxT, "Llama.logits: \(ids.count) ids for B \(B) × T \(T) (at most \(maxT) positions)")
         let c = config, C = c.hiddenSize, NH = c.numHeads, N = B * T
         let s = LayerScratch(config: c, N: N)
@@ -73,7 +73,7 @@ public final class Llama: @unchecked Sendable {
 
     /// Layer `l` up to attention: h = RMSNorm(x), then Q (N, C), K and V (N, KV) with the rotary
     /// positions applied to Q and K.
-    func project(layer l: Int, _ s: LayerScratch, positions: [Int32], N: Int, lora: LlamaLoRA?) {
+    func project(layer l: Int, _ s: LayerScratch, positions: [Int32], N: Int, lora: LoRA?) {
         let c = config, p = parameters, C = c.hiddenSize, KV = c.kvSize
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: p.attnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
         linear(.q, layer: l, s.h.pointer, s.q.pointer, N: N, lora: lora)
@@ -85,7 +85,7 @@ public final class Llama: @unchecked Sendable {
 
     /// Layer `l` after attention: x += attention · Woᵀ, then x += SwiGLU MLP of RMSNorm(x)
     /// (each linear layer with `lora`'s update when it targets it).
-    func finish(layer l: Int, _ s: LayerScratch, attention y: UnsafePointer<Float>, N: Int, lora: LlamaLoRA?) {
+    func finish(layer l: Int, _ s: LayerScratch, attention y: UnsafePointer<Float>, N: Int, lora: LoRA?) {
         let c = config, C = c.hiddenSize, FF = c.intermediateSize
         linear(.o, layer: l, y, s.x.pointer, N: N, lora: lora, accumulate: true)
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: parameters.ffnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)

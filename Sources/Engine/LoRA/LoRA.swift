@@ -1,0 +1,138 @@
+import JSON
+import Platform
+import Tensor
+
+/// LoRA settings, with PEFT's names and meaning: `lora_alpha / r` scales the update (`alpha / √r`
+/// with `use_rslora`); `targets` are `target_modules` names, or `["all-linear"]`.
+public struct LoRAConfig: Sendable, Equatable {
+    public var r: Int
+    public var alpha: Double
+    public var targets: [String]
+    public var useRSLoRA: Bool
+
+    public init(r: Int, alpha: Double, targets: [String], useRSLoRA: Bool = false) {
+        (self.r, self.alpha, self.targets, self.useRSLoRA) = (r, alpha, targets, useRSLoRA)
+    }
+
+    public var scale: Float { Float(useRSLoRA ? alpha / Double(r).squareRoot() : alpha / Double(r)) }
+}
+
+/// Low-rank adapters on a model's linear layers: out = x·Wᵀ + scale · (x·Aᵀ)·Bᵀ with A (r, in)
+/// and B (out, r) per targeted layer and block; W stays frozen, so only A and B have gradients
+/// and optimizer state. Initialised as PEFT does: A uniform in ±1/√in (Kaiming with a = √5),
+/// B zero, so a new adapter leaves the model unchanged. The model runs W; `forward` and
+/// `backward` add the adapter's path.
+public final class LoRA: @unchecked Sendable {
+    public let config: LoRAConfig
+    public let layout: LoRALayout
+    /// The adapted modules, in block order.
+    public let modules: [LoRALayout.Module]
+    public let params: Arena, grads: Arena
+    /// AdamW's moments for the adapters (the base has none: it is frozen).
+    public let m: Arena, v: Arena
+    public var optimizer: AdamW
+    let offsets: [String: Int]
+
+    public init(layout: LoRALayout, config: LoRAConfig, seed: UInt64 = 0, weightDecay: Double = 0) throws(LoRAError) {
+        (self.layout, self.config) = (layout, config)
+        modules = try layout.selected(config.targets)
+        var offsets: [String: Int] = [:], total = 0
+        for l in 0..<layout.layers {
+            for module in modules {
+                offsets["\(l).\(module.id)"] = total
+                total += config.r * (module.input + module.output)
+            }
+        }
+        self.offsets = offsets
+        params = Arena(count: total)
+        grads = Arena(count: total)
+        (m, v) = (Arena(count: total), Arena(count: total))
+        optimizer = AdamW(weightDecay: weightDecay)
+        for l in 0..<layout.layers {
+            for module in modules {
+                let (a, _) = matrices(module.id, layer: l)!, bound = 1 / Float(module.input).squareRoot()
+                for i in 0..<(config.r * module.input) {
+                    let u = Dropout.hash(seed: seed, index: offsets["\(l).\(module.id)"]! + i)
+                    a[i] = (Float(u >> 40) / Float(1 << 24) * 2 - 1) * bound
+                }
+            }
+        }
+    }
+
+    /// A (r, in) and B (out, r) of module `id` in block `l` (nil when not adapted), in `arena`.
+    public func matrices(_ id: String, layer l: Int, in arena: Arena? = nil) -> (a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>)? {
+        guard let offset = offsets["\(l).\(id)"], let module = modules.first(where: { $0.id == id }) else { return nil }
+        let base = (arena ?? params).pointer + offset
+        return (base, base + config.r * module.input)
+    }
+
+    /// out += scale·(inp·Aᵀ)·Bᵀ for module `id` of block `l` when adapted. inp: (N, in); out: (N, out).
+    public func forward(_ id: String, layer l: Int, inp: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, N: Int, input: Int, output: Int) {
+        guard let (a, b) = matrices(id, layer: l) else { return }
+        let r = config.r, u = UnsafeMutablePointer<Float>.allocate(capacity: N * r)
+        defer { u.deallocate() }
+        Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: inp, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
+        Gemm.run(transposeA: false, transposeB: true, M: N, N: output, K: r, alpha: config.scale, A: u, lda: r, B: b, ldb: r, beta: 1, C: out, ldc: output)
+    }
+
+    /// The adapter's part of a linear layer's backward: dA and dB into `grads`, and
+    /// dinp += scale·(dout·B)·A.
+    public func backward(_ id: String, layer l: Int, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, dinp: UnsafeMutablePointer<Float>,
+                         N: Int, input: Int, output: Int) {
+        guard let (a, b) = matrices(id, layer: l), let (da, db) = matrices(id, layer: l, in: grads) else { return }
+        let r = config.r, scale = config.scale
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: N * r), du = UnsafeMutablePointer<Float>.allocate(capacity: N * r)
+        defer { u.deallocate(); du.deallocate() }
+        Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: inp, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
+        // dB += scale · doutᵀ·u; du = scale · dout·B; dA += duᵀ·inp; dinp += du·A.
+        Gemm.run(transposeA: true, transposeB: false, M: output, N: r, K: N, alpha: scale, A: dout, lda: output, B: u, ldb: r, beta: 1, C: db, ldc: r)
+        Gemm.run(transposeA: false, transposeB: false, M: N, N: r, K: output, alpha: scale, A: dout, lda: output, B: b, ldb: r, beta: 0, C: du, ldc: r)
+        Gemm.run(transposeA: true, transposeB: false, M: r, N: input, K: N, A: du, lda: r, B: inp, ldb: input, beta: 1, C: da, ldc: input)
+        Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 1, C: dinp, ldc: input)
+    }
+
+    /// Clips the adapters' gradients to `maxGradNorm` (when given) and takes one AdamW step;
+    /// returns the norm before clipping.
+    public func step(lr: Double, maxGradNorm: Double?) -> Double {
+        let ranges = [0..<params.count]
+        let norm = maxGradNorm.map { GradientClipping.clip(grads: grads, ranges: ranges, maxNorm: $0) }
+            ?? GradientClipping.norm(grads: grads, ranges: ranges)
+        optimizer.update(params: params, grads: grads, m: m, v: v, groups: [(0..<params.count, true)], lr: lr)
+        return norm
+    }
+
+    /// Sets AdamW's update count when resuming (after restoring `m` and `v`).
+    public func restoreOptimizerStep(_ step: Int) { optimizer.step = step }
+
+    /// PEFT's tensor names in `adapter_model.safetensors` with (pointer, shape) in `arena`.
+    public func peftTensors(in arena: Arena? = nil) -> [(name: String, pointer: UnsafeMutablePointer<Float>, shape: [Int])] {
+        var tensors: [(String, UnsafeMutablePointer<Float>, [Int])] = []
+        for l in 0..<layout.layers {
+            for module in modules {
+                let (a, b) = matrices(module.id, layer: l, in: arena)!
+                let stem = "base_model.model.\(layout.blocks).\(l).\(module.id)"
+                tensors.append((stem + ".lora_A.weight", a, [config.r, module.input]))
+                tensors.append((stem + ".lora_B.weight", b, [module.output, config.r]))
+            }
+        }
+        return tensors
+    }
+
+    /// The adapter as a PEFT folder's two files: `adapter_config.json` and
+    /// `adapter_model.safetensors` (PEFT's key names), for `PeftModel.from_pretrained` on `base`.
+    public func peftFiles(base: String) -> (config: JSONValue, weights: [UInt8]) {
+        var names: [String] = []
+        for module in modules where !names.contains(String(module.name)) { names.append(String(module.name)) }
+        let config: JSONValue = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": .string(base),
+            "r": .int(Int64(self.config.r)), "lora_alpha": .double(self.config.alpha), "lora_dropout": 0.0,
+            "target_modules": .array(names.map { .string($0) }), "use_rslora": .bool(self.config.useRSLoRA),
+            "bias": "none", "fan_in_fan_out": .bool(layout.fanInFanOut), "inference_mode": true, "modules_to_save": .null,
+        ]
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for (name, pointer, shape) in peftTensors() {
+            writer.add(name, floats: UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)), shape: shape)
+        }
+        return (config, writer.bytes())
+    }
+}

@@ -1,0 +1,51 @@
+import Tensor
+
+/// A decoder-only language model the trainer and the generator drive without knowing its
+/// architecture (Llama, GPT-2).
+public protocol CausalLM: AnyObject, Sendable {
+    var vocabSize: Int { get }
+    /// The longest sequence it takes.
+    var maxT: Int { get }
+    /// Floats its weights take.
+    var parameterCount: Int { get }
+    /// The layers LoRA can adapt.
+    var loraLayout: LoRALayout { get }
+    /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row.
+    func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA?) -> [Float]
+    /// Causal-LM loss over B sequences of T tokens (`targets`: the token each position should
+    /// predict, -100 to ignore; the mean over the rest), with gradients scaled by `dloss` added
+    /// into `grads` (every parameter: full fine-tuning) and into `lora.grads`.
+    func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, dloss: Float) -> Float
+    /// Incremental decoding of one sequence with a key/value cache of `capacity` positions.
+    func session(lora: LoRA?, capacity: Int) -> any DecodingSession
+}
+
+/// One sequence being decoded: `append` takes the prompt, then one token at a time, and returns
+/// the logits after the last of them.
+public protocol DecodingSession: AnyObject {
+    var count: Int { get }
+    var capacity: Int { get }
+    func append(_ ids: [Int32]) -> [Float]
+}
+
+extension CausalLM {
+    /// The causal-LM loss alone (forward only), as `lossAndGradients` computes it.
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> Float {
+        let N = B * T, V = vocabSize
+        let logits = self.logits(ids, B: B, T: T, lora: lora), probs = Floats(N * V), losses = Floats(N)
+        return CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: logits, targets: targets, N: N, V: V)
+    }
+
+    /// Greedy decoding: up to `count` tokens after `prompt`, ending after a token of `stop` (EOS).
+    public func greedy(_ prompt: [Int32], count: Int, stop: Set<Int32> = [], lora: LoRA? = nil) -> [Int32] {
+        let session = self.session(lora: lora, capacity: min(maxT, prompt.count + count))
+        var logits = session.append(prompt), generated: [Int32] = []
+        while generated.count < count {
+            let next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+            generated.append(next)
+            if stop.contains(next) || session.count == session.capacity { break }
+            logits = session.append([next])
+        }
+        return generated
+    }
+}

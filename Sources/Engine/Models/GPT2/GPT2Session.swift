@@ -1,0 +1,48 @@
+import Tensor
+
+/// Incremental decoding of one sequence with GPT-2: the keys and values of every position so
+/// far, per layer, so each new token costs one row through the model.
+public final class GPT2Session: DecodingSession {
+    public let model: GPT2
+    public let lora: LoRA?
+    public private(set) var count = 0
+    public let capacity: Int
+    let keys: Floats, values: Floats  // (L, capacity, C)
+
+    public init(model: GPT2, lora: LoRA? = nil, capacity: Int? = nil) {
+        (self.model, self.lora) = (model, lora)
+        self.capacity = min(capacity ?? model.config.maxPositions, model.config.maxPositions)
+        let size = model.config.numLayers * self.capacity * model.config.hiddenSize
+        (keys, values) = (Floats(size), Floats(size))
+    }
+
+    public func append(_ ids: [Int32]) -> [Float] {
+        let n = ids.count, c = model.config, C = c.hiddenSize, start = count, total = count + n
+        precondition(n > 0 && total <= capacity, "GPT2Session: \(count) + \(n) positions exceed the capacity \(capacity)")
+        let pass = GPT2Pass(config: c, B: 1, T: n, attention: false)
+        model.embed(ids, positions: (0..<n).map { Int32(start + $0) }, into: pass.x.pointer)
+        for (l, a) in pass.layers.enumerated() {
+            let k = keys.pointer + l * capacity * C, v = values.pointer + l * capacity * C
+            model.block(l, x: pass.x.pointer, a, N: n, lora: lora) { qkv, y in
+                for r in 0..<n {
+                    (k + (start + r) * C).update(from: qkv + r * 3 * C + C, count: C)
+                    (v + (start + r) * C).update(from: qkv + r * 3 * C + 2 * C, count: C)
+                }
+                CachedAttention.forward(out: y, outStride: C, q: qkv, qStride: 3 * C, keys: k, values: v, kvStride: C,
+                                        n: n, total: total, heads: c.numHeads, group: 1, hs: c.headSize)
+            }
+        }
+        count = total
+        let last = pass.x.pointer + (n - 1) * C
+        model.head(x: last, h: pass.hf.pointer, mean: pass.meanF.pointer, rstd: pass.rstdF.pointer, logits: pass.logits.pointer, N: 1)
+        return Array(UnsafeBufferPointer(start: pass.logits.pointer, count: c.vocabSize))
+    }
+}
+
+extension GPT2: CausalLM {
+    public var vocabSize: Int { config.vocabSize }
+    public var maxT: Int { config.maxPositions }
+    public var parameterCount: Int { GPT2Parameters.count(config) }
+    public var loraLayout: LoRALayout { config.loraLayout }
+    public func session(lora: LoRA?, capacity: Int) -> any DecodingSession { GPT2Session(model: self, lora: lora, capacity: capacity) }
+}

@@ -1,0 +1,74 @@
+import JSON
+import Jobs
+import Platform
+import Service
+import Testing
+import TestSupport
+import Tokenizers
+
+/// GPT-2 as users bring it (a Hugging Face folder: config.json, model.safetensors,
+/// tokenizer.json; a tiny random-init one from scripts/fixtures/gpt2-folder.py): served for
+/// completions with transformers' greedy tokens, LoRA fine-tuned through the API, served again.
+@Suite("GPT-2", .serialized)
+struct GPT2Tests {
+    static let folder = repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2"
+
+    @Test("greedy completions of the base match transformers; chat without a template is a 400")
+    func completions() throws {
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
+        let tokenizer = try Tokenizer(json: try #require(Files.read(Self.folder + "/tokenizer.json")))
+        let cases = try JSONValue(parsing: try #require(Files.read(repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2-greedy.json")))
+        for item in try #require(cases.array) {
+            let ids = (item["ids"]?.array ?? []).compactMap(\.int)
+            let reply = try api.call("POST", "/v1/completions", json: [
+                "model": "tiny-gpt2", "prompt": try #require(item["prompt"]), "max_tokens": 12, "temperature": 0,
+            ])
+            // A random model emits stray bytes: an incomplete UTF-8 sequence at the end is held back.
+            var text = tokenizer.decode(ids, skipSpecialTokens: true)
+            while text.hasSuffix("\u{FFFD}") { text.removeLast() }
+            #expect(reply.json["choices"]?[0]?["text"]?.string == text, "\(reply.text)")
+            #expect(reply.json["usage"]?["completion_tokens"] == .int(Int64(ids.count)))
+            #expect(reply.json["choices"]?[0]?["finish_reason"] == (ids.last == 0 ? "stop" : "length"))
+        }
+        let chat = try api.call("POST", "/v1/chat/completions", json: ["model": "tiny-gpt2", "messages": [["role": "user", "content": "Hi"]]])
+        #expect(chat.status == 400 && chat.json["error"]?["code"] == "unsupported_chat_template", "\(chat.text)")
+        let long = try api.call("POST", "/v1/completions", json: ["model": "tiny-gpt2", "prompt": "Hello", "max_tokens": 200])
+        #expect(long.status == 400 && long.json["error"]?["code"] == "context_length_exceeded", "\(long.text)")
+    }
+
+    @Test("a LoRA job on every linear layer lowers validation loss; the adapter answers and exports for PEFT")
+    func loraJob() throws {
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
+        func lines(_ pairs: [(Int, Int)]) -> [UInt8] {
+            Array(pairs.map { #"{"prompt": "What is \#($0.0) plus \#($0.1)?", "completion": " \#($0.0 + $0.1)."}"# }.joined(separator: "\n").utf8)
+        }
+        let pairs = (1...7).flatMap { a in (1...7).map { (a, $0) } }
+        let train = try api.upload(lines(pairs.enumerated().filter { $0.offset % 6 != 0 }.map(\.element)))
+        let validation = try api.upload(lines(pairs.enumerated().filter { $0.offset % 6 == 0 }.map(\.element)))
+        let created = try api.call("POST", "/v1/fine_tuning/jobs", json: [
+            "model": "tiny-gpt2", "training_file": .string(train), "validation_file": .string(validation), "suffix": "sums",
+            "adapter": ["type": "lora", "r": 8, "target_modules": "all-linear"],
+            "hyperparameters": ["n_epochs": 4, "batch_size": 8, "learning_rate": 1e-2, "eval_strategy": "epoch", "save_strategy": "no"],
+        ])
+        let id = try #require(created.json["id"]?.string, "\(created.text)")
+        let job = try api.finished(job: id, seconds: 120)
+        #expect(job["status"] == "succeeded", "\(job)")
+        let evals = (try api.call("GET", "/v1/fine_tuning/jobs/\(id)/metrics").json["data"]?.array ?? [])
+            .filter { $0["kind"] == "eval" }.compactMap { $0["metrics"]?["loss"]?.double }
+        #expect(evals.count == 4 && evals.last! < evals.first!, "\(evals)")
+        let name = try #require(job["fine_tuned_model"]?.string)
+        let reply = try api.call("POST", "/v1/completions", json: ["model": .string(name), "prompt": "What is 2 plus 3?", "max_tokens": 4, "temperature": 0])
+        #expect(reply.status == 200 && reply.json["choices"]?[0]?["text"]?.string != nil, "\(reply.text)")
+
+        let entries = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download").body)
+        try #require(entries.count == 2)
+        let config = try JSONValue(parsing: entries[0].body)
+        #expect(config["fan_in_fan_out"] == true && config["target_modules"] == ["c_attn", "c_proj", "c_fc"], "\(config)")
+        #expect(config["base_model_name_or_path"] == "tiny-gpt2")
+        let header = entries[1].body
+        let size = header.prefix(8).enumerated().reduce(0) { $0 | Int($1.1) << (8 * $1.0) }
+        let tensors = try JSONValue(parsing: Array(header[8..<(8 + size)]))
+        #expect(tensors["base_model.model.transformer.h.1.mlp.c_proj.lora_A.weight"]?["shape"] == [8, 128])
+        #expect(tensors["base_model.model.transformer.h.0.attn.c_attn.lora_B.weight"]?["shape"] == [96, 8])
+    }
+}
