@@ -37,4 +37,14 @@ public enum Poll {
             if errno != EINTR { return .error }
         }
     }
+
+    /// Whether the peer of socket `fd` has shut down its side or the socket failed, without
+    /// waiting or consuming input (`POLLRDHUP`). Unread input (a pipelined request) is not a
+    /// hang-up.
+    public static func peerClosed(_ fd: Int32) -> Bool {
+        let rdhup: Int16 = 0x2000  // POLLRDHUP, Linux
+        var entry = pollfd(fd: fd, events: rdhup, revents: 0)
+        guard Glibc.poll(&entry, 1, 0) > 0 else { return false }
+        return entry.revents & (rdhup | Int16(POLLHUP | POLLERR | POLLNVAL)) != 0
+    }
 }

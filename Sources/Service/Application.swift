@@ -18,6 +18,7 @@ public final class Application: Sendable {
     public let catalog: ModelCatalog
     public let tokenizers = TokenizerCache()
     public let metrics = RequestMetrics()
+    public let generation = GenerationMetrics()
     public let embedder = Embedder()
     /// Language models for completions, loaded on first use (bounded like the classifiers).
     public let languageModels = ModelCache<LanguageModel>(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
@@ -52,14 +53,15 @@ public final class Application: Sendable {
     /// Every route of the API, behind the store-error and auth middleware.
     public func router() -> Router {
         Router(middleware: [StoreErrorMiddleware(), AuthMiddleware(pool: pool)]) { routes in
-            HealthRoutes(pool: pool, metrics: metrics, workers: workers).add(to: &routes)
+            HealthRoutes(pool: pool, metrics: metrics, generation: generation, workers: workers).add(to: &routes)
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
             JobRoutes(pool: pool, catalog: catalog).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
             EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
-            PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier).add(to: &routes)
-            CompletionRoutes(pool: pool, catalog: catalog, models: languageModels, adapters: adapters).add(to: &routes)
+            let completions = CompletionRoutes(pool: pool, catalog: catalog, models: languageModels, adapters: adapters, metrics: generation)
+            completions.add(to: &routes)
+            PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier, completions: completions).add(to: &routes)
         }
     }
 

@@ -20,10 +20,11 @@ struct CompletionRoutes {
     /// LoRA adapters of fine-tuned models, by model id: small, and all share their base's one
     /// resident copy in `models`.
     let adapters: ModelCache<LoRA>
+    let metrics: GenerationMetrics
 
     func add(to routes: inout RouteTable) {
-        routes.add("POST", "/v1/completions") { request, context in try complete(request, chat: false, tenant: context.tenant) }
-        routes.add("POST", "/v1/chat/completions") { request, context in try complete(request, chat: true, tenant: context.tenant) }
+        routes.add("POST", "/v1/completions") { request, context in try complete(request, chat: false, context) }
+        routes.add("POST", "/v1/chat/completions") { request, context in try complete(request, chat: true, context) }
     }
 
     /// What a request asks for, checked.
@@ -36,19 +37,27 @@ struct CompletionRoutes {
         var includeUsage: Bool
     }
 
-    func complete(_ request: HTTPRequest, chat: Bool, tenant: String) throws -> HTTPResponse {
+    func complete(_ request: HTTPRequest, chat: Bool, _ context: RequestContext) throws -> HTTPResponse {
         let body = try request.jsonObject()
         let settings = try Self.settings(body, chat: chat)
-        let (base, tuned) = try resolve(settings.model, tenant: tenant)
+        return try withModel(settings.model, tenant: context.tenant) { model, adapter in
+            try respond(body, chat: chat, settings: settings, model: model, adapter: adapter, clientGone: context.clientGone)
+        }
+    }
+
+    /// Runs `body` with the model `name` resolves to: a base language model, or a tenant's LoRA
+    /// fine-tune with its adapter over the base's one resident copy (each loaded on first use).
+    func withModel<T>(_ name: String, tenant: String, _ body: (LanguageModel, LoRA?) throws -> T) throws -> T {
+        let (base, tuned) = try resolve(name, tenant: tenant)
         return try models.withModel(base.name, load: {
             let model = try LanguageModel.load(base)
             return (model, model.bytes)
         }) { model in
-            guard let tuned else { return try respond(body, chat: chat, settings: settings, model: model, adapter: nil) }
-            return try adapters.withModel(settings.model, load: {
+            guard let tuned else { return try body(model, nil) }
+            return try adapters.withModel(name, load: {
                 let adapter = try tuned.load(for: model.model.loraLayout, pool: pool)
                 return (adapter, adapter.params.count * 4)
-            }) { adapter in try respond(body, chat: chat, settings: settings, model: model, adapter: adapter) }
+            }) { adapter in try body(model, adapter) }
         }
     }
 
@@ -62,7 +71,8 @@ struct CompletionRoutes {
         return (adapter.base, adapter)
     }
 
-    func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LoRA?) throws -> HTTPResponse {
+    func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LoRA?,
+                 clientGone: @escaping @Sendable () -> Bool) throws -> HTTPResponse {
         let prompt = try Self.prompt(body, chat: chat, model: model)
         let ids = model.tokenizer.encodeIDs(prompt, addSpecialTokens: !chat).map(Int32.init)
         guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty", param: chat ? "messages" : "prompt") }
@@ -79,19 +89,29 @@ struct CompletionRoutes {
         }
         if !settings.stream {
             let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler,
-                                            stop: settings.stop, adapter: adapter) { _ in true }
+                                            stop: settings.stop, adapter: adapter, cancelled: clientGone) { _ in true }
+            metrics.record(tokens: result.tokens, finish: result.finish)
             var object = envelope
             object["choices"] = [Self.choice(chat: chat, text: result.text, finish: result.finish, delta: false)]
             object["usage"] = usage(result.tokens)
             return .json(.object(object))
         }
-        return Self.events(envelope: envelope, chat: chat) { send in
+        return Self.events(envelope: envelope, chat: chat) { [metrics] send in
             if chat { try send([Self.chunk(delta: ["role": "assistant", "content": ""], finish: nil)], nil) }
-            let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop, adapter: adapter) { piece in
-                try send([chat ? Self.chunk(delta: ["content": .string(piece)], finish: nil)
-                               : ["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": .null]], nil)
-                return true
+            var failure: (any Error)?  // a write that failed: the client is gone
+            let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop,
+                                            adapter: adapter, cancelled: clientGone) { piece in
+                do {
+                    try send([chat ? Self.chunk(delta: ["content": .string(piece)], finish: nil)
+                                   : ["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": .null]], nil)
+                    return true
+                } catch {
+                    failure = error
+                    return false
+                }
             }
+            metrics.record(tokens: result.tokens, finish: result.finish)
+            if let failure { throw failure }
             try send([Self.choice(chat: chat, text: "", finish: result.finish, delta: true)], nil)
             if settings.includeUsage { try send([], usage(result.tokens)) }
         }
@@ -119,15 +139,15 @@ struct CompletionRoutes {
     }
 
     static func chunk(delta: JSONObject, finish: FinishReason?) -> JSONValue {
-        ["index": 0, "delta": .object(delta), "logprobs": .null, "finish_reason": finish.map { .string($0.rawValue) } ?? .null]
+        ["index": 0, "delta": .object(delta), "logprobs": .null, "finish_reason": finish.map { .string($0.openAI) } ?? .null]
     }
 
     static func choice(chat: Bool, text: String, finish: FinishReason, delta: Bool) -> JSONValue {
         if chat {
             if delta { return chunk(delta: [:], finish: finish) }
             return ["index": 0, "message": ["role": "assistant", "content": .string(text)], "logprobs": .null,
-                    "finish_reason": .string(finish.rawValue)]
+                    "finish_reason": .string(finish.openAI)]
         }
-        return ["text": .string(text), "index": 0, "logprobs": .null, "finish_reason": .string(finish.rawValue)]
+        return ["text": .string(text), "index": 0, "logprobs": .null, "finish_reason": .string(finish.openAI)]
     }
 }

@@ -8,6 +8,7 @@ import Store
 struct HealthRoutes {
     let pool: ConnectionPool
     let metrics: RequestMetrics
+    let generation: GenerationMetrics
     let workers: WorkerPool?
 
     func add(to routes: inout RouteTable) {
@@ -37,7 +38,7 @@ struct HealthRoutes {
     }
 
     func render() -> String {
-        var out = metrics.render()
+        var out = metrics.render() + generation.render()
         let counts = try? pool.withConnection { connection in
             try connection.query("""
                 SELECT status, count(*) AS jobs,

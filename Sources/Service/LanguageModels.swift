@@ -76,24 +76,37 @@ public struct LanguageModel: Sendable {
     public var bytes: Int { model.parameterCount * 4 }
 }
 
-/// Why generation stopped, as OpenAI reports it.
-public enum FinishReason: String, Sendable {
-    case stop, length
+/// Why generation stopped.
+public enum FinishReason: String, Sendable, CaseIterable {
+    /// An end-of-sequence (or end-of-turn) token.
+    case eos
+    case stopSequence = "stop_sequence"
+    case length
+    /// The client went away.
+    case cancelled
+
+    /// OpenAI's `finish_reason`.
+    public var openAI: String { self == .length ? "length" : "stop" }
+    /// text-generation-inference's `finish_reason`.
+    public var tgi: String { self == .eos ? "eos_token" : self == .length ? "length" : "stop_sequence" }
 }
 
 extension LanguageModel {
     /// Generates after `prompt` until a stop token, a stop string or `maxTokens`. `emit` gets
     /// each new piece of text as soon as it is complete UTF-8 and not possibly the start of a
-    /// stop string; it returns false to stop early (a client that went away).
+    /// stop string; it returns false to stop early. `cancelled` is asked before each token (a
+    /// client that hung up).
     public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String], adapter: LoRA? = nil,
+                         cancelled: () -> Bool = { false },
                          emit: (String) throws -> Bool) throws -> (text: String, tokens: Int, finish: FinishReason) {
         let session = model.session(lora: adapter, capacity: min(model.maxT, prompt.count + maxTokens))
         var logits = session.append(prompt)
         var context = prompt, generated: [Int] = [], sent = 0
         var text = ""
         while generated.count < maxTokens {
+            if cancelled() { return (text, generated.count, .cancelled) }
             let next = sampler.next(logits, previous: context)
-            if stopIDs.contains(next) { return (text, generated.count + 1, .stop) }
+            if stopIDs.contains(next) { return (text, generated.count + 1, .eos) }
             generated.append(Int(next))
             context.append(next)
             let decoded = tokenizer.decode(generated, skipSpecialTokens: true)
@@ -102,7 +115,7 @@ extension LanguageModel {
             if let hit = stop.compactMap({ text.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
                 text = String(text[..<hit.lowerBound])
                 if text.count > sent { _ = try emit(String(text.dropFirst(sent))) }
-                return (text, generated.count, .stop)
+                return (text, generated.count, .stopSequence)
             }
             // Hold back a tail that could still grow into a stop string.
             let hold = stop.map { s in (1..<max(1, s.count)).reversed().first { text.hasSuffix(String(s.prefix($0))) } ?? 0 }.max() ?? 0
@@ -110,7 +123,7 @@ extension LanguageModel {
             if ready > sent {
                 let piece = String(text.dropFirst(sent).prefix(ready - sent))
                 sent = ready
-                if !(try emit(piece)) { return (text, generated.count, .stop) }
+                if !(try emit(piece)) { return (text, generated.count, .cancelled) }
             }
             if session.count == session.capacity { break }
             logits = session.append([next])

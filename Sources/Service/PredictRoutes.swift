@@ -8,20 +8,26 @@ import Tokenizers
 
 /// `POST /predict` in text-embeddings-inference's shape: `{"model", "inputs": str | [str] |
 /// [[str, str]], "raw_scores": false, "truncate": true, "top_k": null}` → `[{"label", "score"}]`
-/// sorted by score, or a list of those for a batch. Only the tenant's fine-tuned classifiers.
+/// sorted by score, or a list of those for a batch, for the tenant's fine-tuned classifiers.
+/// Language models (a base or a LoRA fine-tune) generate instead, in text-generation-inference's
+/// shape (`CompletionRoutes.predict`).
 struct PredictRoutes {
     let pool: ConnectionPool
     let catalog: ModelCatalog
     let tokenizers: TokenizerCache
     let classifier: Classifier
+    let completions: CompletionRoutes
 
     func add(to routes: inout RouteTable) {
-        routes.add("POST", "/predict") { request, context in try predict(request, tenant: context.tenant) }
+        routes.add("POST", "/predict") { request, context in try predict(request, context) }
     }
 
-    func predict(_ request: HTTPRequest, tenant: String) throws -> HTTPResponse {
-        let body = try request.jsonObject()
+    func predict(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        let body = try request.jsonObject(), tenant = context.tenant
         guard let name = body["model"]?.string else { throw HTTPError.badRequest("model is required", param: "model", code: "missing_parameter") }
+        let generative = try catalog.model(named: name).map(\.isLanguageModel)
+            ?? (StoredAdapter.find(name, tenant: tenant, pool: pool, catalog: catalog) != nil)
+        if generative { return try completions.predict(body, context) }
         let (inputs, single) = try Self.inputs(body["inputs"])
         let raw = body["raw_scores"]?.bool ?? false, truncate = body["truncate"]?.bool ?? true
         var topK: Int?

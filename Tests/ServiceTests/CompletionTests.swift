@@ -102,4 +102,29 @@ struct CompletionTests {
         #expect(try status(["model": "mini-bert"]) == (400, "model"))
         #expect(try status(["prompt": 5]) == (400, "prompt"))
     }
+
+    /// A client that hangs up mid-generation stops the computation: the generation ends as
+    /// `cancelled` long before `max_tokens`, streamed or not.
+    @Test("a generation stops computing when the client disconnects", arguments: [false, true])
+    func cancelOnDisconnect(stream: Bool) throws {
+        // Loaded first, so the two seconds below are spent generating.
+        let warm = try api.call("POST", "/v1/completions", json: ["model": .string(Self.model), "prompt": "Hi", "max_tokens": 1], timeout: 120)
+        #expect(warm.status == 200)
+        let before = api.application.generation.finished(.cancelled), tokensBefore = api.application.generation.tokens
+        var client: TestClient? = try TestClient(port: api.port, timeout: 30)
+        let body = JSONValue.object(["model": .string(Self.model), "prompt": "Once upon a time", "max_tokens": 1000, "temperature": 0,
+                                     "stream": .bool(stream)]).encodedBytes()
+        try client!.send("POST /v1/completions HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(api.keyA)\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
+        try client!.send(body)
+        sleep(seconds: 2)
+        client = nil  // hangs up
+        let deadline = MonotonicClock.now + 20
+        while api.application.generation.finished(.cancelled) == before && MonotonicClock.now < deadline { sleep(seconds: 0.1) }
+        #expect(api.application.generation.finished(.cancelled) == before + 1)
+        let generated = api.application.generation.tokens - tokensBefore
+        #expect(generated > 0 && generated < 500, "\(generated) tokens before stopping")
+        sleep(seconds: 1)
+        #expect(api.application.generation.tokens - tokensBefore == generated, "nothing is generated after the cancellation")
+    }
 }

@@ -36,6 +36,35 @@ struct GPT2Tests {
         #expect(long.status == 400 && long.json["error"]?["code"] == "context_length_exceeded", "\(long.text)")
     }
 
+    @Test("/predict generates in text-generation-inference's shape: greedy by default, stop reasons, full text, checked parameters")
+    func predictTGI() throws {
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
+        let tokenizer = try Tokenizer(json: try #require(Files.read(Self.folder + "/tokenizer.json")))
+        let cases = try JSONValue(parsing: try #require(Files.read(repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2-greedy.json")))
+        for item in try #require(cases.array) {
+            let ids = (item["ids"]?.array ?? []).compactMap(\.int), prompt = try #require(item["prompt"]?.string)
+            var text = tokenizer.decode(ids, skipSpecialTokens: true)
+            while text.hasSuffix("\u{FFFD}") { text.removeLast() }
+            let reply = try api.call("POST", "/predict", json: ["model": "tiny-gpt2", "inputs": .string(prompt),
+                                                                "parameters": ["max_new_tokens": 12, "return_full_text": true]])
+            #expect(reply.json["generated_text"]?.string == prompt + text, "\(reply.text)")
+            #expect(reply.json["details"]?["generated_tokens"] == .int(Int64(ids.count)))
+            #expect(reply.json["details"]?["finish_reason"] == (ids.last == 0 ? "eos_token" : "length"), "\(reply.text)")
+            #expect(reply.json["details"]?["seed"] == .null)
+        }
+        let sampled = try api.call("POST", "/predict", json: ["model": "tiny-gpt2", "inputs": "Hello", "parameters": ["do_sample": true, "seed": 3, "max_new_tokens": 4]])
+        #expect(sampled.status == 200 && sampled.json["details"]?["seed"] == 3, "\(sampled.text)")
+        func param(_ parameters: JSONValue) throws -> JSONValue {
+            try api.call("POST", "/predict", json: ["model": "tiny-gpt2", "inputs": "Hello", "parameters": parameters]).json["error"]?["param"] ?? .null
+        }
+        #expect(try param(["temperature": 0]) == "parameters.temperature")
+        #expect(try param(["max_new_tokens": 0]) == "parameters.max_new_tokens")
+        #expect(try param(["max_new_tokens": 500]) == "parameters.max_new_tokens")
+        #expect(try param(["watermark": true]) == "parameters.watermark")
+        #expect(try param(["stop": [1]]) == "parameters.stop")
+        #expect(api.application.generation.finished(.length) >= 2)
+    }
+
     @Test("a LoRA job on every linear layer lowers validation loss; the adapter answers and exports for PEFT")
     func loraJob() throws {
         let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
@@ -59,6 +88,9 @@ struct GPT2Tests {
         let name = try #require(job["fine_tuned_model"]?.string)
         let reply = try api.call("POST", "/v1/completions", json: ["model": .string(name), "prompt": "What is 2 plus 3?", "max_tokens": 4, "temperature": 0])
         #expect(reply.status == 200 && reply.json["choices"]?[0]?["text"]?.string != nil, "\(reply.text)")
+        let predicted = try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "What is 2 plus 3?", "parameters": ["max_new_tokens": 4]])
+        #expect(predicted.json["generated_text"] == reply.json["choices"]?[0]?["text"], "greedy either way: \(predicted.text)")
+        #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "Hi"], key: api.keyB).status == 404)
 
         let entries = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download").body)
         try #require(entries.count == 2)

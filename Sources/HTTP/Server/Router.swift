@@ -9,6 +9,8 @@ public struct RequestContext: Sendable {
     public var authenticated: Bool
     /// Who made the request, set by the auth middleware (the tenant).
     public var principal: String?
+    /// Whether the client has hung up: long handlers (generation) poll it to stop early.
+    public var clientGone: @Sendable () -> Bool = { false }
 
     public init(requestID: String, route: String = "unmatched", parameters: [String: String] = [:],
                 peer: String = "", authenticated: Bool = true, principal: String? = nil) {

@@ -237,6 +237,9 @@ final class ServerLoop: @unchecked Sendable {
         let stopping = stopState.load(ordering: .relaxed) > 0
         let keepAlive = request.head.keepAlive && !stopping && !connection.peerClosed
         var context = RequestContext(requestID: requestID, peer: connection.peer)
+        // The handler runs while the loop does not read this socket (and will not close it).
+        let descriptor = connection.socket.fileDescriptor
+        context.clientGone = { Poll.peerClosed(descriptor) }
         let routing = Result { () throws(HTTPError) in
             try server.router.match(method: request.head.method, path: request.head.path)
         }
