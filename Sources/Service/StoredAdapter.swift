@@ -38,7 +38,7 @@ struct StoredAdapter {
 
     /// The adapter's weights from its checkpoint, shaped for `layout`.
     func load(for layout: LoRALayout, pool: ConnectionPool) throws -> LoRA {
-        let adapter = try LoRA(layout: layout, config: config)
+        let adapter = try LoRA(layout: layout, config: config, trainable: false)
         guard let bytes = try CheckpointStore(pool: pool).load(checkpoint, part: "lora")["lora"], adapter.params.restore(bytes) else {
             throw HTTPError(.internalServerError, "The adapter in checkpoint \(checkpoint) does not fit \(base.name)", param: "model", code: "model_unavailable")
         }

@@ -201,6 +201,20 @@ import Testing
         }
         #expect(losses[1] == 0)
     }
+
+    /// The fused, in-place form training uses gives the loss and the gradient of the checked pair
+    /// (V = 37: eight-lane blocks and a tail).
+    @Test func crossEntropyFused() {
+        let N = 5, V = 37
+        var rng = TestRandom(16)
+        let targets: [Int32] = [2, -100, 36, 0, 17]
+        let logits = Buffer(random: N * V, &rng, scale: 3), probs = Buffer(N * V), losses = Buffer(N), dlogits = Buffer(N * V)
+        let loss = CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: logits.pointer, targets: targets, N: N, V: V)
+        CrossEntropy.backward(dlogits: dlogits.pointer, probs: probs.pointer, targets: targets, N: N, V: V, dloss: 0.5)
+        let fused = CrossEntropy.fused(logits: logits.pointer, targets: targets, N: N, V: V, dloss: 0.5)
+        #expect(abs(fused - loss) < 1e-6)
+        #expect((0..<(N * V)).allSatisfy { abs(logits[$0] - dlogits[$0]) < 1e-7 })
+    }
 }
 
 @Suite struct GradientCheckTests {

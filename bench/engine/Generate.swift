@@ -7,11 +7,7 @@ import Platform
 func generate(path: String, prompt: Int, new: Int) {
     let model: Llama
     do { model = try Llama.load(gguf: path, maxT: prompt + new + 1) } catch { fail("\(error)") }
-    var state: UInt64 = 99
-    let ids: [Int32] = (0..<prompt).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Int32(100 + (state >> 33) % 40000)
-    }
+    let ids = benchIDs(prompt, seed: 99)
     _ = LlamaSession(model: model, capacity: 8).append(Array(ids.prefix(4)))  // warm-up
     let session = LlamaSession(model: model, capacity: prompt + new)
     let start = MonotonicClock.now
@@ -25,8 +21,6 @@ func generate(path: String, prompt: Int, new: Int) {
         logits = session.append([next])
     }
     let decode = MonotonicClock.now - decodeStart
-    let status = String(decoding: Files.read("/proc/self/status") ?? [], as: UTF8.self)
-    let hwm = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?.split(separator: " ").dropFirst().first ?? "0"
     print("engine=anneal mode=generate prompt=\(prompt) new=\(new) prefill_s=\(Double(Int(prefill * 1000)) / 1000)",
-          "decode_tokens_per_s=\(Double(Int(Double(new - 1) / decode * 100)) / 100) peak_rss_mib=\((Int(hwm) ?? 0) / 1024)")
+          "decode_tokens_per_s=\(Double(Int(Double(new - 1) / decode * 100)) / 100) peak_rss_mib=\(residentMiB(peak: true))")
 }

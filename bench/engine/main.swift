@@ -4,6 +4,8 @@
 //   anneal-bench train MODEL_DIR B T STEPS [THREADS]
 //   anneal-bench infer MODEL_DIR B T STEPS [THREADS]
 //   anneal-bench generate GGUF 1 PROMPT_TOKENS NEW_TOKENS [THREADS]   (Llama; see Generate.swift)
+//   anneal-bench lora GGUF B T STEPS [THREADS]                         (LoRA training; LoRA.swift)
+//   anneal-bench adapters GGUF 1 PROMPT_TOKENS COUNT [THREADS]        (memory with adapters)
 import Engine
 import Platform
 import Tensor
@@ -55,6 +57,14 @@ if mode == "gemm" {
 
 if mode == "generate" {
     generate(path: folder, prompt: T, new: steps)
+    Console.exit(0)
+}
+if mode == "lora" {
+    loraTraining(path: folder, B: B, T: T, steps: steps)
+    Console.exit(0)
+}
+if mode == "adapters" {
+    adapters(path: folder, prompt: T, count: steps)
     Console.exit(0)
 }
 

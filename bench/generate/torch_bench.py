@@ -1,8 +1,10 @@
 """transformers side of bench/generate: SmolLM2 from the same GGUF (dequantized to float32),
-torch.set_num_threads(THREADS), the same prompt ids as anneal-bench (the same generator), a
-prefill, then NEW greedy tokens one at a time with the KV cache. Prints one key=value line.
+torch.set_num_threads(THREADS), the same token ids as anneal-bench (the same generator).
+Prints one key=value line.
 
-    python torch_bench.py GGUF_FOLDER GGUF_NAME PROMPT NEW THREADS
+    python torch_bench.py generate FOLDER NAME THREADS PROMPT NEW     prefill, then NEW greedy tokens
+    python torch_bench.py lora FOLDER NAME THREADS B T STEPS          PEFT LoRA training steps
+    python torch_bench.py adapters FOLDER NAME THREADS PROMPT COUNT   resident memory with adapters
 """
 import os
 import resource
@@ -12,30 +14,91 @@ import time
 import torch
 from transformers import AutoModelForCausalLM
 
-folder, name, prompt, new, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+mode, folder, name, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+numbers = [int(x) for x in sys.argv[5:]]
 torch.set_num_threads(threads)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32).eval()
 
-state, ids = 99, []
-for _ in range(prompt):  # anneal-bench's generator: a 64-bit LCG, id 100 + (state >> 33) % 40000
-    state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
-    ids.append(100 + (state >> 33) % 40000)
 
-with torch.inference_mode():
-    model(torch.tensor([ids[:4]]))  # warm-up
-    start = time.perf_counter()
-    out = model(torch.tensor([ids]), use_cache=True)
-    prefill = time.perf_counter() - start
-    past, token = out.past_key_values, out.logits[0, -1].argmax()
-    out = model(token.view(1, 1), past_key_values=past, use_cache=True)
-    past = out.past_key_values
-    start = time.perf_counter()
-    for _ in range(1, new):
-        token = out.logits[0, -1].argmax()
+def bench_ids(count, seed):  # anneal-bench's generator: a 64-bit LCG, id 100 + (state >> 33) % 40000
+    state, ids = seed, []
+    for _ in range(count):
+        state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        ids.append(100 + (state >> 33) % 40000)
+    return ids
+
+
+def resident_mib(peak):
+    if peak:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith("VmRSS:")).split()[1]) // 1024
+
+
+def generate(prompt, new):
+    ids = bench_ids(prompt, 99)
+    with torch.inference_mode():
+        model(torch.tensor([ids[:4]]))  # warm-up
+        start = time.perf_counter()
+        out = model(torch.tensor([ids]), use_cache=True)
+        prefill = time.perf_counter() - start
+        past, token = out.past_key_values, out.logits[0, -1].argmax()
         out = model(token.view(1, 1), past_key_values=past, use_cache=True)
         past = out.past_key_values
-    decode = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-print(f"engine=transformers mode=generate prompt={prompt} new={new} prefill_s={prefill:.3f} "
-      f"decode_tokens_per_s={(new - 1) / decode:.2f} peak_rss_mib={rss}")
+        start = time.perf_counter()
+        for _ in range(1, new):
+            token = out.logits[0, -1].argmax()
+            out = model(token.view(1, 1), past_key_values=past, use_cache=True)
+            past = out.past_key_values
+        decode = time.perf_counter() - start
+    print(f"engine=transformers mode=generate prompt={prompt} new={new} prefill_s={prefill:.3f} "
+          f"decode_tokens_per_s={(new - 1) / decode:.2f} peak_rss_mib={resident_mib(True)}")
+
+
+def lora(B, T, steps):
+    from peft import LoraConfig, get_peft_model
+    peft = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], lora_dropout=0.0,
+                                            task_type="CAUSAL_LM"))
+    peft.train()
+    trainable = [p for p in peft.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.0)
+    ids = torch.tensor(bench_ids(B * T, 5)).view(B, T)
+
+    def step():
+        loss = peft(input_ids=ids, labels=ids).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+    step()  # warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    seconds = time.perf_counter() - start
+    print(f"engine=peft mode=lora B={B} T={T} steps={steps} trainable={sum(p.numel() for p in trainable)} "
+          f"tokens_per_s={B * T * steps / seconds:.1f} peak_rss_mib={resident_mib(True)}")
+
+
+def adapters(prompt, count):
+    from peft import LoraConfig, get_peft_model
+    ids = torch.tensor([bench_ids(prompt, 9)])
+    with torch.inference_mode():
+        model.generate(ids, max_new_tokens=8, do_sample=False)
+    base = resident_mib(False)
+    config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", lora_dropout=0.0, init_lora_weights=False, task_type="CAUSAL_LM")
+    peft = get_peft_model(model, config, adapter_name="a0")
+    after1 = 0
+    for n in range(count):
+        if n > 0:
+            peft.add_adapter(f"a{n}", config)
+        peft.set_adapter(f"a{n}")
+        with torch.inference_mode():
+            peft.generate(input_ids=ids, max_new_tokens=8, do_sample=False)
+        if n == 0:
+            after1 = resident_mib(False)
+    print(f"engine=peft mode=adapters prompt={prompt} rss_base_mib={base} rss_1_adapter_mib={after1} "
+          f"rss_{count}_adapters_mib={resident_mib(False)}")
+
+
+{"generate": generate, "lora": lora, "adapters": adapters}[mode](*numbers)

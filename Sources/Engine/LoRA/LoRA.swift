@@ -33,7 +33,8 @@ public final class LoRA: @unchecked Sendable {
     public var optimizer: AdamW
     let offsets: [String: Int]
 
-    public init(layout: LoRALayout, config: LoRAConfig, seed: UInt64 = 0, weightDecay: Double = 0) throws(LoRAError) {
+    /// `trainable: false` (serving) allocates no gradients or optimizer moments.
+    public init(layout: LoRALayout, config: LoRAConfig, seed: UInt64 = 0, weightDecay: Double = 0, trainable: Bool = true) throws(LoRAError) {
         (self.layout, self.config) = (layout, config)
         modules = try layout.selected(config.targets)
         var offsets: [String: Int] = [:], total = 0
@@ -45,8 +46,9 @@ public final class LoRA: @unchecked Sendable {
         }
         self.offsets = offsets
         params = Arena(count: total)
-        grads = Arena(count: total)
-        (m, v) = (Arena(count: total), Arena(count: total))
+        let state = trainable ? total : 0
+        grads = Arena(count: state)
+        (m, v) = (Arena(count: state), Arena(count: state))
         optimizer = AdamW(weightDecay: weightDecay)
         for l in 0..<layout.layers {
             for module in modules {
@@ -79,6 +81,7 @@ public final class LoRA: @unchecked Sendable {
     /// dinp += scale·(dout·B)·A.
     public func backward(_ id: String, layer l: Int, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, dinp: UnsafeMutablePointer<Float>,
                          N: Int, input: Int, output: Int) {
+        precondition(grads.count == params.count, "LoRA.backward: the adapter was made with trainable: false")
         guard let (a, b) = matrices(id, layer: l), let (da, db) = matrices(id, layer: l, in: grads) else { return }
         let r = config.r, scale = config.scale
         let u = UnsafeMutablePointer<Float>.allocate(capacity: N * r), du = UnsafeMutablePointer<Float>.allocate(capacity: N * r)

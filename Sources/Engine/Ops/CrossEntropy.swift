@@ -45,4 +45,47 @@ public enum CrossEntropy {
             for j in 0..<V { d[j] += scale * (p[j] - (j == Int(targets[i]) ? 1 : 0)) }
         }
     }
+
+    /// Forward and backward at once for training, in place: `logits` (N, V) becomes dlogits,
+    /// dloss · (softmax − onehot(target)) / counted rows (zero on ignored rows), with no
+    /// probability buffer; returns the mean loss. Rows run in parallel.
+    public static func fused(
+        logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int, dloss: Float = 1, ignoreIndex: Int32 = -100
+    ) -> Float {
+        var counted = 0
+        for i in 0..<N where targets[i] != ignoreIndex {
+            precondition(targets[i] >= 0 && Int(targets[i]) < V, "CrossEntropy: target \(targets[i]) outside 0..<\(V)")
+            counted += 1
+        }
+        let losses = UnsafeMutablePointer<Float>.allocate(capacity: max(N, 1))
+        defer { losses.deallocate() }
+        let scale = counted == 0 ? 0 : dloss / Float(counted)
+        Parallel.forRanges(N, grain: 1) { rows in
+            for i in rows {
+                let row = logits + i * V, y = targets[i]
+                guard y != ignoreIndex else { row.update(repeating: 0, count: V); losses[i] = 0; continue }
+                var maximum = -Float.infinity
+                for j in 0..<V { maximum = max(maximum, row[j]) }
+                let target = row[Int(y)]
+                var sums = VectorMath.Vector(), sum: Float = 0, j = 0
+                while j + 8 <= V {
+                    let e = VectorMath.exp(VectorMath.load(row + j) - maximum)
+                    VectorMath.store(e, row + j)
+                    sums += e
+                    j += 8
+                }
+                while j < V { row[j] = Math.exp(row[j] - maximum); sum += row[j]; j += 1 }
+                sum += sums.sum()
+                losses[i] = maximum + Math.log(sum) - target
+                let k = scale / sum
+                j = 0
+                while j + 8 <= V { VectorMath.store(VectorMath.load(row + j) * k, row + j); j += 8 }
+                while j < V { row[j] *= k; j += 1 }
+                row[Int(y)] -= scale
+            }
+        }
+        var total: Double = 0
+        for i in 0..<N { total += Double(losses[i]) }
+        return counted == 0 ? 0 : Float(total / Double(counted))
+    }
 }

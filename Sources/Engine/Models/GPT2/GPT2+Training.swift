@@ -11,8 +11,8 @@ extension GPT2 {
         let C = c.hiddenSize, NH = c.numHeads, FF = c.innerSize, V = c.vocabSize, N = B * T
         precondition(targets.count == N, "GPT2.lossAndGradients: \(targets.count) targets for B \(B) × T \(T)")
         let pass = forward(ids, B: B, T: T, lora: lora)
-        let probs = Floats(N * V), losses = Floats(N)
-        let loss = CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: pass.logits.pointer, targets: targets, N: N, V: V)
+        // The logits become their gradient in place.
+        let loss = CrossEntropy.fused(logits: pass.logits.pointer, targets: targets, N: N, V: V, dloss: dloss)
 
         // LayerNorm's backward always accumulates weight and bias gradients: a sink when frozen.
         let sink = Floats(2 * C)
@@ -20,9 +20,8 @@ extension GPT2 {
             guard let weight, let bias else { return (sink.pointer, sink.pointer + C) }
             return (weight.pointer + l * C, bias.pointer + l * C)
         }
-        let dlogits = Floats(N * V), dh = Floats(N * C), dx = Floats(N * C)
-        CrossEntropy.backward(dlogits: dlogits.pointer, probs: probs.pointer, targets: targets, N: N, V: V, dloss: dloss)
-        Matmul.backward(dinp: dh.pointer, dweight: g?.wte.pointer, dbias: nil, dout: dlogits.pointer, inp: pass.hf.pointer, weight: p.wte.pointer, N: N, C: C, OC: V)
+        let dh = Floats(N * C), dx = Floats(N * C)
+        Matmul.backward(dinp: dh.pointer, dweight: g?.wte.pointer, dbias: nil, dout: pass.logits.pointer, inp: pass.hf.pointer, weight: p.wte.pointer, N: N, C: C, OC: V)
         let (dlnfw, dlnfb) = norms(g?.lnfw, g?.lnfb, 0)
         LayerNorm.backward(dinp: dx.pointer, dweight: dlnfw, dbias: dlnfb, dout: dh.pointer,
                            inp: pass.x.pointer, weight: p.lnfw.pointer, mean: pass.meanF.pointer, rstd: pass.rstdF.pointer, N: N, C: C)

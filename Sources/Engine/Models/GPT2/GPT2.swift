@@ -106,6 +106,6 @@ final class GPT2Pass {
         let N = B * T
         x = Floats(N * c.hiddenSize)
         layers = (0..<c.numLayers).map { _ in GPT2LayerActivations(config: c, B: B, T: T, attention: attention) }
-        (hf, meanF, rstdF, logits) = (Floats(N * c.hiddenSize), Floats(N), Floats(N), Floats(N * c.vocabSize))
+        (hf, meanF, rstdF, logits) = (Floats(N * c.hiddenSize), Floats(N), Floats(N), Floats(N * c.vocabSize, zeroed: false))
     }
 }

@@ -109,12 +109,12 @@ public final class Llama: @unchecked Sendable {
     }
 }
 
-/// A zeroed float buffer owned by one forward pass.
+/// A float buffer owned by one pass, zeroed unless the caller overwrites it whole.
 final class Floats {
     let pointer: UnsafeMutablePointer<Float>
-    init(_ count: Int) {
+    init(_ count: Int, zeroed: Bool = true) {
         pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
     }
     deinit { pointer.deallocate() }
 }
