@@ -1,5 +1,6 @@
 import Engine
 import JSON
+import Platform
 import Tensor
 
 /// LoRA fine-tuning of a causal language model (Llama, GPT-2) on a `CausalLMDataset`: the base weights frozen and
@@ -15,6 +16,9 @@ public final class CausalLMTrainer {
     public let lora: LoRA
     var plan: TrainingPlan
     var state = TrainerState()
+    /// Token accuracy since the last train metrics (not checkpointed: a resumed run's first window
+    /// counts from the resume).
+    var windowCorrect = 0, windowScored = 0
     public var stepsPerEpoch: Int { plan.stepsPerEpoch }
     public var totalSteps: Int { plan.totalSteps }
 
@@ -46,8 +50,9 @@ public final class CausalLMTrainer {
             if state.step % arguments.loggingSteps == 0 || last {
                 try hooks.metrics(kind: "train", step: state.step, epoch: epoch, values: [
                     "loss": .double(state.windowLoss / Double(state.windowSteps)), "learning_rate": .double(lr), "grad_norm": .double(norm),
+                    "mean_token_accuracy": .double(windowScored == 0 ? 0 : Double(windowCorrect) / Double(windowScored)),
                 ])
-                (state.windowLoss, state.windowSteps) = (0, 0)
+                (state.windowLoss, state.windowSteps, windowCorrect, windowScored) = (0, 0, 0, 0)
             }
             let epochEnd = state.step % stepsPerEpoch == 0 || last
             var evaluation: JSONObject?, improved = false
@@ -123,25 +128,29 @@ public final class CausalLMTrainer {
         var loss: Float = 0, tokens = 0
         for indices in microBatches {
             let batch = batch(dataset.train, indices)
-            loss += model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, into: nil, lora: lora,
-                                           dloss: 1 / Float(count)) / Float(count)
+            let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, into: nil, lora: lora,
+                                                dloss: 1 / Float(count))
+            loss += result.loss / Float(count)
+            windowCorrect += result.correct
+            windowScored += result.scored
             tokens += batch.ids.count
         }
         return (loss, tokens)
     }
 
-    /// Mean token loss on the validation set, weighted by the tokens each batch scores.
+    /// Mean token loss on the validation set (weighted by the tokens each batch scores), its
+    /// perplexity, and the mean token accuracy.
     public func evaluate() -> JSONObject {
-        var total = 0.0, scored = 0, start = 0
+        var total = 0.0, scored = 0, correct = 0, start = 0
         let examples = dataset.validation, bs = arguments.perDeviceEvalBatchSize
         while start < examples.count {
             let batch = batch(examples, Array(start..<min(start + bs, examples.count))[...])
-            let counted = batch.targets.filter { $0 != -100 }.count
-            let loss = model.loss(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, lora: lora)
-            total += Double(loss) * Double(counted)
-            scored += counted
+            let result = model.loss(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, lora: lora)
+            total += Double(result.loss) * Double(result.scored)
+            (scored, correct) = (scored + result.scored, correct + result.correct)
             start += bs
         }
-        return ["loss": .double(total / Double(max(1, scored)))]
+        let loss = total / Double(max(1, scored))
+        return ["loss": .double(loss), "perplexity": .double(Math.exp(loss)), "mean_token_accuracy": .double(Double(correct) / Double(max(1, scored)))]
     }
 }

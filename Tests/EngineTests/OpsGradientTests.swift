@@ -207,12 +207,17 @@ import Testing
     @Test func crossEntropyFused() {
         let N = 5, V = 37
         var rng = TestRandom(16)
-        let targets: [Int32] = [2, -100, 36, 0, 17]
-        let logits = Buffer(random: N * V, &rng, scale: 3), probs = Buffer(N * V), losses = Buffer(N), dlogits = Buffer(N * V)
+        var targets: [Int32] = [2, -100, 36, 0, 17]
+        let logits = Buffer(random: N * V, &rng, scale: 3)
+        targets[3] = Int32((0..<V).max { logits[3 * V + $0] < logits[3 * V + $1] }!)  // one hit at least
+        let probs = Buffer(N * V), losses = Buffer(N), dlogits = Buffer(N * V)
         let loss = CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: logits.pointer, targets: targets, N: N, V: V)
         CrossEntropy.backward(dlogits: dlogits.pointer, probs: probs.pointer, targets: targets, N: N, V: V, dloss: 0.5)
+        let logits0 = (0..<(N * V)).map { logits[$0] }
         let fused = CrossEntropy.fused(logits: logits.pointer, targets: targets, N: N, V: V, dloss: 0.5)
-        #expect(abs(fused - loss) < 1e-6)
+        #expect(abs(fused.loss - loss) < 1e-6 && fused.scored == 4)
+        let top = (0..<N).map { i in (0..<V).max { logits0[i * V + $0] < logits0[i * V + $1] }! }
+        #expect(fused.correct == (0..<N).filter { targets[$0] != -100 && top[$0] == Int(targets[$0]) }.count)
         #expect((0..<(N * V)).allSatisfy { abs(logits[$0] - dlogits[$0]) < 1e-7 })
     }
 }

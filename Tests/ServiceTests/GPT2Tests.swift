@@ -82,9 +82,16 @@ struct GPT2Tests {
         let id = try #require(created.json["id"]?.string, "\(created.text)")
         let job = try api.finished(job: id, seconds: 120)
         #expect(job["status"] == "succeeded", "\(job)")
-        let evals = (try api.call("GET", "/v1/fine_tuning/jobs/\(id)/metrics").json["data"]?.array ?? [])
-            .filter { $0["kind"] == "eval" }.compactMap { $0["metrics"]?["loss"]?.double }
+        let series = try api.call("GET", "/v1/fine_tuning/jobs/\(id)/metrics").json["data"]?.array ?? []
+        let evals = series.filter { $0["kind"] == "eval" }.compactMap { $0["metrics"]?["loss"]?.double }
         #expect(evals.count == 4 && evals.last! < evals.first!, "\(evals)")
+        // Perplexity and OpenAI's mean token accuracy, for training and validation.
+        let last = try #require(series.last { $0["kind"] == "eval" }?["metrics"])
+        #expect(abs((last["perplexity"]?.double ?? 0) - Math.exp(evals.last!)) < 1e-6 * Math.exp(evals.last!))
+        #expect((0...1).contains(last["mean_token_accuracy"]?.double ?? -1))
+        #expect(series.contains { $0["kind"] == "train" && $0["metrics"]?["mean_token_accuracy"]?.double != nil })
+        let events = try api.call("GET", "/v1/fine_tuning/jobs/\(id)/events?limit=100").json["data"]?.array ?? []
+        #expect(events.contains { $0["data"]?["valid_mean_token_accuracy"]?.double != nil }, "\(events)")
         let name = try #require(job["fine_tuned_model"]?.string)
         let reply = try api.call("POST", "/v1/completions", json: ["model": .string(name), "prompt": "What is 2 plus 3?", "max_tokens": 4, "temperature": 0])
         #expect(reply.status == 200 && reply.json["choices"]?[0]?["text"]?.string != nil, "\(reply.text)")

@@ -14,8 +14,8 @@ public protocol CausalLM: AnyObject, Sendable {
     func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA?) -> [Float]
     /// Causal-LM loss over B sequences of T tokens (`targets`: the token each position should
     /// predict, -100 to ignore; the mean over the rest), with gradients scaled by `dloss` added
-    /// into `grads` (every parameter: full fine-tuning) and into `lora.grads`.
-    func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, dloss: Float) -> Float
+    /// into `grads` (every parameter: full fine-tuning) and into `lora.grads`; with the token accuracy.
+    func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, dloss: Float) -> TokenLoss
     /// Incremental decoding of one sequence with a key/value cache of `capacity` positions.
     func session(lora: LoRA?, capacity: Int) -> any DecodingSession
 }
@@ -29,11 +29,11 @@ public protocol DecodingSession: AnyObject {
 }
 
 extension CausalLM {
-    /// The causal-LM loss alone (forward only), as `lossAndGradients` computes it.
-    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> Float {
-        let N = B * T, V = vocabSize
-        let logits = self.logits(ids, B: B, T: T, lora: lora), probs = Floats(N * V), losses = Floats(N)
-        return CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: logits, targets: targets, N: N, V: V)
+    /// The causal-LM loss and token accuracy alone (forward only), as `lossAndGradients`
+    /// computes them.
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> TokenLoss {
+        var logits = self.logits(ids, B: B, T: T, lora: lora)
+        return logits.withUnsafeMutableBufferPointer { CrossEntropy.fused(logits: $0.baseAddress!, targets: targets, N: B * T, V: vocabSize) }
     }
 
     /// Greedy decoding: up to `count` tokens after `prompt`, ending after a token of `stop` (EOS).

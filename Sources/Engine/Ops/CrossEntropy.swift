@@ -48,24 +48,27 @@ public enum CrossEntropy {
 
     /// Forward and backward at once for training, in place: `logits` (N, V) becomes dlogits,
     /// dloss · (softmax − onehot(target)) / counted rows (zero on ignored rows), with no
-    /// probability buffer; returns the mean loss. Rows run in parallel.
+    /// probability buffer; returns the mean loss and how many targets were the top logit.
+    /// Rows run in parallel.
     public static func fused(
         logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int, dloss: Float = 1, ignoreIndex: Int32 = -100
-    ) -> Float {
+    ) -> TokenLoss {
         var counted = 0
         for i in 0..<N where targets[i] != ignoreIndex {
             precondition(targets[i] >= 0 && Int(targets[i]) < V, "CrossEntropy: target \(targets[i]) outside 0..<\(V)")
             counted += 1
         }
-        let losses = UnsafeMutablePointer<Float>.allocate(capacity: max(N, 1))
-        defer { losses.deallocate() }
+        let losses = UnsafeMutablePointer<Float>.allocate(capacity: max(N, 1)), hits = UnsafeMutablePointer<Bool>.allocate(capacity: max(N, 1))
+        defer { losses.deallocate(); hits.deallocate() }
         let scale = counted == 0 ? 0 : dloss / Float(counted)
         Parallel.forRanges(N, grain: 1) { rows in
             for i in rows {
                 let row = logits + i * V, y = targets[i]
+                hits[i] = false
                 guard y != ignoreIndex else { row.update(repeating: 0, count: V); losses[i] = 0; continue }
-                var maximum = -Float.infinity
-                for j in 0..<V { maximum = max(maximum, row[j]) }
+                var maximum = -Float.infinity, best = 0
+                for j in 0..<V where row[j] > maximum { (maximum, best) = (row[j], j) }
+                hits[i] = best == Int(y)
                 let target = row[Int(y)]
                 var sums = VectorMath.Vector(), sum: Float = 0, j = 0
                 while j + 8 <= V {
@@ -84,8 +87,24 @@ public enum CrossEntropy {
                 row[Int(y)] -= scale
             }
         }
-        var total: Double = 0
-        for i in 0..<N { total += Double(losses[i]) }
-        return counted == 0 ? 0 : Float(total / Double(counted))
+        var total: Double = 0, correct = 0
+        for i in 0..<N {
+            total += Double(losses[i])
+            if hits[i] { correct += 1 }
+        }
+        return TokenLoss(loss: counted == 0 ? 0 : Float(total / Double(counted)), correct: correct, scored: counted)
     }
+}
+
+/// A language-model loss with its token accuracy: the mean loss over the `scored` positions and
+/// how many of them had the target as the top logit.
+public struct TokenLoss: Sendable {
+    public var loss: Float
+    public var correct: Int
+    public var scored: Int
+
+    public init(loss: Float, correct: Int, scored: Int) { (self.loss, self.correct, self.scored) = (loss, correct, scored) }
+
+    /// OpenAI's mean token accuracy.
+    public var accuracy: Double { scored == 0 ? 0 : Double(correct) / Double(scored) }
 }

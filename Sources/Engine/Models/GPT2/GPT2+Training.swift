@@ -6,7 +6,7 @@ extension GPT2 {
     /// into `grads` (every parameter, an arena of the parameters' layout: full fine-tuning) and
     /// into `lora.grads` (the base then stays frozen: pass no `grads`). Without dropout.
     public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA? = nil,
-                                 dloss: Float = 1) -> Float {
+                                 dloss: Float = 1) -> TokenLoss {
         let c = config, p = parameters, g = grads.map { GPT2Parameters(arena: $0, config: c) }
         let C = c.hiddenSize, NH = c.numHeads, FF = c.innerSize, V = c.vocabSize, N = B * T
         precondition(targets.count == N, "GPT2.lossAndGradients: \(targets.count) targets for B \(B) × T \(T)")

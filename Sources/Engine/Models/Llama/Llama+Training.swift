@@ -18,7 +18,7 @@ extension Llama {
     /// the parameters' layout: full fine-tuning) and into `lora.grads` (the adapters' A and B;
     /// the base weights then stay frozen, pass no `grads`). Without dropout.
     public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA? = nil,
-                                 dloss: Float = 1) -> Float {
+                                 dloss: Float = 1) -> TokenLoss {
         let c = config, p = parameters, g = grads.map { LlamaParameters(arena: $0, config: c) }
         let C = c.hiddenSize, KV = c.kvSize, NH = c.numHeads, hs = c.headSize, FF = c.intermediateSize, V = c.vocabSize
         let N = B * T, group = NH / c.numKVHeads
