@@ -10,12 +10,12 @@ extension Application {
         ClassificationTrainer.setThreads(Int(Environment["ANNEAL_THREADS"] ?? "") ?? Environment.processorCount)
     }
 
-    /// LoRA fine-tuning for the catalog's causal language models (GGUF Llama, HF Llama and GPT-2).
-    static func loraTrainer(catalog: ModelCatalog) -> LoRAJob {
-        LoRAJob { name in
+    /// Fine-tuning (LoRA or full) for the catalog's causal language models (GGUF Llama, HF Llama and GPT-2).
+    static func causalLMTrainer(catalog: ModelCatalog) -> CausalLMJob {
+        CausalLMJob { name in
             guard let base = catalog.model(named: name) else { return nil }
             let model = try LanguageModel.load(base)
-            return LoRAJob.Base(model: model.model, tokenizer: model.tokenizer, template: model.template, eos: model.eos)
+            return CausalLMJob.Base(model: model.model, tokenizer: model.tokenizer, template: model.template, eos: model.eos)
         }
     }
 

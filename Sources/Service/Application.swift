@@ -41,7 +41,7 @@ public final class Application: Sendable {
         var trainers = trainers
         if trainers.trainer(for: "bert") == nil { trainers.register("bert", Self.bertTrainer(catalog: catalog)) }
         for architecture in ["gguf", "llama", "gpt2"] where trainers.trainer(for: architecture) == nil {
-            trainers.register(architecture, Self.loraTrainer(catalog: catalog))
+            trainers.register(architecture, Self.causalLMTrainer(catalog: catalog))
         }
         var settings = workerConfiguration ?? WorkerPool.Configuration()
         settings.workers = configuration.workers

@@ -45,10 +45,18 @@ struct CompletionRoutes {
         }
     }
 
-    /// Runs `body` with the model `name` resolves to: a base language model, or a tenant's LoRA
-    /// fine-tune with its adapter over the base's one resident copy (each loaded on first use).
+    /// Runs `body` with the model `name` resolves to: a base language model, a tenant's LoRA
+    /// fine-tune with its adapter over the base's one resident copy, or a tenant's full
+    /// fine-tune (each loaded on first use).
     func withModel<T>(_ name: String, tenant: String, _ body: (LanguageModel, LoRA?) throws -> T) throws -> T {
         let (base, tuned) = try resolve(name, tenant: tenant)
+        if let tuned, tuned.config == nil {
+            // Fully fine-tuned: its own weights, resident under its own name.
+            return try models.withModel(name, load: {
+                let model = try tuned.loadWhole(pool: pool)
+                return (model, model.bytes)
+            }) { model in try body(model, nil) }
+        }
         return try models.withModel(base.name, load: {
             let model = try LanguageModel.load(base)
             return (model, model.bytes)
@@ -62,9 +70,9 @@ struct CompletionRoutes {
     }
 
     /// The base model of `name`, and for a tenant's LoRA fine-tune its stored adapter.
-    func resolve(_ name: String, tenant: String) throws -> (ModelCatalog.BaseModel, StoredAdapter?) {
+    func resolve(_ name: String, tenant: String) throws -> (ModelCatalog.BaseModel, StoredLanguageModel?) {
         if let base = catalog.model(named: name) { return (base, nil) }
-        guard let adapter = try StoredAdapter.find(name, tenant: tenant, pool: pool, catalog: catalog) else {
+        guard let adapter = try StoredLanguageModel.find(name, tenant: tenant, pool: pool, catalog: catalog) else {
             throw HTTPError.badRequest("\(name) is not a language model; completions need a Llama-family model or its LoRA fine-tune",
                                        param: "model", code: "model_not_generative")
         }

@@ -145,15 +145,13 @@ struct JobSpec {
             throw .badRequest(error.message, param: error.param, code: "invalid_hyperparameter")
         }
         // LoRA settings are checked now, so a bad adapter is a 400 rather than a failed job.
-        // Language models are fine-tuned with LoRA (its defaults when none is given): the settings are
-        // checked against the model now, so a bad adapter is a 400 rather than a failed job, and
-        // stored resolved (the model's default target modules written out).
+        // LoRA settings are checked against the model now, so a bad adapter is a 400 rather than a
+        // failed job, and stored resolved (the model's default target modules written out).
+        // Without them, a language model is fine-tuned in full.
+        guard resolved["lora"] != nil else { return resolved }
         guard model.isLanguageModel else {
-            guard resolved["lora"] == nil else {
-                throw .badRequest("LoRA is not implemented for \(model.architecture) models yet; they are fine-tuned in full (omit lora)",
-                                  param: param + ".lora", code: "unsupported_adapter")
-            }
-            return resolved
+            throw .badRequest("LoRA is not implemented for \(model.architecture) models yet; they are fine-tuned in full (omit lora)",
+                              param: param + ".lora", code: "unsupported_adapter")
         }
         let layout: LoRALayout
         do { layout = try LanguageModel.loraLayout(model) } catch {

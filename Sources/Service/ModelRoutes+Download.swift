@@ -9,11 +9,17 @@ import Store
 extension ModelRoutes {
     /// `GET /v1/models/{id}/download`: a tar of a Hugging Face folder for a fine-tuned classifier
     /// (`config.json` with `id2label`/`label2id`, `model.safetensors`, the base model's tokenizer
-    /// files) that `AutoModelForSequenceClassification.from_pretrained` loads.
-    func download(_ context: RequestContext) throws -> HTTPResponse {
+    /// files) that `AutoModelForSequenceClassification.from_pretrained` loads. A language model:
+    /// a PEFT folder for a LoRA fine-tune, or with `?merged=true` (and always for a full
+    /// fine-tune) a Hugging Face folder of the whole model.
+    func download(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
         let id = context.parameter("id")
-        if catalog.model(named: id) == nil, let adapter = try StoredAdapter.find(id, tenant: context.tenant, pool: pool, catalog: catalog) {
-            return try peftFolder(adapter)
+        if catalog.model(named: id) == nil, let tuned = try StoredLanguageModel.find(id, tenant: context.tenant, pool: pool, catalog: catalog) {
+            let merged = request.queryValue("merged")
+            guard merged == nil || merged == "true" || merged == "false" else {
+                throw HTTPError.badRequest("merged must be true or false", param: "merged")
+            }
+            return tuned.config != nil && merged != "true" ? try peftFolder(tuned) : try wholeFolder(tuned)
         }
         let model = try StoredClassifier.find(id, tenant: context.tenant, pool: pool, catalog: catalog)
         let (checkpoint, labels, base) = (model.checkpoint, model.labels, model.base)
@@ -49,10 +55,23 @@ extension ModelRoutes {
 
     /// A LoRA fine-tune as a PEFT folder (`adapter_config.json`, `adapter_model.safetensors`)
     /// that `PeftModel.from_pretrained` loads over the base model.
-    func peftFolder(_ adapter: StoredAdapter) throws -> HTTPResponse {
+    func peftFolder(_ adapter: StoredLanguageModel) throws -> HTTPResponse {
         let lora = try adapter.load(for: try LanguageModel.loraLayout(adapter.base), pool: pool)
         let (config, weights) = lora.peftFiles(base: adapter.base.name)
         return Self.tar(adapter.name, [("adapter_config.json", config.encodedBytes()), ("adapter_model.safetensors", weights)])
+    }
+
+    /// A fine-tuned language model as a Hugging Face folder (`config.json`, `model.safetensors`
+    /// in float32, and the base's tokenizer files when it has them: a GGUF base's tokenizer stays
+    /// in its GGUF file) that `AutoModelForCausalLM.from_pretrained` loads.
+    func wholeFolder(_ tuned: StoredLanguageModel) throws -> HTTPResponse {
+        let model = try tuned.loadWhole(pool: pool)
+        var (config, weights) = model.model.huggingFaceFiles()
+        // A Hugging Face base keeps its own config.json (token ids, generation settings).
+        if let own = Files.read(tuned.base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) }) { config = own }
+        let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "generation_config.json"]
+            .compactMap { name in Files.read(tuned.base.path + "/" + name).map { (name, $0) } }
+        return Self.tar(tuned.name, [("config.json", config.encodedBytes()), ("model.safetensors", weights)] + tokenizerFiles)
     }
 
     /// A streamed tar of `files` in one folder named after the model (colons made underscores).

@@ -11,7 +11,7 @@ struct ModelRoutes {
         routes.add("GET", "/v1/models") { _, context in try list(context) }
         routes.add("GET", "/v1/models/{id}") { _, context in try find(context) }
         routes.add("DELETE", "/v1/models/{id}") { _, context in try delete(context) }
-        routes.add("GET", "/v1/models/{id}/download") { _, context in try download(context) }
+        routes.add("GET", "/v1/models/{id}/download") { request, context in try download(request, context) }
     }
 
     func base(_ model: ModelCatalog.BaseModel) -> JSONValue {

@@ -26,7 +26,7 @@ struct PredictRoutes {
         let body = try request.jsonObject(), tenant = context.tenant
         guard let name = body["model"]?.string else { throw HTTPError.badRequest("model is required", param: "model", code: "missing_parameter") }
         let generative = try catalog.model(named: name).map(\.isLanguageModel)
-            ?? (StoredAdapter.find(name, tenant: tenant, pool: pool, catalog: catalog) != nil)
+            ?? (StoredLanguageModel.find(name, tenant: tenant, pool: pool, catalog: catalog) != nil)
         if generative { return try completions.predict(body, context) }
         let (inputs, single) = try Self.inputs(body["inputs"])
         let raw = body["raw_scores"]?.bool ?? false, truncate = body["truncate"]?.bool ?? true

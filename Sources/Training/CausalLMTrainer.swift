@@ -3,17 +3,23 @@ import JSON
 import Platform
 import Tensor
 
-/// LoRA fine-tuning of a causal language model (Llama, GPT-2) on a `CausalLMDataset`: the base weights frozen and
-/// shared, the adapters trained with AdamW on the schedule, gradient accumulation and clipping;
-/// train metrics every `logging_steps`, validation loss per `eval_strategy`, checkpoints (the
-/// adapters and their AdamW moments: megabytes, not the model) per `save_strategy`. As with
+/// Fine-tuning of a causal language model (Llama, GPT-2) on a `CausalLMDataset`, with LoRA (the
+/// base weights frozen and shared, only the adapters trained) or in full (every weight), with
+/// AdamW on the schedule, gradient accumulation and clipping; train metrics every
+/// `logging_steps`, validation loss per `eval_strategy`, checkpoints (what is trained and its
+/// AdamW moments: for LoRA megabytes, not the model) per `save_strategy`. As with
 /// classification, the data position is a function of the step, so a resumed run repeats the
 /// uninterrupted one.
 public final class CausalLMTrainer {
     public let arguments: TrainingArguments
     public let dataset: CausalLMDataset
     public let model: any CausalLM
-    public let lora: LoRA
+    /// The adapters with LoRA; nil for full fine-tuning.
+    public let lora: LoRA?
+    /// What the optimizer updates: the adapters, or the model's own weights.
+    public let trained: TrainedParameters
+    /// The checkpoint part holding `trained.params`: `lora` or `params`.
+    public var weightsPart: String { lora == nil ? "params" : "lora" }
     var plan: TrainingPlan
     var state = TrainerState()
     /// Token accuracy since the last train metrics (not checkpointed: a resumed run's first window
@@ -22,13 +28,21 @@ public final class CausalLMTrainer {
     public var stepsPerEpoch: Int { plan.stepsPerEpoch }
     public var totalSteps: Int { plan.totalSteps }
 
-    public init(model: any CausalLM, lora config: LoRAConfig, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
+    /// `lora` nil: full fine-tuning (the model's weights change in place).
+    public init(model: any CausalLM, lora config: LoRAConfig?, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
         guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
         self.model = model
         self.dataset = dataset
         self.arguments = arguments
-        do { lora = try LoRA(layout: model.loraLayout, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay) } catch {
-            throw TrainingError(error.description)
+        if let config {
+            let adapter: LoRA
+            do { adapter = try LoRA(layout: model.loraLayout, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay) } catch {
+                throw TrainingError(error.description)
+            }
+            (lora, trained) = (adapter, adapter.trained)
+        } else {
+            lora = nil
+            trained = TrainedParameters(params: model.params, groups: model.parameterGroups, weightDecay: arguments.weightDecay)
         }
         plan = TrainingPlan(arguments: arguments, examples: dataset.train.count)
     }
@@ -40,7 +54,7 @@ public final class CausalLMTrainer {
             try hooks.shouldStop()
             let (loss, tokens) = trainStep()
             let lr = plan.schedule.rate(at: state.step)
-            let norm = lora.step(lr: lr, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
+            let norm = trained.step(lr: lr, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
             state.step += 1
             state.trainedTokens += tokens
             state.windowLoss += Double(loss)
@@ -64,8 +78,8 @@ public final class CausalLMTrainer {
             }
             if plan.due(arguments.saveStrategy, every: arguments.saveSteps, step: state.step, epochEnd: epochEnd) || last || state.stoppedEarly {
                 let id = try hooks.saveCheckpoint(step: state.step, epoch: epoch, metrics: .object(evaluation ?? [:]),
-                                                  state: state.json(seed: arguments.seed, optimizerStep: lora.optimizer.step, labels: [], isBest: improved),
-                                                  parts: [("lora", lora.params.bytes), ("m", lora.m.bytes), ("v", lora.v.bytes)],
+                                                  state: state.json(seed: arguments.seed, optimizerStep: trained.optimizer.step, labels: [], isBest: improved),
+                                                  parts: [(weightsPart, trained.params.bytes), ("m", trained.m.bytes), ("v", trained.v.bytes)],
                                                   isBest: improved, keep: arguments.saveTotalLimit)
                 if improved { state.bestCheckpoint = id }
                 (state.lastCheckpoint, lastSaved) = (id, id)
@@ -73,8 +87,8 @@ public final class CausalLMTrainer {
         }
         var final = lastSaved ?? ""
         if arguments.loadBestModelAtEnd, let best = state.bestCheckpoint, best != lastSaved {
-            guard let bytes = try hooks.loadCheckpoint(best)["lora"], lora.params.restore(bytes) else {
-                throw TrainingError("checkpoint \(best) has no matching adapters")
+            guard let bytes = try hooks.loadCheckpoint(best)[weightsPart], trained.params.restore(bytes) else {
+                throw TrainingError("checkpoint \(best) has no matching \(weightsPart)")
             }
             final = best
         }
@@ -101,10 +115,10 @@ public final class CausalLMTrainer {
 
     func restore(_ json: JSONValue, parts: [String: [UInt8]], id: String) throws {
         let restored = try TrainerState(json: json, id: id)
-        for (name, arena) in [("lora", lora.params), ("m", lora.m), ("v", lora.v)] {
+        for (name, arena) in [(weightsPart, trained.params), ("m", trained.m), ("v", trained.v)] {
             guard let bytes = parts[name], arena.restore(bytes) else { throw TrainingError("checkpoint \(id): part \(name) is missing or has the wrong size") }
         }
-        lora.restoreOptimizerStep(json["optimizer_step"]?.int ?? restored.step)
+        trained.restoreOptimizerStep(json["optimizer_step"]?.int ?? restored.step)
         state = restored
     }
 
@@ -124,11 +138,12 @@ public final class CausalLMTrainer {
     /// One optimizer step's micro-batches into the adapters' gradients; the mean loss and the tokens seen.
     func trainStep() -> (Float, Int) {
         let microBatches = plan.microBatches(step: state.step), count = microBatches.count
-        lora.grads.zero()
+        trained.grads.zero()
         var loss: Float = 0, tokens = 0
         for indices in microBatches {
             let batch = batch(dataset.train, indices)
-            let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, into: nil, lora: lora,
+            let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T,
+                                                into: lora == nil ? trained.grads : nil, lora: lora,
                                                 dloss: 1 / Float(count))
             loss += result.loss / Float(count)
             windowCorrect += result.correct

@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 import Platform
 import Tensor
@@ -70,6 +71,18 @@ import Testing
             let error = try Fixtures.relativeError(pointer, shape, try fixture.floats("lora/grad/" + name))
             #expect(error < 1e-3, "\(name): relative gradient error \(error)")
         }
+        // Merged into a copy of the base, the adapter's logits come from the weights alone; the copy
+        // written as a Hugging Face folder and read back gives them again.
+        let merged = try GPT2.load(folder: Self.folder)
+        lora.merge(into: merged)
+        #expect(Fixtures.maxDifference(merged.logits(ids, B: 2, T: 7), logits) < 1e-5)
+        let folder = "/tmp/anneal-gpt2-export-\(getpid())"
+        mkdir(folder, 0o755)
+        defer { for name in ["config.json", "model.safetensors"] { unlink(folder + "/" + name) }; rmdir(folder) }
+        let (json, weights) = merged.huggingFaceFiles()
+        try Files.write(folder + "/config.json", json.encodedBytes())
+        try Files.write(folder + "/model.safetensors", weights)
+        #expect(Fixtures.maxDifference(try GPT2.load(folder: folder).logits(ids, B: 2, T: 7), logits) < 1e-5)
         let (config, _) = lora.peftFiles(base: "tiny-gpt2")
         #expect(config["fan_in_fan_out"] == true)
         #expect(config["target_modules"] == ["c_attn", "c_proj", "c_fc"])

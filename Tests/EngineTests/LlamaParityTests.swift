@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 import Platform
 import Tensor
@@ -116,6 +117,17 @@ import Testing
             let error = try Fixtures.relativeError(pointer, shape, try fixture.floats("lora/grad/" + name))
             #expect(error < 1e-3, "\(name): relative gradient error \(error)")
         }
+        // Merged into a copy of the base, the weights alone give the adapted logits.
+        let merged = try Llama.load(folder: Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama", maxT: 16)
+        lora.merge(into: merged)
+        #expect(Fixtures.maxDifference(merged.logits(ids, B: 2, T: 7), logits) < 1e-5)
+        let exported = merged.huggingFaceFiles()
+        #expect(try LlamaConfig.parse(json: exported.config) == merged.config)
+        let path = "/tmp/anneal-llama-export-\(getpid()).safetensors"
+        try Files.write(path, exported.weights)
+        defer { unlink(path) }
+        let file = try SafeTensors(path: path)
+        #expect(try file.floats("model.layers.1.self_attn.q_proj.weight") == Array(UnsafeBufferPointer(start: merged.parameters.wq.pointer + 32 * 32, count: 32 * 32)))
     }
 
     @Test func refusesWhatItCannotRun() throws {

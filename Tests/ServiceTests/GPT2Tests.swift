@@ -1,3 +1,4 @@
+import Inference
 import JSON
 import Jobs
 import Platform
@@ -104,10 +105,38 @@ struct GPT2Tests {
         let config = try JSONValue(parsing: entries[0].body)
         #expect(config["fan_in_fan_out"] == true && config["target_modules"] == ["c_attn", "c_proj", "c_fc"], "\(config)")
         #expect(config["base_model_name_or_path"] == "tiny-gpt2")
+        let merged = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download?merged=true").body)
+        #expect(merged.map { $0.name.split(separator: "/").last! } == ["config.json", "model.safetensors", "tokenizer.json"])
+        #expect(try api.call("GET", "/v1/models/\(name)/download?merged=maybe").status == 400)
         let header = entries[1].body
         let size = header.prefix(8).enumerated().reduce(0) { $0 | Int($1.1) << (8 * $1.0) }
         let tensors = try JSONValue(parsing: Array(header[8..<(8 + size)]))
         #expect(tensors["base_model.model.transformer.h.1.mlp.c_proj.lora_A.weight"]?["shape"] == [8, 128])
         #expect(tensors["base_model.model.transformer.h.0.attn.c_attn.lora_B.weight"]?["shape"] == [96, 8])
+    }
+
+    @Test("a job without lora fine-tunes every weight; the model answers with its own weights and downloads whole")
+    func fullJob() throws {
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
+        let lines = (1...7).flatMap { a in (1...7).map { #"{"prompt": "What is \#(a) plus \#($0)?", "completion": " \#(a + $0)."}"# } }
+        let train = try api.upload(Array(lines.joined(separator: "\n").utf8))
+        let created = try api.call("POST", "/v1/fine_tuning/jobs", json: [
+            "model": "tiny-gpt2", "training_file": .string(train), "suffix": "full",
+            "hyperparameters": ["n_epochs": 2, "batch_size": 8, "learning_rate": 3e-3, "save_strategy": "no"],
+        ])
+        let id = try #require(created.json["id"]?.string, "\(created.text)")
+        #expect(created.json["hyperparameters"]?["lora"] == nil)
+        let job = try api.finished(job: id, seconds: 120)
+        #expect(job["status"] == "succeeded", "\(job)")
+        let name = try #require(job["fine_tuned_model"]?.string)
+        let events = try api.call("GET", "/v1/fine_tuning/jobs/\(id)/events?limit=100").json["data"]?.array ?? []
+        #expect(events.contains { $0["message"]?.string?.hasPrefix("Full fine-tuning") == true }, "\(events)")
+        let reply = try api.call("POST", "/v1/completions", json: ["model": .string(name), "prompt": "What is 2 plus 3?", "max_tokens": 4, "temperature": 0])
+        #expect(reply.status == 200, "\(reply.text)")
+        #expect(Set(api.application.languageModels.resident.map(\.key)) == [name], "its own weights, not the base's")
+        let entries = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download").body)
+        #expect(entries.map { $0.name.split(separator: "/").last! } == ["config.json", "model.safetensors", "tokenizer.json"])
+        #expect(try JSONValue(parsing: entries[0].body)["model_type"] == "gpt2")
+        #expect(entries.count == 3 && entries[1].body != Files.read(Self.folder + "/model.safetensors"))
     }
 }

@@ -71,6 +71,35 @@ import Training
         resumed.stopAfter = nil
         let second = try CausalLMTrainer(model: model, lora: config, dataset: data, arguments: arguments)
         _ = try second.run(resumed)
-        #expect(digest(second.lora.params.bytes) == digest(trainer.lora.params.bytes))
+        #expect(digest(second.trained.params.bytes) == digest(trainer.trained.params.bytes))
+    }
+
+    /// Full fine-tuning (no LoRA) of a tiny GPT-2 folder: every weight moves, validation loss
+    /// falls, and a run stopped and resumed from its checkpoint ends bit-identical.
+    @Test func fullFineTuning() throws {
+        let folder = repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2"
+        let tokenizer = try Tokenizer(json: try #require(Files.read(folder + "/tokenizer.json")))
+        let lines = (1...7).flatMap { a in (1...7).map { #"{"prompt": "What is \#(a) plus \#($0)?", "completion": " \#(a + $0)."}"# } }
+        let arguments = TrainingArguments(["n_epochs": 3, "batch_size": 8, "learning_rate": 3e-3, "eval_strategy": "epoch",
+                                           "save_strategy": "epoch", "weight_decay": 0.01], seed: 3)
+        let data = try CausalLMDataset(training: Array(lines.enumerated().filter { $0.offset % 5 != 0 }.map(\.element).joined(separator: "\n").utf8),
+                                       validation: Array(lines.enumerated().filter { $0.offset % 5 == 0 }.map(\.element).joined(separator: "\n").utf8),
+                                       arguments: arguments, tokenizer: tokenizer, template: nil, eos: 0)
+        let model = try GPT2.load(folder: folder), start = digest(model.params.bytes)
+        let trainer = try CausalLMTrainer(model: model, lora: nil, dataset: data, arguments: arguments)
+        let before = try #require(trainer.evaluate()["loss"]?.double)
+        let hooks = MemoryHooks()
+        let outcome = try trainer.run(hooks)
+        let after = try #require(outcome.lastEvaluation?["loss"]?.double)
+        #expect(after < before, "\(before) → \(after)")
+        #expect(trainer.lora == nil && trainer.trained.params === model.params && digest(model.params.bytes) != start)
+
+        let resumed = MemoryHooks()
+        resumed.stopAfter = 5
+        #expect(throws: MemoryHooks.Stop.self) { try CausalLMTrainer(model: try GPT2.load(folder: folder), lora: nil, dataset: data, arguments: arguments).run(resumed) }
+        resumed.stopAfter = nil
+        let second = try GPT2.load(folder: folder)
+        _ = try CausalLMTrainer(model: second, lora: nil, dataset: data, arguments: arguments).run(resumed)
+        #expect(digest(second.params.bytes) == digest(model.params.bytes))
     }
 }

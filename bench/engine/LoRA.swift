@@ -15,7 +15,7 @@ func loraTraining(path: String, B: Int, T: Int, steps: Int) {
     func step() {
         lora.grads.zero()
         _ = model.lossAndGradients(ids, targets: targets, B: B, T: T, into: nil, lora: lora)
-        _ = lora.step(lr: 1e-4, maxGradNorm: 1)
+        _ = lora.trained.step(lr: 1e-4, maxGradNorm: 1)
     }
     step()  // warm-up
     BLAS.resetCounters()

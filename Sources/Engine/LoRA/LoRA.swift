@@ -27,10 +27,10 @@ public final class LoRA: @unchecked Sendable {
     public let layout: LoRALayout
     /// The adapted modules, in block order.
     public let modules: [LoRALayout.Module]
-    public let params: Arena, grads: Arena
-    /// AdamW's moments for the adapters (the base has none: it is frozen).
-    public let m: Arena, v: Arena
-    public var optimizer: AdamW
+    /// The adapters' weights, gradients and AdamW moments (the base has none: it is frozen).
+    public let trained: TrainedParameters
+    public var params: Arena { trained.params }
+    public var grads: Arena { trained.grads }
     let offsets: [String: Int]
 
     /// `trainable: false` (serving) allocates no gradients or optimizer moments.
@@ -45,11 +45,7 @@ public final class LoRA: @unchecked Sendable {
             }
         }
         self.offsets = offsets
-        params = Arena(count: total)
-        let state = trainable ? total : 0
-        grads = Arena(count: state)
-        (m, v) = (Arena(count: state), Arena(count: state))
-        optimizer = AdamW(weightDecay: weightDecay)
+        trained = TrainedParameters(params: Arena(count: total), groups: [(0..<total, true)], weightDecay: weightDecay, trainable: trainable)
         for l in 0..<layout.layers {
             for module in modules {
                 let (a, _) = matrices(module.id, layer: l)!, bound = 1 / Float(module.input).squareRoot()
@@ -94,18 +90,17 @@ public final class LoRA: @unchecked Sendable {
         Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 1, C: dinp, ldc: input)
     }
 
-    /// Clips the adapters' gradients to `maxGradNorm` (when given) and takes one AdamW step;
-    /// returns the norm before clipping.
-    public func step(lr: Double, maxGradNorm: Double?) -> Double {
-        let ranges = [0..<params.count]
-        let norm = maxGradNorm.map { GradientClipping.clip(grads: grads, ranges: ranges, maxNorm: $0) }
-            ?? GradientClipping.norm(grads: grads, ranges: ranges)
-        optimizer.update(params: params, grads: grads, m: m, v: v, groups: [(0..<params.count, true)], lr: lr)
-        return norm
+    /// Adds the adapters into `model`'s weights (W += scale·B·A), so the model alone computes
+    /// what the base with this adapter did.
+    public func merge(into model: any CausalLM) {
+        for l in 0..<layout.layers {
+            for module in modules {
+                guard let w = model.weight(module: module.id, layer: l), let (a, b) = matrices(module.id, layer: l) else { continue }
+                Gemm.run(transposeA: false, transposeB: false, M: module.output, N: module.input, K: config.r, alpha: config.scale,
+                         A: b, lda: config.r, B: a, ldb: module.input, beta: 1, C: w, ldc: module.input)
+            }
+        }
     }
-
-    /// Sets AdamW's update count when resuming (after restoring `m` and `v`).
-    public func restoreOptimizerStep(_ step: Int) { optimizer.step = step }
 
     /// PEFT's tensor names in `adapter_model.safetensors` with (pointer, shape) in `arena`.
     public func peftTensors(in arena: Arena? = nil) -> [(name: String, pointer: UnsafeMutablePointer<Float>, shape: [Int])] {

@@ -1,3 +1,4 @@
+import JSON
 import Tensor
 
 /// A decoder-only language model the trainer and the generator drive without knowing its
@@ -8,6 +9,14 @@ public protocol CausalLM: AnyObject, Sendable {
     var maxT: Int { get }
     /// Floats its weights take.
     var parameterCount: Int { get }
+    /// The weights, one arena.
+    var params: Arena { get }
+    /// AdamW's groups over `params` (which ranges take weight decay), for full fine-tuning.
+    var parameterGroups: [(range: Range<Int>, decay: Bool)] { get }
+    /// The (out, in) weight of linear layer `id` (a `loraLayout` module id) in block `layer`.
+    func weight(module id: String, layer: Int) -> UnsafeMutablePointer<Float>?
+    /// The model as a Hugging Face folder's `config.json` and `model.safetensors`.
+    func huggingFaceFiles() -> (config: JSONValue, weights: [UInt8])
     /// The layers LoRA can adapt.
     var loraLayout: LoRALayout { get }
     /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row.

@@ -4,10 +4,11 @@ import Tensor
 import Tokenizers
 import Training
 
-/// LoRA fine-tuning of a causal language model (a Llama-family GGUF, or a Llama or GPT-2 Hugging Face folder): reads the job's files as
+/// Fine-tuning of a causal language model (a Llama-family GGUF, or a Llama or GPT-2 Hugging Face
+/// folder): LoRA when `hyperparameters.lora` is given, every weight otherwise: reads the job's files as
 /// causal-LM data, trains adapters with `CausalLMTrainer` through `JobTrainingHooks` (resuming
 /// from the job's latest checkpoint), and names the checkpoint holding the final adapters.
-public struct LoRAJob: Trainer {
+public struct CausalLMJob: Trainer {
     /// What a base model brings: weights, tokenizer, chat template and end-of-sequence token.
     public struct Base: Sendable {
         public var model: any CausalLM
@@ -33,8 +34,10 @@ public struct LoRAJob: Trainer {
         guard let base = loaded else {
             throw JobFailure(code: "model_not_found", message: "Base model \(job.model) is not available", param: "model")
         }
-        let config: LoRAConfig
-        do { config = try LoRAConfig.from(hyperparameters: job.hyperparameters, layout: base.model.loraLayout) } catch {
+        var config: LoRAConfig?
+        do {
+            if job.hyperparameters["lora"] != nil { config = try LoRAConfig.from(hyperparameters: job.hyperparameters, layout: base.model.loraLayout) }
+        } catch {
             throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
         }
         let arguments = TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed))
@@ -55,7 +58,8 @@ public struct LoRAJob: Trainer {
             throw JobFailure(code: "invalid_training_file", message: error.description, param: "training_file")
         }
         let trainer = try CausalLMTrainer(model: base.model, lora: config, dataset: dataset, arguments: arguments)
-        try context.event("LoRA r \(config.r), alpha \(config.alpha) on \(trainer.lora.modules.map(\.id).joined(separator: ", ")): \(trainer.lora.params.count) trainable parameters; \(dataset.train.count) examples (\(dataset.validation.count) for evaluation), \(trainer.totalSteps) steps")
+        let method = trainer.lora.map { "LoRA r \($0.config.r), alpha \($0.config.alpha) on \($0.modules.map(\.id).joined(separator: ", "))" } ?? "Full fine-tuning"
+        try context.event("\(method): \(trainer.trained.params.count) trainable parameters; \(dataset.train.count) examples (\(dataset.validation.count) for evaluation), \(trainer.totalSteps) steps")
         let outcome = try trainer.run(JobTrainingHooks(context: context))
         if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
         return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [try ResultFile.write(context)], checkpoint: outcome.checkpoint)

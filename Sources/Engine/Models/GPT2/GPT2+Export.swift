@@ -1,0 +1,47 @@
+import JSON
+import Tensor
+
+extension GPT2 {
+    /// AdamW's groups over `params`: matrices (embeddings and linear weights) take weight decay,
+    /// biases and LayerNorm vectors do not.
+    public var parameterGroups: [(range: Range<Int>, decay: Bool)] {
+        var offset = 0
+        return GPT2Parameters.layout(config).map { name, shape, _ in
+            let count = shape.reduce(1, *), dimensions = name.contains("#") ? shape.count - 1 : shape.count
+            defer { offset += count }
+            return (offset..<(offset + count), dimensions >= 2)
+        }
+    }
+
+    /// The (out, in) weight of linear layer `id` (a LoRA module id) in block `l`.
+    public func weight(module id: String, layer l: Int) -> UnsafeMutablePointer<Float>? {
+        GPT2Module(rawValue: id).map { $0.tensors(parameters, layer: l, config).weight }
+    }
+
+    /// The model as a Hugging Face folder's `config.json` and `model.safetensors` (float32,
+    /// GPT2LMHeadModel's names, Conv1D weights back to (in, out)).
+    public func huggingFaceFiles() -> (config: JSONValue, weights: [UInt8]) {
+        let c = config
+        let json: JSONValue = [
+            "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "torch_dtype": "float32",
+            "vocab_size": .int(Int64(c.vocabSize)), "n_embd": .int(Int64(c.hiddenSize)), "n_layer": .int(Int64(c.numLayers)),
+            "n_head": .int(Int64(c.numHeads)), "n_inner": .int(Int64(c.innerSize)), "n_positions": .int(Int64(c.maxPositions)),
+            "layer_norm_epsilon": .double(Double(c.layerNormEps)), "activation_function": "gelu_new", "tie_word_embeddings": true,
+        ]
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for ((pattern, shape, conv1D), slice) in zip(GPT2Parameters.layout(c), parameters.all) {
+            let stacked = pattern.contains("#"), inner = stacked ? Array(shape.dropFirst()) : shape, count = inner.reduce(1, *)
+            for layer in 0..<(stacked ? c.numLayers : 1) {
+                let source = slice.pointer + (stacked ? layer * count : 0)
+                var floats = Array(UnsafeBufferPointer(start: source, count: count))
+                if conv1D {
+                    let (rows, columns) = (inner[0], inner[1])  // stored (out, in); Conv1D keeps (in, out)
+                    for r in 0..<rows { for k in 0..<columns { floats[k * rows + r] = source[r * columns + k] } }
+                }
+                let name = "transformer." + pattern.replacing("#", with: String(layer))
+                floats.withUnsafeBufferPointer { writer.add(name, floats: $0, shape: conv1D ? Array(inner.reversed()) : inner) }
+            }
+        }
+        return (json, writer.bytes())
+    }
+}

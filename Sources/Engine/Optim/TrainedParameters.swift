@@ -1,0 +1,31 @@
+import Tensor
+
+/// Parameters trained with AdamW: the weights, their gradients and the optimizer's moments, in
+/// arenas of one layout, and which ranges take weight decay.
+public final class TrainedParameters: @unchecked Sendable {
+    public let params: Arena, grads: Arena, m: Arena, v: Arena
+    public let groups: [(range: Range<Int>, decay: Bool)]
+    public var optimizer: AdamW
+
+    /// `trainable: false` allocates no gradients or moments (weights that are only used).
+    public init(params: Arena, groups: [(range: Range<Int>, decay: Bool)], weightDecay: Double, trainable: Bool = true) {
+        (self.params, self.groups) = (params, groups)
+        let count = trainable ? params.count : 0
+        grads = Arena(count: count)
+        (m, v) = (Arena(count: count), Arena(count: count))
+        optimizer = AdamW(weightDecay: weightDecay)
+    }
+
+    /// Clips the gradients to `maxGradNorm` (when given) and takes one AdamW step; returns the
+    /// norm before clipping.
+    public func step(lr: Double, maxGradNorm: Double?) -> Double {
+        let ranges = groups.map(\.range)
+        let norm = maxGradNorm.map { GradientClipping.clip(grads: grads, ranges: ranges, maxNorm: $0) }
+            ?? GradientClipping.norm(grads: grads, ranges: ranges)
+        optimizer.update(params: params, grads: grads, m: m, v: v, groups: groups, lr: lr)
+        return norm
+    }
+
+    /// Sets AdamW's update count when resuming (after restoring `m` and `v`).
+    public func restoreOptimizerStep(_ step: Int) { optimizer.step = step }
+}
