@@ -140,7 +140,10 @@ public final class CausalLMTrainer {
         let microBatches = plan.microBatches(step: state.step), count = microBatches.count
         trained.grads.zero()
         var loss: Float = 0, tokens = 0
-        for indices in microBatches {
+        defer { lora?.dropoutSeed = nil }  // evaluation and serving run without dropout
+        for (micro, indices) in microBatches.enumerated() {
+            // A function of the step: a resumed run drops what the uninterrupted one did.
+            lora?.dropoutSeed = Dropout.hash(seed: Dropout.hash(seed: UInt64(arguments.seed), index: state.step), index: micro)
             let batch = batch(dataset.train, indices)
             let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T,
                                                 into: lora == nil ? trained.grads : nil, lora: lora,

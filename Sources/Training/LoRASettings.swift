@@ -5,8 +5,7 @@ extension LoRAConfig {
     /// The adapter a job asks for in `hyperparameters.lora` (PEFT's names): `r` (8),
     /// `lora_alpha` (2r), `target_modules` (a list of the model's linear layers, checked against
     /// `layout` when given, or "all-linear"; none: the model's default, as PEFT's),
-    /// `use_rslora` (false), `lora_dropout` (only 0 is implemented: anything else is refused
-    /// rather than ignored).
+    /// `use_rslora` (false), `lora_dropout` (0; on the adapters' input while training, as PEFT's).
     public static func from(hyperparameters: JSONValue?, layout: LoRALayout? = nil) throws(HyperparameterError) -> LoRAConfig {
         let lora = hyperparameters?["lora"]
         let param = "hyperparameters.lora"
@@ -36,8 +35,9 @@ extension LoRAConfig {
             guard let value = rs.bool else { throw fail("use_rslora must be a boolean", "use_rslora") }
             config.useRSLoRA = value
         }
-        if let dropout = lora?["lora_dropout"], dropout != .null, dropout.double != 0 {
-            throw fail("lora_dropout other than 0 is not implemented yet", "lora_dropout")
+        if let dropout = lora?["lora_dropout"], dropout != .null {
+            guard let value = dropout.double, value >= 0, value < 1 else { throw fail("lora_dropout must be a number from 0 to below 1", "lora_dropout") }
+            config.dropout = value
         }
         return config
     }
@@ -45,6 +45,6 @@ extension LoRAConfig {
     /// The settings as `hyperparameters.lora` holds them, every value resolved.
     public var json: JSONValue {
         ["r": .int(Int64(r)), "lora_alpha": .double(alpha), "target_modules": .array(targets.map { .string($0) }),
-         "use_rslora": .bool(useRSLoRA), "lora_dropout": 0.0]
+         "use_rslora": .bool(useRSLoRA), "lora_dropout": .double(dropout)]
     }
 }

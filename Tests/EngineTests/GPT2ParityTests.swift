@@ -88,6 +88,30 @@ import Testing
         #expect(config["target_modules"] == ["c_attn", "c_proj", "c_fc"])
     }
 
+    /// lora_dropout: while a dropout seed is set, the adapters see a dropped input (the loss
+    /// changes) and the gradients of A and B match finite differences of that same loss.
+    @Test func loraDropoutGradients() throws {
+        let lora = try LoRA(layout: model.loraLayout, config: LoRAConfig(r: 4, alpha: 8, targets: ["c_attn", "c_fc"], dropout: 0.3), seed: 2)
+        for i in 0..<lora.params.count { lora.params.pointer[i] = Float(Int(Dropout.hash(seed: 8, index: i) % 2001) - 1000) / 2000 }
+        let plain = model.loss(ids, targets: targets, B: 2, T: 7, lora: lora).loss
+        lora.dropoutSeed = 77
+        let dropped = model.loss(ids, targets: targets, B: 2, T: 7, lora: lora).loss
+        #expect(abs(dropped - plain) > 1e-4, "dropout changes the loss")
+        lora.grads.zero()
+        _ = model.lossAndGradients(ids, targets: targets, B: 2, T: 7, into: nil, lora: lora)
+        #expect(lora.dropoutSeed == 77)
+        for index in stride(from: 3, to: lora.params.count, by: lora.params.count / 12) {
+            let saved = lora.params.pointer[index], eps: Float = 1e-2
+            lora.params.pointer[index] = saved + eps
+            let up = model.loss(ids, targets: targets, B: 2, T: 7, lora: lora).loss
+            lora.params.pointer[index] = saved - eps
+            let down = model.loss(ids, targets: targets, B: 2, T: 7, lora: lora).loss
+            lora.params.pointer[index] = saved
+            let numeric = (up - down) / (2 * eps), analytic = lora.grads.pointer[index]
+            #expect(abs(numeric - analytic) <= 2e-3 + 0.02 * abs(analytic), "parameter \(index): \(analytic) against \(numeric)")
+        }
+    }
+
     /// Greedy decoding through the session matches transformers' `generate` on a GPT-2 folder
     /// with a real vocabulary (scripts/fixtures/gpt2-folder.py), stopping at <|endoftext|> (0).
     @Test func greedyMatchesTransformers() throws {

@@ -80,7 +80,7 @@ struct APITests {
             (["model": "tiny-gpt2", "method": ["type": "supervised", "supervised": ["hyperparameters": ["lora": ["r": 0]]]]],
              "method.supervised.hyperparameters.lora.r"),
             (["model": "tiny-gpt2", "hyperparameters": ["lora": ["target_modules": ["q_proj"]]]], "hyperparameters.lora.target_modules"),
-            (["model": "tiny-gpt2", "hyperparameters": ["lora": ["lora_dropout": 0.1]]], "hyperparameters.lora.lora_dropout"),
+            (["model": "tiny-gpt2", "hyperparameters": ["lora": ["lora_dropout": 1.5]]], "hyperparameters.lora.lora_dropout"),
             (["model": "tiny-gpt2", "adapter": ["type": "lora", "r": 0]], "adapter.r"),
             (["model": "tiny-gpt2", "adapter": ["type": "prefix"]], "adapter.type"),
             (["model": "tiny-gpt2", "adapter": ["type": "lora"], "hyperparameters": ["lora": ["r": 4]]], "adapter"),

@@ -77,7 +77,7 @@ struct GPT2Tests {
         let validation = try api.upload(lines(pairs.enumerated().filter { $0.offset % 6 == 0 }.map(\.element)))
         let created = try api.call("POST", "/v1/fine_tuning/jobs", json: [
             "model": "tiny-gpt2", "training_file": .string(train), "validation_file": .string(validation), "suffix": "sums",
-            "adapter": ["type": "lora", "r": 8, "target_modules": "all-linear"],
+            "adapter": ["type": "lora", "r": 8, "target_modules": "all-linear", "lora_dropout": 0.05],
             "hyperparameters": ["n_epochs": 4, "batch_size": 8, "learning_rate": 1e-2, "eval_strategy": "epoch", "save_strategy": "no"],
         ])
         let id = try #require(created.json["id"]?.string, "\(created.text)")
@@ -104,6 +104,7 @@ struct GPT2Tests {
         try #require(entries.count == 2)
         let config = try JSONValue(parsing: entries[0].body)
         #expect(config["fan_in_fan_out"] == true && config["target_modules"] == ["c_attn", "c_proj", "c_fc"], "\(config)")
+        #expect(config["lora_dropout"] == 0.05)
         #expect(config["base_model_name_or_path"] == "tiny-gpt2")
         let merged = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download?merged=true").body)
         #expect(merged.map { $0.name.split(separator: "/").last! } == ["config.json", "model.safetensors", "tokenizer.json"])

@@ -3,15 +3,17 @@ import Platform
 import Tensor
 
 /// LoRA settings, with PEFT's names and meaning: `lora_alpha / r` scales the update (`alpha / √r`
-/// with `use_rslora`); `targets` are `target_modules` names, or `["all-linear"]`.
+/// with `use_rslora`); `targets` are `target_modules` names, or `["all-linear"]`; `dropout`
+/// (`lora_dropout`) drops the adapters' input while training.
 public struct LoRAConfig: Sendable, Equatable {
     public var r: Int
     public var alpha: Double
     public var targets: [String]
     public var useRSLoRA: Bool
+    public var dropout: Double
 
-    public init(r: Int, alpha: Double, targets: [String], useRSLoRA: Bool = false) {
-        (self.r, self.alpha, self.targets, self.useRSLoRA) = (r, alpha, targets, useRSLoRA)
+    public init(r: Int, alpha: Double, targets: [String], useRSLoRA: Bool = false, dropout: Double = 0) {
+        (self.r, self.alpha, self.targets, self.useRSLoRA, self.dropout) = (r, alpha, targets, useRSLoRA, dropout)
     }
 
     public var scale: Float { Float(useRSLoRA ? alpha / Double(r).squareRoot() : alpha / Double(r)) }
@@ -21,7 +23,8 @@ public struct LoRAConfig: Sendable, Equatable {
 /// and B (out, r) per targeted layer and block; W stays frozen, so only A and B have gradients
 /// and optimizer state. Initialised as PEFT does: A uniform in ±1/√in (Kaiming with a = √5),
 /// B zero, so a new adapter leaves the model unchanged. The model runs W; `forward` and
-/// `backward` add the adapter's path.
+/// `backward` add the adapter's path: scale · (dropout(x)·Aᵀ)·Bᵀ, dropout as PEFT's on the
+/// adapter's input only, while `dropoutSeed` is set (training).
 public final class LoRA: @unchecked Sendable {
     public let config: LoRAConfig
     public let layout: LoRALayout
@@ -32,6 +35,8 @@ public final class LoRA: @unchecked Sendable {
     public var params: Arena { trained.params }
     public var grads: Arena { trained.grads }
     let offsets: [String: Int]
+    /// Set by the trainer for each forward/backward pass; nil (evaluation, serving): no dropout.
+    public var dropoutSeed: UInt64?
 
     /// `trainable: false` (serving) allocates no gradients or optimizer moments.
     public init(layout: LoRALayout, config: LoRAConfig, seed: UInt64 = 0, weightDecay: Double = 0, trainable: Bool = true) throws(LoRAError) {
@@ -64,30 +69,54 @@ public final class LoRA: @unchecked Sendable {
         return (base, base + config.r * module.input)
     }
 
-    /// out += scale·(inp·Aᵀ)·Bᵀ for module `id` of block `l` when adapted. inp: (N, in); out: (N, out).
+    /// The dropout of module `id` in block `l` for this pass: (p, seed), nil when none.
+    func dropout(_ id: String, layer l: Int) -> (p: Float, seed: UInt64)? {
+        guard config.dropout > 0, let dropoutSeed, let offset = offsets["\(l).\(id)"] else { return nil }
+        return (Float(config.dropout), Dropout.hash(seed: dropoutSeed, index: offset))
+    }
+
+    /// The adapter's input: `inp` itself, or its dropout in `scratch` (N × input floats).
+    func input(_ id: String, layer l: Int, _ inp: UnsafePointer<Float>, count: Int, scratch: inout UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+        guard let (p, seed) = dropout(id, layer: l) else { return inp }
+        let dropped = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        Dropout.forward(out: dropped, inp: inp, N: count, p: p, seed: seed)
+        scratch = dropped
+        return UnsafePointer(dropped)
+    }
+
+    /// out += scale·(dropout(inp)·Aᵀ)·Bᵀ for module `id` of block `l` when adapted. inp: (N, in); out: (N, out).
     public func forward(_ id: String, layer l: Int, inp: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, N: Int, input: Int, output: Int) {
         guard let (a, b) = matrices(id, layer: l) else { return }
+        var scratch: UnsafeMutablePointer<Float>?
+        let x = self.input(id, layer: l, inp, count: N * input, scratch: &scratch)
         let r = config.r, u = UnsafeMutablePointer<Float>.allocate(capacity: N * r)
-        defer { u.deallocate() }
-        Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: inp, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
+        defer { u.deallocate(); scratch?.deallocate() }
+        Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: x, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
         Gemm.run(transposeA: false, transposeB: true, M: N, N: output, K: r, alpha: config.scale, A: u, lda: r, B: b, ldb: r, beta: 1, C: out, ldc: output)
     }
 
     /// The adapter's part of a linear layer's backward: dA and dB into `grads`, and
-    /// dinp += scale·(dout·B)·A.
+    /// dinp += dropout'(scale·(dout·B)·A).
     public func backward(_ id: String, layer l: Int, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, dinp: UnsafeMutablePointer<Float>,
                          N: Int, input: Int, output: Int) {
         precondition(grads.count == params.count, "LoRA.backward: the adapter was made with trainable: false")
         guard let (a, b) = matrices(id, layer: l), let (da, db) = matrices(id, layer: l, in: grads) else { return }
+        var scratch: UnsafeMutablePointer<Float>?
+        let x = self.input(id, layer: l, inp, count: N * input, scratch: &scratch)
         let r = config.r, scale = config.scale
         let u = UnsafeMutablePointer<Float>.allocate(capacity: N * r), du = UnsafeMutablePointer<Float>.allocate(capacity: N * r)
-        defer { u.deallocate(); du.deallocate() }
-        Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: inp, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
-        // dB += scale · doutᵀ·u; du = scale · dout·B; dA += duᵀ·inp; dinp += du·A.
+        defer { u.deallocate(); du.deallocate(); scratch?.deallocate() }
+        Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: x, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
+        // dB += scale · doutᵀ·u; du = scale · dout·B; dA += duᵀ·x; dinp += dropout'(du·A).
         Gemm.run(transposeA: true, transposeB: false, M: output, N: r, K: N, alpha: scale, A: dout, lda: output, B: u, ldb: r, beta: 1, C: db, ldc: r)
         Gemm.run(transposeA: false, transposeB: false, M: N, N: r, K: output, alpha: scale, A: dout, lda: output, B: b, ldb: r, beta: 0, C: du, ldc: r)
-        Gemm.run(transposeA: true, transposeB: false, M: r, N: input, K: N, A: du, lda: r, B: inp, ldb: input, beta: 1, C: da, ldc: input)
-        Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 1, C: dinp, ldc: input)
+        Gemm.run(transposeA: true, transposeB: false, M: r, N: input, K: N, A: du, lda: r, B: x, ldb: input, beta: 1, C: da, ldc: input)
+        guard let (p, seed) = dropout(id, layer: l), let dx = scratch else {
+            Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 1, C: dinp, ldc: input)
+            return
+        }
+        Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 0, C: dx, ldc: input)
+        Dropout.backward(dinp: dinp, dout: dx, N: N * input, p: p, seed: seed)
     }
 
     /// Adds the adapters into `model`'s weights (W += scale·B·A), so the model alone computes
@@ -123,7 +152,7 @@ public final class LoRA: @unchecked Sendable {
         for module in modules where !names.contains(String(module.name)) { names.append(String(module.name)) }
         let config: JSONValue = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": .string(base),
-            "r": .int(Int64(self.config.r)), "lora_alpha": .double(self.config.alpha), "lora_dropout": 0.0,
+            "r": .int(Int64(self.config.r)), "lora_alpha": .double(self.config.alpha), "lora_dropout": .double(self.config.dropout),
             "target_modules": .array(names.map { .string($0) }), "use_rslora": .bool(self.config.useRSLoRA),
             "bias": "none", "fan_in_fan_out": .bool(layout.fanInFanOut), "inference_mode": true, "modules_to_save": .null,
         ]
