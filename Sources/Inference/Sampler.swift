@@ -26,8 +26,12 @@ public struct Sampler: Sendable {
             }
         }
         if temperature == 0 { return Int32(scores.indices.max { scores[$0] < scores[$1] }!) }
-        // Candidates by score, highest first (ties by id, so the order is total).
-        var order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        // Candidates by score, highest first (ties by id, so the order is total). Tokens more than
+        // 40 nats below the best (weight < 4e-18 of its) cannot be drawn in double precision's
+        // sums: they are left out before sorting, which keeps the sort to the few that matter.
+        let best = scores.max()!, floor = best - 40 * temperature
+        var order = scores.indices.filter { scores[$0] >= floor }
+        order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
         if let topK, topK > 0 { order = Array(order.prefix(topK)) }
         let top = scores[order[0]] / temperature
         var weights = order.map { Math.exp(scores[$0] / temperature - top) }
