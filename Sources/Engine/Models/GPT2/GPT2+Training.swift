@@ -10,9 +10,7 @@ extension GPT2 {
         let c = config, p = parameters, g = grads.map { GPT2Parameters(arena: $0, config: c) }
         let C = c.hiddenSize, NH = c.numHeads, FF = c.innerSize, V = c.vocabSize, N = B * T
         precondition(targets.count == N, "GPT2.lossAndGradients: \(targets.count) targets for B \(B) × T \(T)")
-        let pass = forward(ids, B: B, T: T, lora: lora)
-        // The logits become their gradient in place.
-        let loss = CrossEntropy.fused(logits: pass.logits.pointer, targets: targets, N: N, V: V, dloss: dloss)
+        let pass = forward(ids, B: B, T: T, lora: lora, logits: false)
 
         // LayerNorm's backward always accumulates weight and bias gradients: a sink when frozen.
         let sink = Floats(2 * C)
@@ -21,7 +19,8 @@ extension GPT2 {
             return (weight.pointer + l * C, bias.pointer + l * C)
         }
         let dh = Floats(N * C), dx = Floats(N * C)
-        Matmul.backward(dinp: dh.pointer, dweight: g?.wte.pointer, dbias: nil, dout: pass.logits.pointer, inp: pass.hf.pointer, weight: p.wte.pointer, N: N, C: C, OC: V)
+        let loss = OutputHead.lossAndGradients(h: pass.hf.pointer, dh: dh.pointer, weight: p.wte.pointer, dweight: g?.wte.pointer,
+                                               targets: targets, N: N, C: C, V: V, dloss: dloss)
         let (dlnfw, dlnfb) = norms(g?.lnfw, g?.lnfb, 0)
         LayerNorm.backward(dinp: dx.pointer, dweight: dlnfw, dbias: dlnfb, dout: dh.pointer,
                            inp: pass.x.pointer, weight: p.lnfw.pointer, mean: pass.meanF.pointer, rstd: pass.rstdF.pointer, N: N, C: C)

@@ -61,27 +61,28 @@ public final class GPT2: @unchecked Sendable {
         linear(.down, layer: l, a.act.pointer, x, N: N, lora: lora, accumulate: true)
     }
 
-    /// The final LayerNorm of x's N rows into `h` and the logits (N, V) of it.
+    /// The final LayerNorm of x's N rows into `h` and, when given, the logits (N, V) of it.
     func head(x: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-              logits: UnsafeMutablePointer<Float>, N: Int) {
+              logits: UnsafeMutablePointer<Float>?, N: Int) {
         let c = config, C = c.hiddenSize
         LayerNorm.forward(out: h, mean: mean, rstd: rstd, inp: x, weight: parameters.lnfw.pointer, bias: parameters.lnfb.pointer,
                           N: N, C: C, eps: c.layerNormEps)
-        Matmul.forward(out: logits, inp: h, weight: parameters.wte.pointer, bias: nil, N: N, C: C, OC: c.vocabSize)
+        if let logits { Matmul.forward(out: logits, inp: h, weight: parameters.wte.pointer, bias: nil, N: N, C: C, OC: c.vocabSize) }
     }
 
-    /// The whole forward pass over B sequences of T tokens, every activation kept.
-    func forward(_ ids: [Int32], B: Int, T: Int, lora: LoRA?) -> GPT2Pass {
+    /// The whole forward pass over B sequences of T tokens, every activation kept; the logits
+    /// too unless `logits` is false (training computes them for the scored rows only).
+    func forward(_ ids: [Int32], B: Int, T: Int, lora: LoRA?, logits: Bool = true) -> GPT2Pass {
         precondition(ids.count == B * T && T <= config.maxPositions, "GPT2: \(ids.count) ids for B \(B) × T \(T) (at most \(config.maxPositions) positions)")
         let c = config, C = c.hiddenSize, N = B * T
-        let pass = GPT2Pass(config: c, B: B, T: T)
+        let pass = GPT2Pass(config: c, B: B, T: T, logits: logits)
         embed(ids, positions: (0..<N).map { Int32($0 % T) }, into: pass.x.pointer)
         for (l, a) in pass.layers.enumerated() {
             block(l, x: pass.x.pointer, a, N: N, lora: lora) { qkv, y in
                 Attention.forward(out: y, att: a.att.pointer, scratch: nil, qkv: qkv, mask: nil, B: B, T: T, C: C, NH: c.numHeads, causal: true)
             }
         }
-        head(x: pass.x.pointer, h: pass.hf.pointer, mean: pass.meanF.pointer, rstd: pass.rstdF.pointer, logits: pass.logits.pointer, N: N)
+        head(x: pass.x.pointer, h: pass.hf.pointer, mean: pass.meanF.pointer, rstd: pass.rstdF.pointer, logits: logits ? pass.logits.pointer : nil, N: N)
         return pass
     }
 }
@@ -102,10 +103,10 @@ final class GPT2LayerActivations {
 /// the logits.
 final class GPT2Pass {
     let x: Floats, layers: [GPT2LayerActivations], hf: Floats, meanF: Floats, rstdF: Floats, logits: Floats
-    init(config c: GPT2Config, B: Int, T: Int, attention: Bool = true) {
+    init(config c: GPT2Config, B: Int, T: Int, attention: Bool = true, logits withLogits: Bool = true) {
         let N = B * T
         x = Floats(N * c.hiddenSize)
         layers = (0..<c.numLayers).map { _ in GPT2LayerActivations(config: c, B: B, T: T, attention: attention) }
-        (hf, meanF, rstdF, logits) = (Floats(N * c.hiddenSize), Floats(N), Floats(N), Floats(N * c.vocabSize, zeroed: false))
+        (hf, meanF, rstdF, logits) = (Floats(N * c.hiddenSize), Floats(N), Floats(N), Floats(withLogits ? N * c.vocabSize : 0, zeroed: false))
     }
 }

@@ -54,16 +54,13 @@ extension Llama {
             linear(.down, layer: l, a.act.pointer, x.pointer, N: N, lora: lora, accumulate: true)
             layers.append(a)
         }
-        let hf = Floats(N * C), rstdF = Floats(N), logits = Floats(N * V, zeroed: false)
+        let hf = Floats(N * C), rstdF = Floats(N)
         RMSNorm.forward(out: hf.pointer, rstd: rstdF.pointer, inp: x.pointer, weight: p.finalNorm.pointer, N: N, C: C, eps: c.rmsNormEps)
         let head = c.tiedEmbeddings ? p.wte.pointer : p.lmHead.pointer, dhead = g.map { c.tiedEmbeddings ? $0.wte.pointer : $0.lmHead.pointer }
-        Matmul.forward(out: logits.pointer, inp: hf.pointer, weight: head, bias: nil, N: N, C: C, OC: V)
-        // The logits become their gradient in place.
-        let loss = CrossEntropy.fused(logits: logits.pointer, targets: targets, N: N, V: V, dloss: dloss)
 
         // Backward, layer by layer down; dx is the gradient of the residual stream.
         let dhf = Floats(N * C), dx = Floats(N * C)
-        Matmul.backward(dinp: dhf.pointer, dweight: dhead, dbias: nil, dout: logits.pointer, inp: hf.pointer, weight: head, N: N, C: C, OC: V)
+        let loss = OutputHead.lossAndGradients(h: hf.pointer, dh: dhf.pointer, weight: head, dweight: dhead, targets: targets, N: N, C: C, V: V, dloss: dloss)
         RMSNorm.backward(dinp: dx.pointer, dweight: g?.finalNorm.pointer, dout: dhf.pointer, inp: x.pointer, weight: p.finalNorm.pointer, rstd: rstdF.pointer, N: N, C: C)
         let dact = Floats(N * FF), dgate = Floats(N * FF), dup = Floats(N * FF), dh = Floats(N * C), dmid = Floats(N * C)
         let dy = Floats(N * C), dqkv = Floats(N * 3 * C), datt = Floats(B * NH * T * T), dk = Floats(N * KV), dv = Floats(N * KV)
