@@ -29,7 +29,9 @@ public struct Sampler: Sendable {
         // Candidates by score, highest first (ties by id, so the order is total). Tokens more than
         // 40 nats below the best (weight < 4e-18 of its) cannot be drawn in double precision's
         // sums: they are left out before sorting, which keeps the sort to the few that matter.
-        let best = scores.max()!, floor = best - 40 * temperature
+        // A model that diverged gives NaN scores: they are never candidates (and all-NaN gives token 0).
+        guard let best = scores.filter({ !$0.isNaN }).max() else { return 0 }
+        let floor = best - 40 * temperature
         var order = scores.indices.filter { scores[$0] >= floor }
         order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
         if let topK, topK > 0 { order = Array(order.prefix(topK)) }

@@ -5,9 +5,10 @@ import Tokenizers
 import Training
 
 /// Fine-tuning of a causal language model (a Llama-family GGUF, or a Llama or GPT-2 Hugging Face
-/// folder): LoRA when `hyperparameters.lora` is given, every weight otherwise: reads the job's files as
-/// causal-LM data, trains adapters with `CausalLMTrainer` through `JobTrainingHooks` (resuming
-/// from the job's latest checkpoint), and names the checkpoint holding the final adapters.
+/// folder): reads the job's files as causal-LM data, trains with `CausalLMTrainer` through
+/// `JobTrainingHooks` (resuming from the job's latest checkpoint), LoRA adapters when
+/// `hyperparameters.lora` is given and every weight otherwise, and names the checkpoint holding
+/// the result.
 public struct CausalLMJob: Trainer {
     /// What a base model brings: weights, tokenizer, chat template and end-of-sequence token.
     public struct Base: Sendable {
@@ -40,7 +41,11 @@ public struct CausalLMJob: Trainer {
         } catch {
             throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
         }
-        let arguments = TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed))
+        var arguments = TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed))
+        if arguments.maxSeqLength > base.model.maxT {
+            try context.event("max_seq_length \(arguments.maxSeqLength) is longer than the model's context: examples are cut at \(base.model.maxT)")
+            arguments.maxSeqLength = base.model.maxT
+        }
         guard let training = try FileValidation.content(of: job.trainingFile, context) else {
             throw JobFailure(code: "invalid_training_file", message: "File \(job.trainingFile) no longer exists", param: "training_file")
         }

@@ -39,8 +39,8 @@ public enum Poll {
     }
 
     /// Whether the peer of socket `fd` has shut down its side or the socket failed, without
-    /// waiting or consuming input (`POLLRDHUP`). Unread input (a pipelined request) is not a
-    /// hang-up.
+    /// waiting or consuming input (`POLLRDHUP`; a half-close counts). Unread input (a pipelined
+    /// request) is not a hang-up.
     public static func peerClosed(_ fd: Int32) -> Bool {
         let rdhup: Int16 = 0x2000  // POLLRDHUP, Linux
         var entry = pollfd(fd: fd, events: rdhup, revents: 0)

@@ -19,6 +19,7 @@ extension CompletionRoutes {
         let (settings, fullText) = try Self.generationSettings(body["parameters"] ?? .null)
         return try withModel(name, tenant: context.tenant) { model, adapter in
             let ids = model.tokenizer.encodeIDs(inputs, addSpecialTokens: true).map(Int32.init)
+            guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty once tokenized", param: "inputs") }
             guard ids.count + settings.maxTokens <= model.model.maxT else {
                 throw HTTPError.badRequest("The prompt (\(ids.count) tokens) and max_new_tokens (\(settings.maxTokens)) exceed the context of \(model.model.maxT) tokens",
                                            param: "parameters.max_new_tokens", code: "context_length_exceeded")

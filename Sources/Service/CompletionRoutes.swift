@@ -9,8 +9,8 @@ import Tensor
 import Tokenizers
 import Training
 
-/// OpenAI's `POST /v1/completions` and `POST /v1/chat/completions` for Llama-family base models
-/// (GGUF), with `stream: true` as server-sent events ending in `data: [DONE]`. Sampling: `temperature`
+/// OpenAI's `POST /v1/completions` and `POST /v1/chat/completions` for language models (GGUF
+/// Llama, Hugging Face Llama and GPT-2 folders) and their fine-tunes, with `stream: true` as server-sent events ending in `data: [DONE]`. Sampling: `temperature`
 /// (0 is greedy), `top_p`, `seed`, `stop`, `max_tokens`, and `top_k` and `repetition_penalty`
 /// beyond OpenAI's set.
 struct CompletionRoutes {
@@ -73,7 +73,7 @@ struct CompletionRoutes {
     func resolve(_ name: String, tenant: String) throws -> (ModelCatalog.BaseModel, StoredLanguageModel?) {
         if let base = catalog.model(named: name) { return (base, nil) }
         guard let adapter = try StoredLanguageModel.find(name, tenant: tenant, pool: pool, catalog: catalog) else {
-            throw HTTPError.badRequest("\(name) is not a language model; completions need a Llama-family model or its LoRA fine-tune",
+            throw HTTPError.badRequest("\(name) is not a language model; completions need a Llama-family or GPT-2 model or its fine-tune",
                                        param: "model", code: "model_not_generative")
         }
         return (adapter.base, adapter)

@@ -144,7 +144,6 @@ struct JobSpec {
         do { resolved = try Hyperparameters.validate(value, param: param) } catch {
             throw .badRequest(error.message, param: error.param, code: "invalid_hyperparameter")
         }
-        // LoRA settings are checked now, so a bad adapter is a 400 rather than a failed job.
         // LoRA settings are checked against the model now, so a bad adapter is a 400 rather than a
         // failed job, and stored resolved (the model's default target modules written out).
         // Without them, a language model is fine-tuned in full.

@@ -23,7 +23,8 @@ public struct LanguageModel: Sendable {
     public static func load(_ base: ModelCatalog.BaseModel) throws -> LanguageModel {
         let model: any CausalLM, eos: Int32?, source: String?
         if ggufFile(base) == nil { _ = try folderConfig(base) }
-        let tokenizer = try TokenizerLoader.load(path: base.path)
+        // A GGUF base's tokenizer is the one in its file; a folder's, its tokenizer files.
+        let tokenizer = try TokenizerLoader.load(path: ggufFile(base) ?? base.path)
         do {
             if let file = ggufFile(base) {
                 let mapped = try MappedFile(path: file)
@@ -41,6 +42,10 @@ public struct LanguageModel: Sendable {
         } catch let error as HTTPError { throw error } catch {
             // An architecture or quantization the engine does not run is the request's problem.
             throw HTTPError.badRequest("\(base.name) cannot be loaded: \(error)", param: "model", code: "unsupported_model")
+        }
+        guard tokenizer.vocabularySize <= model.vocabSize else {
+            throw HTTPError.badRequest("\(base.name): the tokenizer has \(tokenizer.vocabularySize) tokens, more than the model's \(model.vocabSize)",
+                                       param: "model", code: "unsupported_model")
         }
         var stop = Set<Int32>()
         if let eos { stop.insert(eos) }

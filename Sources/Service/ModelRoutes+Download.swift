@@ -67,8 +67,14 @@ extension ModelRoutes {
     func wholeFolder(_ tuned: StoredLanguageModel) throws -> HTTPResponse {
         let model = try tuned.loadWhole(pool: pool)
         var (config, weights) = model.model.huggingFaceFiles()
-        // A Hugging Face base keeps its own config.json (token ids, generation settings).
-        if let own = Files.read(tuned.base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) }) { config = own }
+        // A Hugging Face base keeps its own config.json (token ids, generation settings); a GGUF
+        // base's end-of-sequence token is written so that `generate` stops there.
+        if let own = Files.read(tuned.base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) }) {
+            config = own
+        } else if let eos = model.eos, case .object(var object) = config {
+            object["eos_token_id"] = .int(Int64(eos))
+            config = .object(object)
+        }
         let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "generation_config.json"]
             .compactMap { name in Files.read(tuned.base.path + "/" + name).map { (name, $0) } }
         return Self.tar(tuned.name, [("config.json", config.encodedBytes()), ("model.safetensors", weights)] + tokenizerFiles)

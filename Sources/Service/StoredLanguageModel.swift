@@ -32,7 +32,7 @@ struct StoredLanguageModel {
         }
         guard base.isLanguageModel else { return nil }
         guard let checkpoint = try row.decode(String?.self, "checkpoint_id") else {
-            throw HTTPError.badRequest("\(name) has no stored adapter", param: "model", code: "model_unavailable")
+            throw HTTPError.badRequest("\(name) has no stored weights", param: "model", code: "model_unavailable")
         }
         let hyperparameters = try JSONValue(parsing: Array(try row.decode(String.self, "hyperparameters").utf8))
         let config = hyperparameters["lora"] == nil ? nil : try LoRAConfig.from(hyperparameters: hyperparameters)

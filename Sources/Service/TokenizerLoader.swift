@@ -32,7 +32,7 @@ public enum TokenizerLoader {
         } catch {
             throw LoadError(description: "\(folder): \(error)")
         }
-        if let name = Files.list(folder).first(where: { $0.hasSuffix(".gguf") }) { return try gguf(file(name)) }
+        if let name = Files.list(folder).sorted().first(where: { $0.hasSuffix(".gguf") }) { return try gguf(file(name)) }
         throw LoadError(description: "\(folder) has no tokenizer.json, vocab.txt, vocab.json + merges.txt or .gguf file")
     }
 

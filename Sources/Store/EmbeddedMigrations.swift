@@ -184,4 +184,12 @@ ALTER TABLE model
 ALTER TABLE fine_tuning_job_checkpoint_chunk ALTER COLUMN data SET STORAGE EXTERNAL;
 
 """#),
+    Migration(version: 5, name: "language_model_lora", sql: #"""
+-- Language-model jobs without `lora` in their hyperparameters were LoRA fine-tunes (r 8 on the
+-- model's default modules) until full fine-tuning came; from now on its absence means full.
+-- The jobs and models made before keep meaning LoRA: they get an empty `lora` (the defaults).
+UPDATE fine_tuning_job SET hyperparameters = hyperparameters || '{"lora": {}}'::jsonb
+WHERE architecture = 'gguf' AND NOT hyperparameters ? 'lora';
+
+"""#),
 ]

@@ -10,13 +10,20 @@ extension LoRAConfig {
         let lora = hyperparameters?["lora"]
         let param = "hyperparameters.lora"
         func fail(_ message: String, _ key: String) -> HyperparameterError { HyperparameterError(message: message, param: "\(param).\(key)") }
+        if let lora, lora != .null {
+            guard let object = lora.object else { throw HyperparameterError(message: "\(param) must be an object", param: param) }
+            let known: Set<String> = ["r", "lora_alpha", "target_modules", "use_rslora", "lora_dropout"]
+            if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+                throw fail("Unknown LoRA setting \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))", unknown)
+            }
+        }
         var config = LoRAConfig(r: 8, alpha: 16, targets: [])
         if let r = lora?["r"], r != .null {
             guard let value = r.int, (1...256).contains(value) else { throw fail("r must be an integer from 1 to 256", "r") }
             config.r = value
         }
         if let alpha = lora?["lora_alpha"], alpha != .null {
-            guard let value = alpha.double, value > 0 else { throw fail("lora_alpha must be a positive number", "lora_alpha") }
+            guard let value = alpha.double, value > 0, value <= 1e6 else { throw fail("lora_alpha must be a positive number up to 1e6", "lora_alpha") }
             config.alpha = value
         } else {
             config.alpha = Double(2 * config.r)
@@ -36,7 +43,7 @@ extension LoRAConfig {
             config.useRSLoRA = value
         }
         if let dropout = lora?["lora_dropout"], dropout != .null {
-            guard let value = dropout.double, value >= 0, value < 1 else { throw fail("lora_dropout must be a number from 0 to below 1", "lora_dropout") }
+            guard let value = dropout.double, (0...0.99).contains(value) else { throw fail("lora_dropout must be a number from 0 to 0.99", "lora_dropout") }
             config.dropout = value
         }
         return config

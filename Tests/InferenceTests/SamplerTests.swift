@@ -13,6 +13,15 @@ import Testing
         }
     }
 
+    /// A diverged model's NaN scores are never drawn; all NaN gives token 0 rather than a crash.
+    @Test func nanScoresAreNeverDrawn() {
+        for seed in 0..<20 as Range<UInt64> {
+            let token = Sampler(temperature: 1, seed: seed).next([.nan, 1, .nan, 2], previous: [])
+            #expect(token == 1 || token == 3)
+        }
+        #expect(Sampler(temperature: 0.7, seed: 1).next([.nan, .nan], previous: []) == 0)
+    }
+
     /// HF's rule: a seen token's positive logit is divided by the penalty, a negative one multiplied.
     @Test func repetitionPenaltyDemotesSeenTokens() {
         #expect(Sampler(temperature: 0, repetitionPenalty: 2).next(logits, previous: [1, 1]) == 2)

@@ -120,10 +120,12 @@ struct GPT2Tests {
     func fullJob() throws {
         let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
         let lines = (1...7).flatMap { a in (1...7).map { #"{"prompt": "What is \#(a) plus \#($0)?", "completion": " \#(a + $0)."}"# } }
-        let train = try api.upload(Array(lines.joined(separator: "\n").utf8))
+        // One example longer than the model's 128 positions: max_seq_length 500 is cut to the context.
+        let long = #"{"prompt": "Count:", "completion": " \#(String(repeating: "one two three four five six seven eight nine ten ", count: 20))"}"#
+        let train = try api.upload(Array((lines + [long]).joined(separator: "\n").utf8))
         let created = try api.call("POST", "/v1/fine_tuning/jobs", json: [
             "model": "tiny-gpt2", "training_file": .string(train), "suffix": "full",
-            "hyperparameters": ["n_epochs": 2, "batch_size": 8, "learning_rate": 3e-3, "save_strategy": "no"],
+            "hyperparameters": ["n_epochs": 2, "batch_size": 8, "learning_rate": 3e-3, "save_strategy": "no", "max_seq_length": 500],
         ])
         let id = try #require(created.json["id"]?.string, "\(created.text)")
         #expect(created.json["hyperparameters"]?["lora"] == nil)
@@ -132,6 +134,7 @@ struct GPT2Tests {
         let name = try #require(job["fine_tuned_model"]?.string)
         let events = try api.call("GET", "/v1/fine_tuning/jobs/\(id)/events?limit=100").json["data"]?.array ?? []
         #expect(events.contains { $0["message"]?.string?.hasPrefix("Full fine-tuning") == true }, "\(events)")
+        #expect(events.contains { $0["message"]?.string?.contains("examples are cut at 128") == true }, "\(events)")
         let reply = try api.call("POST", "/v1/completions", json: ["model": .string(name), "prompt": "What is 2 plus 3?", "max_tokens": 4, "temperature": 0])
         #expect(reply.status == 200, "\(reply.text)")
         #expect(Set(api.application.languageModels.resident.map(\.key)) == [name], "its own weights, not the base's")

@@ -237,7 +237,8 @@ final class ServerLoop: @unchecked Sendable {
         let stopping = stopState.load(ordering: .relaxed) > 0
         let keepAlive = request.head.keepAlive && !stopping && !connection.peerClosed
         var context = RequestContext(requestID: requestID, peer: connection.peer)
-        // The handler runs while the loop does not read this socket (and will not close it).
+        // Advisory: the loop does not read this socket while the handler runs, so the handler
+        // polls it. A client that only shuts down its sending side counts as gone.
         let descriptor = connection.socket.fileDescriptor
         context.clientGone = { Poll.peerClosed(descriptor) }
         let routing = Result { () throws(HTTPError) in

@@ -4,7 +4,8 @@ extension GPT2 {
     /// Causal-LM loss over B sequences of T tokens (`targets`: the token each position should
     /// predict, -100 to ignore; the mean over the rest), with gradients scaled by `dloss` added
     /// into `grads` (every parameter, an arena of the parameters' layout: full fine-tuning) and
-    /// into `lora.grads` (the base then stays frozen: pass no `grads`). Without dropout.
+    /// into `lora.grads` (the base then stays frozen: pass no `grads`). The base has no dropout;
+    /// LoRA's, when set.
     public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA? = nil,
                                  dloss: Float = 1) -> TokenLoss {
         let c = config, p = parameters, g = grads.map { GPT2Parameters(arena: $0, config: c) }

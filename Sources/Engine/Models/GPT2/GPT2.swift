@@ -103,10 +103,10 @@ final class GPT2LayerActivations {
 /// the logits.
 final class GPT2Pass {
     let x: Floats, layers: [GPT2LayerActivations], hf: Floats, meanF: Floats, rstdF: Floats, logits: Floats
-    init(config c: GPT2Config, B: Int, T: Int, attention: Bool = true, logits withLogits: Bool = true) {
+    init(config c: GPT2Config, B: Int, T: Int, logits withLogits: Bool = true) {
         let N = B * T
         x = Floats(N * c.hiddenSize)
-        layers = (0..<c.numLayers).map { _ in GPT2LayerActivations(config: c, B: B, T: T, attention: attention) }
+        layers = (0..<c.numLayers).map { _ in GPT2LayerActivations(config: c, B: B, T: T) }
         (hf, meanF, rstdF, logits) = (Floats(N * c.hiddenSize), Floats(N), Floats(N), Floats(withLogits ? N * c.vocabSize : 0, zeroed: false))
     }
 }

@@ -19,11 +19,13 @@ public final class GPT2Session: DecodingSession {
     public func append(_ ids: [Int32]) -> [Float] {
         let n = ids.count, c = model.config, C = c.hiddenSize, start = count, total = count + n
         precondition(n > 0 && total <= capacity, "GPT2Session: \(count) + \(n) positions exceed the capacity \(capacity)")
-        let pass = GPT2Pass(config: c, B: 1, T: n, attention: false)
-        model.embed(ids, positions: (0..<n).map { Int32(start + $0) }, into: pass.x.pointer)
-        for (l, a) in pass.layers.enumerated() {
+        // One set of block buffers serves every layer (nothing is kept for backward), and only
+        // the last position gets logits.
+        let x = Floats(n * C), a = GPT2LayerActivations(config: c, B: 1, T: n, attention: false)
+        model.embed(ids, positions: (0..<n).map { Int32(start + $0) }, into: x.pointer)
+        for l in 0..<c.numLayers {
             let k = keys.pointer + l * capacity * C, v = values.pointer + l * capacity * C
-            model.block(l, x: pass.x.pointer, a, N: n, lora: lora) { qkv, y in
+            model.block(l, x: x.pointer, a, N: n, lora: lora) { qkv, y in
                 for r in 0..<n {
                     (k + (start + r) * C).update(from: qkv + r * 3 * C + C, count: C)
                     (v + (start + r) * C).update(from: qkv + r * 3 * C + 2 * C, count: C)
@@ -33,9 +35,9 @@ public final class GPT2Session: DecodingSession {
             }
         }
         count = total
-        let last = pass.x.pointer + (n - 1) * C
-        model.head(x: last, h: pass.hf.pointer, mean: pass.meanF.pointer, rstd: pass.rstdF.pointer, logits: pass.logits.pointer, N: 1)
-        return Array(UnsafeBufferPointer(start: pass.logits.pointer, count: c.vocabSize))
+        let h = Floats(C), mean = Floats(1), rstd = Floats(1), logits = Floats(c.vocabSize, zeroed: false)
+        model.head(x: x.pointer + (n - 1) * C, h: h.pointer, mean: mean.pointer, rstd: rstd.pointer, logits: logits.pointer, N: 1)
+        return Array(UnsafeBufferPointer(start: logits.pointer, count: c.vocabSize))
     }
 }
 

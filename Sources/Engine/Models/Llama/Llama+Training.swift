@@ -16,7 +16,7 @@ extension Llama {
     /// predict, -100 to ignore; the mean over the rest, as transformers' `labels` after its
     /// shift), with gradients scaled by `dloss` added into `grads` (every parameter, an arena of
     /// the parameters' layout: full fine-tuning) and into `lora.grads` (the adapters' A and B;
-    /// the base weights then stay frozen, pass no `grads`). Without dropout.
+    /// the base weights then stay frozen, pass no `grads`). The base has no dropout; LoRA's when set.
     public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA? = nil,
                                  dloss: Float = 1) -> TokenLoss {
         let c = config, p = parameters, g = grads.map { LlamaParameters(arena: $0, config: c) }
