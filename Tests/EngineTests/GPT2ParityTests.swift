@@ -125,6 +125,15 @@ import Testing
         }
     }
 
+    /// Full fine-tuning's weight decay: matrices (embeddings, linear weights) yes; biases and
+    /// LayerNorm vectors, stacked per layer or not, no. The groups tile the arena.
+    @Test func weightDecayGroups() {
+        let groups = model.parameterGroups, names = GPT2Parameters.layout(model.config).map(\.name)
+        #expect(groups.map(\.range.count).reduce(0, +) == model.params.count && groups.count == names.count)
+        let decayed = Set(zip(names, groups).filter { $0.1.decay }.map(\.0))
+        #expect(decayed == ["wte.weight", "wpe.weight", "h.#.attn.c_attn.weight", "h.#.attn.c_proj.weight", "h.#.mlp.c_fc.weight", "h.#.mlp.c_proj.weight"])
+    }
+
     @Test func refusesWhatItCannotRun() throws {
         let base: JSONObject = ["model_type": "gpt2", "vocab_size": 96, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64]
         #expect(throws: Never.self) { try GPT2Config.parse(json: .object(base)) }

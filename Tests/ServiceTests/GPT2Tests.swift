@@ -14,19 +14,26 @@ import Tokenizers
 struct GPT2Tests {
     static let folder = repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2"
 
+    /// transformers' greedy continuations: (prompt, ids, the text Anneal should answer). A random
+    /// model emits stray bytes: an incomplete UTF-8 sequence at the end is held back.
+    static func greedyCases() throws -> [(prompt: String, ids: [Int], text: String)] {
+        let tokenizer = try Tokenizer(json: try #require(Files.read(folder + "/tokenizer.json")))
+        let cases = try JSONValue(parsing: try #require(Files.read(repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2-greedy.json")))
+        return try #require(cases.array).map { item in
+            let ids = (item["ids"]?.array ?? []).compactMap(\.int)
+            var text = tokenizer.decode(ids, skipSpecialTokens: true)
+            while text.hasSuffix("\u{FFFD}") { text.removeLast() }
+            return (item["prompt"]?.string ?? "", ids, text)
+        }
+    }
+
     @Test("greedy completions of the base match transformers; chat without a template is a 400")
     func completions() throws {
         let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
-        let tokenizer = try Tokenizer(json: try #require(Files.read(Self.folder + "/tokenizer.json")))
-        let cases = try JSONValue(parsing: try #require(Files.read(repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2-greedy.json")))
-        for item in try #require(cases.array) {
-            let ids = (item["ids"]?.array ?? []).compactMap(\.int)
+        for (prompt, ids, text) in try Self.greedyCases() {
             let reply = try api.call("POST", "/v1/completions", json: [
-                "model": "tiny-gpt2", "prompt": try #require(item["prompt"]), "max_tokens": 12, "temperature": 0,
+                "model": "tiny-gpt2", "prompt": .string(prompt), "max_tokens": 12, "temperature": 0,
             ])
-            // A random model emits stray bytes: an incomplete UTF-8 sequence at the end is held back.
-            var text = tokenizer.decode(ids, skipSpecialTokens: true)
-            while text.hasSuffix("\u{FFFD}") { text.removeLast() }
             #expect(reply.json["choices"]?[0]?["text"]?.string == text, "\(reply.text)")
             #expect(reply.json["usage"]?["completion_tokens"] == .int(Int64(ids.count)))
             #expect(reply.json["choices"]?[0]?["finish_reason"] == (ids.last == 0 ? "stop" : "length"))
@@ -40,12 +47,7 @@ struct GPT2Tests {
     @Test("/predict generates in text-generation-inference's shape: greedy by default, stop reasons, full text, checked parameters")
     func predictTGI() throws {
         let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
-        let tokenizer = try Tokenizer(json: try #require(Files.read(Self.folder + "/tokenizer.json")))
-        let cases = try JSONValue(parsing: try #require(Files.read(repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2-greedy.json")))
-        for item in try #require(cases.array) {
-            let ids = (item["ids"]?.array ?? []).compactMap(\.int), prompt = try #require(item["prompt"]?.string)
-            var text = tokenizer.decode(ids, skipSpecialTokens: true)
-            while text.hasSuffix("\u{FFFD}") { text.removeLast() }
+        for (prompt, ids, text) in try Self.greedyCases() {
             let reply = try api.call("POST", "/predict", json: ["model": "tiny-gpt2", "inputs": .string(prompt),
                                                                 "parameters": ["max_new_tokens": 12, "return_full_text": true]])
             #expect(reply.json["generated_text"]?.string == prompt + text, "\(reply.text)")

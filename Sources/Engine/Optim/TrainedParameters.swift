@@ -29,3 +29,16 @@ public final class TrainedParameters: @unchecked Sendable {
     /// Sets AdamW's update count when resuming (after restoring `m` and `v`).
     public func restoreOptimizerStep(_ step: Int) { optimizer.step = step }
 }
+
+extension TrainedParameters {
+    /// AdamW's groups over an arena laid out as `tensors` in order (`stacked`: the first
+    /// dimension is the layer): matrices take weight decay, vectors (norms, biases) do not.
+    public static func groups(_ tensors: [(shape: [Int], stacked: Bool)]) -> [(range: Range<Int>, decay: Bool)] {
+        var offset = 0
+        return tensors.map { shape, stacked in
+            let count = shape.reduce(1, *)
+            defer { offset += count }
+            return (offset..<(offset + count), shape.count - (stacked ? 1 : 0) >= 2)
+        }
+    }
+}

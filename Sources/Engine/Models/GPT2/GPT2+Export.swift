@@ -5,12 +5,7 @@ extension GPT2 {
     /// AdamW's groups over `params`: matrices (embeddings and linear weights) take weight decay,
     /// biases and LayerNorm vectors do not.
     public var parameterGroups: [(range: Range<Int>, decay: Bool)] {
-        var offset = 0
-        return GPT2Parameters.layout(config).map { name, shape, _ in
-            let count = shape.reduce(1, *), dimensions = name.contains("#") ? shape.count - 1 : shape.count
-            defer { offset += count }
-            return (offset..<(offset + count), dimensions >= 2)
-        }
+        TrainedParameters.groups(GPT2Parameters.layout(config).map { ($0.shape, $0.name.contains("#")) })
     }
 
     /// The (out, in) weight of linear layer `id` (a LoRA module id) in block `l`.

@@ -4,12 +4,7 @@ import Tensor
 extension Llama {
     /// AdamW's groups over `params`: matrices take weight decay, the norms' vectors do not.
     public var parameterGroups: [(range: Range<Int>, decay: Bool)] {
-        var offset = 0
-        return LlamaParameters.layout(config).map { _, shape, gguf in
-            let count = shape.reduce(1, *), dimensions = gguf.contains("#") ? shape.count - 1 : shape.count
-            defer { offset += count }
-            return (offset..<(offset + count), dimensions >= 2)
-        }
+        TrainedParameters.groups(LlamaParameters.layout(config).map { ($0.shape, $0.gguf.contains("#")) })
     }
 
     /// The (out, in) weight of linear layer `id` (a LoRA module id) in block `l`.
