@@ -84,21 +84,23 @@ public final class LoRA: @unchecked Sendable {
         return UnsafePointer(dropped)
     }
 
-    /// out += scale·(dropout(inp)·Aᵀ)·Bᵀ for module `id` of block `l` when adapted. inp: (N, in); out: (N, out).
-    public func forward(_ id: String, layer l: Int, inp: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, N: Int, input: Int, output: Int) {
+    /// out += scale·(dropout(inp)·Aᵀ)·Bᵀ for module `id` of block `l` when adapted. inp: (N, in);
+    /// out: (N, out), rows `ldOut` apart (a part of a fused projection's output: BERT's Q, K, V).
+    public func forward(_ id: String, layer l: Int, inp: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, N: Int, input: Int, output: Int,
+                        ldOut: Int? = nil) {
         guard let (a, b) = matrices(id, layer: l) else { return }
         var scratch: UnsafeMutablePointer<Float>?
         let x = self.input(id, layer: l, inp, count: N * input, scratch: &scratch)
         let r = config.r, u = UnsafeMutablePointer<Float>.allocate(capacity: N * r)
         defer { u.deallocate(); scratch?.deallocate() }
         Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: x, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
-        Gemm.run(transposeA: false, transposeB: true, M: N, N: output, K: r, alpha: config.scale, A: u, lda: r, B: b, ldb: r, beta: 1, C: out, ldc: output)
+        Gemm.run(transposeA: false, transposeB: true, M: N, N: output, K: r, alpha: config.scale, A: u, lda: r, B: b, ldb: r, beta: 1, C: out, ldc: ldOut ?? output)
     }
 
     /// The adapter's part of a linear layer's backward: dA and dB into `grads`, and
-    /// dinp += dropout'(scale·(dout·B)·A).
+    /// dinp += dropout'(scale·(dout·B)·A). dout's rows are `ldOut` apart, as in `forward`.
     public func backward(_ id: String, layer l: Int, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, dinp: UnsafeMutablePointer<Float>,
-                         N: Int, input: Int, output: Int) {
+                         N: Int, input: Int, output: Int, ldOut: Int? = nil) {
         precondition(grads.count == params.count, "LoRA.backward: the adapter was made with trainable: false")
         guard let (a, b) = matrices(id, layer: l), let (da, db) = matrices(id, layer: l, in: grads) else { return }
         var scratch: UnsafeMutablePointer<Float>?
@@ -108,8 +110,9 @@ public final class LoRA: @unchecked Sendable {
         defer { u.deallocate(); du.deallocate(); scratch?.deallocate() }
         Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: x, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
         // dB += scale · doutᵀ·u; du = scale · dout·B; dA += duᵀ·x; dinp += dropout'(du·A).
-        Gemm.run(transposeA: true, transposeB: false, M: output, N: r, K: N, alpha: scale, A: dout, lda: output, B: u, ldb: r, beta: 1, C: db, ldc: r)
-        Gemm.run(transposeA: false, transposeB: false, M: N, N: r, K: output, alpha: scale, A: dout, lda: output, B: b, ldb: r, beta: 0, C: du, ldc: r)
+        let ld = ldOut ?? output
+        Gemm.run(transposeA: true, transposeB: false, M: output, N: r, K: N, alpha: scale, A: dout, lda: ld, B: u, ldb: r, beta: 1, C: db, ldc: r)
+        Gemm.run(transposeA: false, transposeB: false, M: N, N: r, K: output, alpha: scale, A: dout, lda: ld, B: b, ldb: r, beta: 0, C: du, ldc: r)
         Gemm.run(transposeA: true, transposeB: false, M: r, N: input, K: N, A: du, lda: r, B: x, ldb: input, beta: 1, C: da, ldc: input)
         guard let (p, seed) = dropout(id, layer: l), let dx = scratch else {
             Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 1, C: dinp, ldc: input)
@@ -121,10 +124,13 @@ public final class LoRA: @unchecked Sendable {
 
     /// Adds the adapters into `model`'s weights (W += scale·B·A), so the model alone computes
     /// what the base with this adapter did.
-    public func merge(into model: any CausalLM) {
+    public func merge(into model: any CausalLM) { merge { model.weight(module: $0, layer: $1) } }
+
+    /// Adds the adapters into the weights `weight(module id, layer)` gives, each (out, in).
+    public func merge(_ weight: (String, Int) -> UnsafeMutablePointer<Float>?) {
         for l in 0..<layout.layers {
             for module in modules {
-                guard let w = model.weight(module: module.id, layer: l), let (a, b) = matrices(module.id, layer: l) else { continue }
+                guard let w = weight(module.id, l), let (a, b) = matrices(module.id, layer: l) else { continue }
                 Gemm.run(transposeA: false, transposeB: false, M: module.output, N: module.input, K: config.r, alpha: config.scale,
                          A: b, lda: config.r, B: a, ldb: module.input, beta: 1, C: w, ldc: module.input)
             }

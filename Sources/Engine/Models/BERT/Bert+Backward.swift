@@ -11,6 +11,12 @@ extension Bert {
         let B = batch.B, T = batch.T, N = B * T, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = c.numLabels
         let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
         func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) { pointer.update(repeating: 0, count: count) }
+        // Frozen base (LoRA): no weight gradients for it; the ops that always accumulate theirs
+        // (LayerNorm, the pooler) write into a sink.
+        let sink = UnsafeMutablePointer<Float>.allocate(capacity: frozen ? C * C + C : 1)
+        defer { sink.deallocate() }
+        func base(_ pointer: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? { frozen ? nil : pointer }
+        func always(_ pointer: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { frozen ? sink : pointer }
 
         zero(d.dlogits, B * NL)
         batch.labels.withUnsafeBufferPointer { labels in
@@ -22,7 +28,7 @@ extension Bert {
         Dropout.backward(dinp: d.dpooled, dout: d.dpooledDropped, N: B * C, p: hp, seed: dropoutSeed(1 + 3 * c.numLayers))
         zero(d.dout, N * C)
         let last = a.ln2 + (c.numLayers - 1) * N * C
-        Pooler.backward(dinp: d.dout, dweight: g.poolw.pointer, dbias: g.poolb.pointer, dpre: d.dpre, dout: d.dpooled, out: a.pooled, inp: last, weight: p.poolw.pointer, B: B, T: T, C: C)
+        Pooler.backward(dinp: d.dout, dweight: always(g.poolw.pointer), dbias: frozen ? sink + C * C : g.poolb.pointer, dpre: d.dpre, dout: d.dpooled, out: a.pooled, inp: last, weight: p.poolw.pointer, B: B, T: T, C: C)
 
         for l in (0..<c.numLayers).reversed() {
             let inp = l == 0 ? a.x0 : a.ln2 + (l - 1) * N * C
@@ -32,23 +38,31 @@ extension Bert {
             for buffer in [d.dx, d.dln1, d.ddrop] { zero(buffer, N * C) }
             zero(d.dqkv, N * 3 * C)
             zero(d.dfchGelu, N * FF)
-            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dln1, dweight: g.ln2w[l].pointer, dbias: g.ln2b[l].pointer, dres: d.dres2, dout: d.dout, res: res2, weight: p.ln2w[l].pointer, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, N: N, C: C)
+            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dln1, dweight: always(g.ln2w[l].pointer), dbias: always(g.ln2b[l].pointer), dres: d.dres2, dout: d.dout, res: res2, weight: p.ln2w[l].pointer, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, N: N, C: C)
             if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * l)) }
             GELU.forwardWithSlope(out: a.fchGelu, slope: d.dfch, inp: fch, N: N * FF)
-            Matmul.backward(dinp: d.dfchGelu, dweight: g.fcprojw[l].pointer, dbias: g.fcprojb[l].pointer, dout: d.ddrop, inp: a.fchGelu, weight: p.fcprojw[l].pointer, N: N, C: FF, OC: C)
+            Matmul.backward(dinp: d.dfchGelu, dweight: base(g.fcprojw[l].pointer), dbias: base(g.fcprojb[l].pointer), dout: d.ddrop, inp: a.fchGelu, weight: p.fcprojw[l].pointer, N: N, C: FF, OC: C)
+            lora?.backward(BertModule.output.rawValue, layer: l, dout: d.ddrop, inp: a.fchGelu, dinp: d.dfchGelu, N: N, input: FF, output: C)
             GELU.multiply(slope: d.dfch, dout: d.dfchGelu, N: N * FF)
-            Matmul.backward(dinp: d.dln1, dweight: g.fcw[l].pointer, dbias: g.fcb[l].pointer, dout: d.dfch, inp: ln1, weight: p.fcw[l].pointer, N: N, C: C, OC: FF)
+            Matmul.backward(dinp: d.dln1, dweight: base(g.fcw[l].pointer), dbias: base(g.fcb[l].pointer), dout: d.dfch, inp: ln1, weight: p.fcw[l].pointer, N: N, C: C, OC: FF)
+            lora?.backward(BertModule.intermediate.rawValue, layer: l, dout: d.dfch, inp: ln1, dinp: d.dln1, N: N, input: C, output: FF)
             zero(d.ddrop, N * C)
-            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dx, dweight: g.ln1w[l].pointer, dbias: g.ln1b[l].pointer, dres: d.dres1, dout: d.dln1, res: res1, weight: p.ln1w[l].pointer, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, N: N, C: C)
+            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dx, dweight: always(g.ln1w[l].pointer), dbias: always(g.ln1b[l].pointer), dres: d.dres1, dout: d.dln1, res: res1, weight: p.ln1w[l].pointer, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, N: N, C: C)
             if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * l)) }
             zero(d.datty, N * C)  // shares dres1's memory
-            Matmul.backward(dinp: d.datty, dweight: g.attprojw[l].pointer, dbias: g.attprojb[l].pointer, dout: d.ddrop, inp: atty, weight: p.attprojw[l].pointer, N: N, C: C, OC: C)
+            Matmul.backward(dinp: d.datty, dweight: base(g.attprojw[l].pointer), dbias: base(g.attprojb[l].pointer), dout: d.ddrop, inp: atty, weight: p.attprojw[l].pointer, N: N, C: C, OC: C)
+            lora?.backward(BertModule.attentionOutput.rawValue, layer: l, dout: d.ddrop, inp: atty, dinp: d.datty, N: N, input: C, output: C)
             let seed = dropoutSeed(1 + 3 * l)
             Attention.backward(dqkv: d.dqkv, datt: d.datt, dout: d.datty, qkv: qkv, att: att, scratch: a.attScratch, B: B, T: T, C: C, NH: NH, dropout: ap, seed: seed)
-            Matmul.backward(dinp: d.dx, dweight: g.qkvw[l].pointer, dbias: g.qkvb[l].pointer, dout: d.dqkv, inp: inp, weight: p.qkvw[l].pointer, N: N, C: C, OC: 3 * C)
+            Matmul.backward(dinp: d.dx, dweight: base(g.qkvw[l].pointer), dbias: base(g.qkvb[l].pointer), dout: d.dqkv, inp: inp, weight: p.qkvw[l].pointer, N: N, C: C, OC: 3 * C)
+            if let lora { loraQKVBackward(lora, layer: l, dqkv: d.dqkv, inp: inp, dinp: d.dx, N: N) }
             swap(&d.dx, &d.dout)
         }
-        // d.dout now holds the gradient of the layer-0 input.
+        // d.dout now holds the gradient of the layer-0 input: nothing below trains when frozen.
+        if frozen {
+            dacts = d
+            return
+        }
         if hp > 0 { Dropout.forward(out: d.dout, inp: d.dout, N: N * C, p: hp, seed: dropoutSeed(0)) }
         zero(d.dres1, N * C)
         LayerNorm.backward(dinp: d.dres1, dweight: g.embLNw.pointer, dbias: g.embLNb.pointer, dout: d.dout, inp: a.emb, weight: p.embLNw.pointer, mean: a.embMean, rstd: a.embRstd, N: N, C: C)

@@ -26,15 +26,22 @@ public final class Bert: @unchecked Sendable {
     public internal(set) var batch: BertBatch?
     /// Mean loss of the last forward pass with labels.
     public internal(set) var loss: Float = 0
+    /// LoRA adapters on the encoder's linear layers, applied in forward and trained in backward.
+    public var lora: LoRA?
+    /// The base weights are frozen (LoRA): backward computes gradients for the classification
+    /// head only, besides the adapters'; nothing below the first layer.
+    public let frozen: Bool
 
     /// `trainable` allocates gradients and AdamW moments; an inference model holds only its
-    /// parameters and activations.
-    public init(config: BertConfig, maxB: Int, maxT: Int, trainable: Bool, optimizer: AdamW = AdamW()) {
+    /// parameters and activations. `frozen` (with `trainable`): only the head trains, beside
+    /// LoRA adapters, and no moments are allocated here (the trainer keeps the head's).
+    public init(config: BertConfig, maxB: Int, maxT: Int, trainable: Bool, frozen: Bool = false, optimizer: AdamW = AdamW()) {
         precondition(maxB >= 1 && maxT >= 1 && maxT <= config.maxPositions, "Bert: (B, T) must fit the position table")
         self.config = config
         self.maxB = maxB
         self.maxT = maxT
         self.optimizer = optimizer
+        self.frozen = frozen
         let count = BertParameters.count(config)
         params = Arena(count: count)
         parameters = BertParameters(arena: params, config: config)
@@ -42,8 +49,8 @@ public final class Bert: @unchecked Sendable {
             let g = Arena(count: count)
             grads = g
             gradients = BertParameters(arena: g, config: config)
-            m = Arena(count: count)
-            v = Arena(count: count)
+            m = frozen ? nil : Arena(count: count)
+            v = frozen ? nil : Arena(count: count)
             dacts = BertActivationGrads(config: config, B: maxB, T: maxT)
         } else {
             (grads, gradients, m, v, dacts) = (nil, nil, nil, nil, nil)
@@ -67,7 +74,11 @@ public final class Bert: @unchecked Sendable {
         parameters.clsb.zero()
     }
 
-    public func zeroGradients() { grads?.zero() }
+    public func zeroGradients() {
+        guard let gradients, frozen else { grads?.zero(); return }
+        gradients.clsw.zero()
+        gradients.clsb.zero()
+    }
 
     /// The seed of dropout site `site` (0: embeddings, then 3 per layer, then the classifier) at
     /// optimizer step `optimizer.step`.
