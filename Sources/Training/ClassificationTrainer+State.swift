@@ -1,14 +1,17 @@
 import Engine
 import JSON
+import Tensor
 
 extension ClassificationTrainer {
     func stateJSON(isBest: Bool) -> JSONValue {
-        state.json(seed: arguments.seed, optimizerStep: model.optimizer.step, labels: dataset.labels, isBest: isBest)
+        state.json(seed: arguments.seed, optimizerStep: lora?.trained.optimizer.step ?? model.optimizer.step, labels: dataset.labels, isBest: isBest)
     }
 
-    /// The checkpoint's tensors: parameters and AdamW's moments, raw float32.
+    /// The checkpoint's tensors, raw float32: the parameters and AdamW's moments, or with LoRA
+    /// the adapters with the head (`lora`) and their moments.
     func parts() -> [(name: String, bytes: [UInt8])] {
-        Bert.StatePart.allCases.map { ($0.rawValue, model.stateBytes($0)) }
+        if let lora { return [("lora", lora.params.bytes), ("m", lora.trained.m.bytes), ("v", lora.trained.v.bytes)] }
+        return Bert.StatePart.allCases.map { ($0.rawValue, model.stateBytes($0)) }
     }
 
     /// Continues from a checkpoint of the same job.
@@ -17,12 +20,21 @@ extension ClassificationTrainer {
         guard json["labels"]?.array?.compactMap(\.string) == dataset.labels else {
             throw TrainingError("checkpoint \(id) was trained on other labels")
         }
-        for part in Bert.StatePart.allCases {
-            guard let bytes = parts[part.rawValue], model.restore(part, bytes: bytes) else {
-                throw TrainingError("checkpoint \(id): part \(part.rawValue) is missing or has the wrong size")
+        let step = json["optimizer_step"]?.int ?? restored.step
+        if let lora {
+            for (name, arena) in [("lora", lora.params), ("m", lora.trained.m), ("v", lora.trained.v)] {
+                guard let bytes = parts[name], arena.restore(bytes) else { throw TrainingError("checkpoint \(id): part \(name) is missing or has the wrong size") }
             }
+            lora.trained.restoreOptimizerStep(step)
+            syncHead()
+        } else {
+            for part in Bert.StatePart.allCases {
+                guard let bytes = parts[part.rawValue], model.restore(part, bytes: bytes) else {
+                    throw TrainingError("checkpoint \(id): part \(part.rawValue) is missing or has the wrong size")
+                }
+            }
+            model.restoreOptimizerStep(step)
         }
-        model.restoreOptimizerStep(json["optimizer_step"]?.int ?? restored.step)
         state = restored
     }
 

@@ -35,11 +35,17 @@ public final class LoRA: @unchecked Sendable {
     public var params: Arena { trained.params }
     public var grads: Arena { trained.grads }
     let offsets: [String: Int]
+    /// Whole tensors trained beside the adapters (PEFT's `modules_to_save`: a classifier head),
+    /// by their names in the model (`classifier.weight`), after the adapters in the arena.
+    public let savedTensors: [(name: String, shape: [Int], decay: Bool)]
+    let savedOffsets: [String: Int]
     /// Set by the trainer for each forward/backward pass; nil (evaluation, serving): no dropout.
     public var dropoutSeed: UInt64?
 
-    /// `trainable: false` (serving) allocates no gradients or optimizer moments.
-    public init(layout: LoRALayout, config: LoRAConfig, seed: UInt64 = 0, weightDecay: Double = 0, trainable: Bool = true) throws(LoRAError) {
+    /// `trainable: false` (serving) allocates no gradients or optimizer moments. `saved`: whole
+    /// tensors to train and keep with the adapter (zeroed: the caller copies their start in).
+    public init(layout: LoRALayout, config: LoRAConfig, seed: UInt64 = 0, weightDecay: Double = 0, trainable: Bool = true,
+                saved: [(name: String, shape: [Int], decay: Bool)] = []) throws(LoRAError) {
         (self.layout, self.config) = (layout, config)
         modules = try layout.selected(config.targets)
         var offsets: [String: Int] = [:], total = 0
@@ -50,7 +56,14 @@ public final class LoRA: @unchecked Sendable {
             }
         }
         self.offsets = offsets
-        trained = TrainedParameters(params: Arena(count: total), groups: [(0..<total, true)], weightDecay: weightDecay, trainable: trainable)
+        var groups: [(range: Range<Int>, decay: Bool)] = [(0..<total, true)], savedOffsets: [String: Int] = [:]
+        for (name, shape, decay) in saved {
+            savedOffsets[name] = total
+            groups.append((total..<(total + shape.reduce(1, *)), decay))
+            total += shape.reduce(1, *)
+        }
+        (savedTensors, self.savedOffsets) = (saved, savedOffsets)
+        trained = TrainedParameters(params: Arena(count: total), groups: groups, weightDecay: weightDecay, trainable: trainable)
         for l in 0..<layout.layers {
             for module in modules {
                 let (a, _) = matrices(module.id, layer: l)!, bound = 1 / Float(module.input).squareRoot()
@@ -60,6 +73,11 @@ public final class LoRA: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The saved tensor `name` in `arena` (the parameters by default).
+    public func saved(_ name: String, in arena: Arena? = nil) -> UnsafeMutablePointer<Float>? {
+        savedOffsets[name].map { (arena ?? params).pointer + $0 }
     }
 
     /// A (r, in) and B (out, r) of module `id` in block `l` (nil when not adapted), in `arena`.
@@ -148,19 +166,25 @@ public final class LoRA: @unchecked Sendable {
                 tensors.append((stem + ".lora_B.weight", b, [module.output, config.r]))
             }
         }
+        for (name, shape, _) in savedTensors { tensors.append(("base_model.model." + name, saved(name, in: arena)!, shape)) }
         return tensors
     }
 
     /// The adapter as a PEFT folder's two files: `adapter_config.json` and
     /// `adapter_model.safetensors` (PEFT's key names), for `PeftModel.from_pretrained` on `base`.
     public func peftFiles(base: String) -> (config: JSONValue, weights: [UInt8]) {
-        var names: [String] = []
+        var names: [String] = [], savedModules: [String] = []
         for module in modules where !names.contains(String(module.name)) { names.append(String(module.name)) }
+        for (name, _, _) in savedTensors {
+            let module = String(name.split(separator: ".").dropLast().joined(separator: "."))
+            if !savedModules.contains(module) { savedModules.append(module) }
+        }
         let config: JSONValue = [
-            "peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": .string(base),
+            "peft_type": "LORA", "task_type": .string(layout.taskType), "base_model_name_or_path": .string(base),
             "r": .int(Int64(self.config.r)), "lora_alpha": .double(self.config.alpha), "lora_dropout": .double(self.config.dropout),
             "target_modules": .array(names.map { .string($0) }), "use_rslora": .bool(self.config.useRSLoRA),
-            "bias": "none", "fan_in_fan_out": .bool(layout.fanInFanOut), "inference_mode": true, "modules_to_save": .null,
+            "bias": "none", "fan_in_fan_out": .bool(layout.fanInFanOut), "inference_mode": true,
+            "modules_to_save": savedModules.isEmpty ? .null : .array(savedModules.map { .string($0) }),
         ]
         var writer = SafeTensorsWriter(metadata: ["format": "pt"])
         for (name, pointer, shape) in peftTensors() {

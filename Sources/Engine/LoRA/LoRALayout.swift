@@ -17,9 +17,12 @@ public struct LoRALayout: Sendable, Equatable {
     public let fanInFanOut: Bool
     /// What PEFT adapts when `target_modules` is not given (its per-model defaults).
     public let defaults: [String]
+    /// PEFT's `task_type`: CAUSAL_LM, or SEQ_CLS for a classifier.
+    public let taskType: String
 
-    public init(layers: Int, blocks: String, modules: [(String, Int, Int)], defaults: [String], fanInFanOut: Bool = false) {
-        (self.layers, self.blocks, self.defaults, self.fanInFanOut) = (layers, blocks, defaults, fanInFanOut)
+    public init(layers: Int, blocks: String, modules: [(String, Int, Int)], defaults: [String], fanInFanOut: Bool = false,
+                taskType: String = "CAUSAL_LM") {
+        (self.layers, self.blocks, self.defaults, self.fanInFanOut, self.taskType) = (layers, blocks, defaults, fanInFanOut, taskType)
         self.modules = modules.map { Module(id: $0.0, input: $0.1, output: $0.2) }
     }
 

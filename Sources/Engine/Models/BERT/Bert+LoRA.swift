@@ -32,7 +32,7 @@ extension BertConfig {
     /// The layers LoRA can adapt (PEFT's defaults for BERT: query and value).
     public var loraLayout: LoRALayout {
         LoRALayout(layers: numLayers, blocks: "bert.encoder.layer", modules: BertModule.allCases.map { ($0.rawValue, $0.shape(self).input, $0.shape(self).output) },
-                   defaults: ["query", "value"])
+                   defaults: ["query", "value"], taskType: "SEQ_CLS")
     }
 }
 
