@@ -28,7 +28,7 @@ let package = Package(
         // MARK: - Engine (tensors, ops, optimisers, formats, models)
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: numeric),
         .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform", "GGUF"], swiftSettings: numeric),
-        .target(name: "Inference", dependencies: ["Engine", "Platform"], swiftSettings: settings),
+        .target(name: "Inference", dependencies: ["Engine", "Tensor", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets, the trainer loop over the engine)
         .target(name: "Training", dependencies: ["Engine", "Tensor", "Tokenizers", "JSON"], swiftSettings: settings),

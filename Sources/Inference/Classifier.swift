@@ -84,10 +84,3 @@ public final class Classifier: Sendable {
         return results
     }
 }
-
-extension Classifier {
-    /// A fine-tuned classifier as a Hugging Face `model.safetensors` (BertForSequenceClassification keys).
-    public static func safetensors(folder: String, labels: [String], params: [UInt8]) throws -> [UInt8] {
-        BertCheckpoint.serialized(try model(folder: folder, labels: labels, params: params, maxB: 1))
-    }
-}

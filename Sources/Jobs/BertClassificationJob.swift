@@ -1,4 +1,6 @@
+import Engine
 import JSON
+import Tensor
 import Training
 
 /// Fine-tunes a BERT-family base model for sequence classification (architecture `bert`): reads
@@ -37,12 +39,21 @@ public struct BertClassificationJob: Trainer {
         }
         let trainer: ClassificationTrainer
         do {
-            trainer = try ClassificationTrainer(base: base, training: training, validation: validation, arguments: arguments)
+            var lora: LoRAConfig?
+            do {
+                if job.hyperparameters["lora"] != nil { lora = try LoRAConfig.from(hyperparameters: job.hyperparameters, layout: base.config.loraLayout) }
+            } catch {
+                throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
+            }
+            trainer = try ClassificationTrainer(base: base, training: training, validation: validation, arguments: arguments, lora: lora)
         } catch let problem as DatasetProblem {
             let param = problem.reason.hasPrefix("validation file") ? "validation_file" : "training_file"
             throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)
         }
         try Self.reportLengths(trainer.dataset, maxLength: arguments.maxSeqLength, context)
+        if let lora = trainer.lora {
+            try context.event("LoRA r \(lora.config.r), alpha \(lora.config.alpha) on \(lora.modules.map(\.id).joined(separator: ", ")), with the classifier: \(lora.params.count) trainable parameters")
+        }
         try context.event("Training \(trainer.dataset.train.count) examples (\(trainer.dataset.validation.count) for evaluation), labels \(trainer.dataset.labels.joined(separator: ", ")), \(trainer.totalSteps) steps")
         let outcome = try trainer.run(JobTrainingHooks(context: context))
         if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }

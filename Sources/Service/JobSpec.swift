@@ -148,12 +148,12 @@ struct JobSpec {
         // failed job, and stored resolved (the model's default target modules written out).
         // Without them, a language model is fine-tuned in full.
         guard resolved["lora"] != nil else { return resolved }
-        guard model.isLanguageModel else {
-            throw .badRequest("LoRA is not implemented for \(model.architecture) models yet; they are fine-tuned in full (omit lora)",
+        guard model.isLanguageModel || model.architecture == "bert" else {
+            throw .badRequest("LoRA is not implemented for \(model.architecture) models; they are fine-tuned in full (omit lora)",
                               param: param + ".lora", code: "unsupported_adapter")
         }
         let layout: LoRALayout
-        do { layout = try LanguageModel.loraLayout(model) } catch {
+        do { layout = try model.architecture == "bert" ? BertConfig.load(folder: model.path).loraLayout : LanguageModel.loraLayout(model) } catch {
             throw .badRequest("\(model.name) cannot be fine-tuned: \(error)", param: "model", code: "unsupported_model")
         }
         do {

@@ -5,31 +5,30 @@ import Jobs
 import JSON
 import Platform
 import Store
+import Training
 
 extension ModelRoutes {
     /// `GET /v1/models/{id}/download`: a tar of a Hugging Face folder for a fine-tuned classifier
     /// (`config.json` with `id2label`/`label2id`, `model.safetensors`, the base model's tokenizer
-    /// files) that `AutoModelForSequenceClassification.from_pretrained` loads. A language model:
+    /// files) that `AutoModelForSequenceClassification.from_pretrained` loads; a LoRA classifier
+    /// as a PEFT folder unless `?merged=true`. A language model:
     /// a PEFT folder for a LoRA fine-tune, or with `?merged=true` (and always for a full
     /// fine-tune) a Hugging Face folder of the whole model.
     func download(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
-        let id = context.parameter("id")
+        let id = context.parameter("id"), merged = request.queryValue("merged")
+        guard merged == nil || merged == "true" || merged == "false" else {
+            throw HTTPError.badRequest("merged must be true or false", param: "merged")
+        }
         if catalog.model(named: id) == nil, let tuned = try StoredLanguageModel.find(id, tenant: context.tenant, pool: pool, catalog: catalog) {
-            let merged = request.queryValue("merged")
-            guard merged == nil || merged == "true" || merged == "false" else {
-                throw HTTPError.badRequest("merged must be true or false", param: "merged")
-            }
             return tuned.config != nil && merged != "true" ? try peftFolder(tuned) : try wholeFolder(tuned)
         }
         let model = try StoredClassifier.find(id, tenant: context.tenant, pool: pool, catalog: catalog)
-        let (checkpoint, labels, base) = (model.checkpoint, model.labels, model.base)
+        let (labels, base) = (model.labels, model.base)
+        if let lora = model.lora, merged != "true" { return try peftFolder(model, lora) }
         guard var config = Files.read(base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) })?.object else {
             throw HTTPError(.internalServerError, "The config.json of \(base.name) cannot be read", param: "model", code: "model_unavailable")
         }
-        guard let params = try CheckpointStore(pool: pool).load(checkpoint, part: "params")["params"] else {
-            throw HTTPError(.internalServerError, "The weights of \(id) are missing", param: "model", code: "model_unavailable")
-        }
-        let weights = try Classifier.safetensors(folder: base.path, labels: labels, params: params)
+        let weights = BertCheckpoint.serialized(try model.model(CheckpointStore(pool: pool), maxB: 1))
         var id2label = JSONObject(), label2id = JSONObject()
         for (i, label) in labels.enumerated() {
             id2label[String(i)] = .string(label)
@@ -51,6 +50,18 @@ extension ModelRoutes {
         object["truncation"] = .null
         object["padding"] = .null
         return JSONValue.object(object).encodedBytes()
+    }
+
+    /// A LoRA classifier as a PEFT folder (task SEQ_CLS, the head as `modules_to_save`) for
+    /// `PeftModel.from_pretrained` over the base loaded with the fine-tune's labels.
+    func peftFolder(_ model: StoredClassifier, _ lora: LoRAConfig) throws -> HTTPResponse {
+        guard let bytes = try CheckpointStore(pool: pool).load(model.checkpoint, part: "lora")["lora"] else {
+            throw HTTPError(.internalServerError, "The adapter of \(model.name) is missing", param: "model", code: "model_unavailable")
+        }
+        var config = try BertConfig.load(folder: model.base.path)
+        config.labels = model.labels
+        let (json, weights) = try Classifier.adapter(config, lora: lora, bytes: bytes).peftFiles(base: model.base.name)
+        return Self.tar(model.name, [("adapter_config.json", json.encodedBytes()), ("adapter_model.safetensors", weights)])
     }
 
     /// A LoRA fine-tune as a PEFT folder (`adapter_config.json`, `adapter_model.safetensors`)

@@ -1,3 +1,4 @@
+import Engine
 import HTTP
 import Inference
 import Jobs
@@ -5,15 +6,19 @@ import JSON
 import Platform
 import Store
 import Tokenizers
+import Training
 
-/// A fine-tuned classifier as the store knows it: the checkpoint holding its weights, its labels
-/// and its base model (for the config and the tokenizer). Shared by `POST /predict` and
+/// A fine-tuned classifier as the store knows it: the checkpoint holding its weights (or, for a
+/// LoRA fine-tune, its adapter and head), its labels and its base model (for the config, the
+/// tokenizer and a LoRA fine-tune's frozen weights). Shared by `POST /predict`, the download and
 /// `anneal predict`.
 public struct StoredClassifier: Sendable {
     public let name: String
     public let checkpoint: String
     public let labels: [String]
     public let base: ModelCatalog.BaseModel
+    /// The job's LoRA settings; nil for a full fine-tune.
+    public let lora: LoRAConfig?
 
     /// The tenant's model `name` (any tenant's when `tenant` is nil, for local use). Base models,
     /// unknown models and models without stored weights are errors with an HTTP status.
@@ -23,8 +28,9 @@ public struct StoredClassifier: Sendable {
         }
         let row = try pool.withConnection { connection in
             try connection.query("""
-                SELECT base_model, checkpoint_id, labels::text AS labels FROM model
-                WHERE id = \(name) AND (\(tenant)::text IS NULL OR tenant_id = \(tenant))
+                SELECT m.base_model, m.checkpoint_id, m.labels::text AS labels, j.hyperparameters::text AS hyperparameters
+                FROM model m LEFT JOIN fine_tuning_job j ON j.id = m.job_id
+                WHERE m.id = \(name) AND (\(tenant)::text IS NULL OR m.tenant_id = \(tenant))
                 """).first
         }
         guard let row else { throw HTTPError.notFound("The model \(name) does not exist", param: "model") }
@@ -34,7 +40,20 @@ public struct StoredClassifier: Sendable {
               let base = catalog.model(named: try row.decode(String.self, "base_model")) else {
             throw HTTPError.badRequest("\(name) has no stored classification weights", param: "model", code: "model_without_head")
         }
-        return StoredClassifier(name: name, checkpoint: checkpoint, labels: labels, base: base)
+        let hyperparameters = try JSONValue(parsing: Array((try row.decode(String?.self, "hyperparameters") ?? "{}").utf8))
+        let lora = hyperparameters["lora"] == nil ? nil : try LoRAConfig.from(hyperparameters: hyperparameters)
+        return StoredClassifier(name: name, checkpoint: checkpoint, labels: labels, base: base, lora: lora)
+    }
+
+    /// The inference model from the store: the checkpoint's weights, or the base's with the
+    /// adapter merged in and the trained head.
+    func model(_ store: CheckpointStore, maxB: Int = 16) throws -> Bert {
+        let part = lora == nil ? "params" : "lora"
+        guard let bytes = try store.load(checkpoint, part: part)[part] else {
+            throw HTTPError(.internalServerError, "The weights of \(name) are missing", param: "model", code: "model_unavailable")
+        }
+        guard let lora else { return try Classifier.model(folder: base.path, labels: labels, params: bytes, maxB: maxB) }
+        return try Classifier.model(folder: base.path, labels: labels, lora: lora, bytes: bytes, maxB: maxB)
     }
 
     /// The base model's tokenizer, truncating at the model's limit when `truncate`.
@@ -58,15 +77,10 @@ public struct StoredClassifier: Sendable {
         if let long = encodings.firstIndex(where: { $0.ids.count > limit }) {
             throw HTTPError.badRequest("input \(long) has \(encodings[long].ids.count) tokens, more than \(limit); set truncate", param: "inputs", code: "input_too_long")
         }
-        let store = CheckpointStore(pool: pool), folder = base.path, checkpoint = checkpoint, name = name, labels = labels
+        let store = CheckpointStore(pool: pool), stored = self
         return try classifier.logits(Classifier.Request(
             model: name, ids: encodings.map { $0.ids.map(Int32.init) }, types: encodings.map { $0.typeIDs.map(Int32.init) },
-            load: {
-                guard let params = try store.load(checkpoint, part: "params")["params"] else {
-                    throw HTTPError(.internalServerError, "The weights of \(name) are missing", param: "model", code: "model_unavailable")
-                }
-                return try Classifier.model(folder: folder, labels: labels, params: params)
-            }))
+            load: { try stored.model(store) }))
     }
 
     /// `[{"label","score"}]` sorted by score: softmax probabilities, or the logits when `raw`.

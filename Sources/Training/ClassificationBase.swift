@@ -18,9 +18,10 @@ public struct ClassificationBase: Sendable {
 
 extension ClassificationTrainer {
     /// A trainer for `base` over the job's files (JSONL bytes).
-    public convenience init(base: ClassificationBase, training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments) throws {
+    public convenience init(base: ClassificationBase, training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments,
+                            lora: LoRAConfig? = nil) throws {
         let dataset = try ClassificationDataset(training: training, validation: validation, arguments: arguments, tokenizer: base.tokenizer)
-        try self.init(config: base.config, weights: base.weights, dataset: dataset, arguments: arguments)
+        try self.init(config: base.config, weights: base.weights, dataset: dataset, arguments: arguments, lora: lora)
     }
 }
 

@@ -65,7 +65,9 @@ struct APITests {
 
     @Test("Job creation checks every parameter and names it")
     func jobValidation() throws {
-        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": repositoryRoot + "/Tests/EngineTests/Fixtures/tiny-gpt2"])
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: [
+            "tiny-gpt2": repositoryRoot + "/Tests/EngineTests/Fixtures/tiny-gpt2", "tiny-bert": repositoryRoot + "/Tests/EngineTests/Fixtures/tiny-bert",
+        ])
         let file = try api.upload()
         let cases: [(JSONObject, String)] = [
             (["model": "no-such-model"], "model"),
@@ -76,7 +78,7 @@ struct APITests {
             (["method": ["type": "dpo"]], "method.type"),
             (["method": ["type": "supervised", "supervised": ["hyperparameters": ["n_epochs": 0]]]], "method.supervised.hyperparameters.n_epochs"),
             (["hyperparameters": ["warmup_ratio": 2]], "hyperparameters.warmup_ratio"),
-            (["hyperparameters": ["lora": ["r": 8]]], "hyperparameters.lora"),  // not for BERT yet
+            (["model": "tiny-bert", "hyperparameters": ["lora": ["target_modules": ["q_proj"]]]], "hyperparameters.lora.target_modules"),
             (["model": "tiny-gpt2", "method": ["type": "supervised", "supervised": ["hyperparameters": ["lora": ["r": 0]]]]],
              "method.supervised.hyperparameters.lora.r"),
             (["model": "tiny-gpt2", "hyperparameters": ["lora": ["target_modules": ["q_proj"]]]], "hyperparameters.lora.target_modules"),

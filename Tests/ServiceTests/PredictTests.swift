@@ -80,4 +80,37 @@ struct PredictTests {
         #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": .array([])]).status == 400)
         #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "x"], key: api.keyB).status == 404)
     }
+
+    /// A LoRA classifier (adapters on query and value, the head beside them): /predict answers
+    /// with the base's weights merged with the adapter; the download is a PEFT folder for
+    /// BertForSequenceClassification, or the merged Hugging Face folder.
+    @Test("a LoRA classifier predicts and downloads as PEFT (SEQ_CLS) or merged")
+    func loraClassifier() throws {
+        let model = Self.root + "/models/all-MiniLM-L6-v2"
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["all-MiniLM-L6-v2": model])
+        let file = try api.upload(Files.read(Self.root + "/Tests/TrainingTests/Fixtures/reviews-train.jsonl")!)
+        let created = try api.call("POST", "/v1/fine_tuning/jobs", json: [
+            "model": "all-MiniLM-L6-v2", "training_file": .string(file), "suffix": "rt-lora",
+            "adapter": ["type": "lora", "r": 8], "hyperparameters": ["n_epochs": 1, "batch_size": 8, "max_seq_length": 32, "learning_rate": 1e-3, "save_strategy": "no"],
+        ])
+        let id = try #require(created.json["id"]?.string, "\(created.text)")
+        #expect(created.json["hyperparameters"]?["lora"]?["target_modules"] == ["query", "value"])
+        let job = try api.finished(job: id)
+        #expect(job["status"] == "succeeded", "\(job)")
+        let name = try #require(job["fine_tuned_model"]?.string)
+        let reply = try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "A sharp, funny and moving film."], timeout: 120)
+        let labels = Set((reply.json.array ?? []).compactMap { $0["label"]?.string })
+        #expect(reply.status == 200 && labels == ["fresh", "rotten"], "\(reply.text)")
+
+        let peft = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download", timeout: 120).body)
+        try #require(peft.count == 2)
+        let config = try JSONValue(parsing: peft[0].body)
+        #expect(config["task_type"] == "SEQ_CLS" && config["modules_to_save"] == ["classifier"] && config["target_modules"] == ["query", "value"], "\(config)")
+        let size = peft[1].body.prefix(8).enumerated().reduce(0) { $0 | Int($1.1) << (8 * $1.0) }
+        let tensors = try JSONValue(parsing: Array(peft[1].body[8..<(8 + size)]))
+        #expect(tensors["base_model.model.classifier.weight"]?["shape"] == [2, 384])
+        #expect(tensors["base_model.model.bert.encoder.layer.5.attention.self.value.lora_B.weight"]?["shape"] == [384, 8])
+        let merged = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download?merged=true", timeout: 120).body)
+        #expect(merged.map { $0.name.split(separator: "/").last! }.prefix(2) == ["config.json", "model.safetensors"])
+    }
 }
