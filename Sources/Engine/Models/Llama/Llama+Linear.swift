@@ -42,14 +42,20 @@ extension LlamaConfig {
 }
 
 extension Llama {
-    /// out = inp·Wᵀ (added to out when `accumulate`), plus the adapter's update when `lora`
-    /// targets the module. inp: (N, in); out: (N, out).
+    /// out = inp·Wᵀ (added to out when `accumulate`), plus the adapters' updates where they
+    /// target the module. inp: (N, in); out: (N, out).
     func linear(_ module: LlamaModule, layer l: Int, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                N: Int, lora: LoRA?, accumulate: Bool = false) {
+                N: Int, adapters: RowAdapters, accumulate: Bool = false) {
         let (input, output) = module.shape(config)
         Gemm.run(transposeA: false, transposeB: true, M: N, N: output, K: input, A: inp, lda: input,
                  B: module.weight(parameters, layer: l, config), ldb: input, beta: accumulate ? 1 : 0, C: out, ldc: output)
-        lora?.forward(module.id, layer: l, inp: inp, out: out, N: N, input: input, output: output)
+        adapters.forward(module.id, layer: l, inp: inp, out: out, N: N, input: input, output: output)
+    }
+
+    /// `linear` with one adapter (or none) on every row.
+    func linear(_ module: LlamaModule, layer l: Int, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                N: Int, lora: LoRA?, accumulate: Bool = false) {
+        linear(module, layer: l, inp, out, N: N, adapters: RowAdapters(lora), accumulate: accumulate)
     }
 
     /// The backward of `linear`: dinp += dout·W (and the adapter's path); the base weight's

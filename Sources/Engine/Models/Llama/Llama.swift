@@ -42,7 +42,7 @@ public final class Llama: @unchecked Sendable {
         let positions = (0..<N).map { Int32($0 % T) }
         embed(ids, into: s.x.pointer)
         for l in 0..<c.numLayers {
-            project(layer: l, s, positions: positions, N: N, lora: lora)
+            project(layer: l, s, positions: positions, N: N, adapters: RowAdapters(lora))
             // K and V heads repeated to the query heads, fused as the attention op reads them.
             let group = NH / c.numKVHeads, KV = c.kvSize, hs = c.headSize
             Parallel.forRanges(N, grain: Parallel.grain(3 * C)) { rows in
@@ -57,7 +57,7 @@ public final class Llama: @unchecked Sendable {
                 }
             }
             Attention.forward(out: y.pointer, att: att.pointer, scratch: nil, qkv: qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true)
-            finish(layer: l, s, attention: y.pointer, N: N, lora: lora)
+            finish(layer: l, s, attention: y.pointer, N: N, adapters: RowAdapters(lora))
         }
         return output(s, rows: 0..<N)
     }
@@ -73,26 +73,26 @@ public final class Llama: @unchecked Sendable {
 
     /// Layer `l` up to attention: h = RMSNorm(x), then Q (N, C), K and V (N, KV) with the rotary
     /// positions applied to Q and K.
-    func project(layer l: Int, _ s: LayerScratch, positions: [Int32], N: Int, lora: LoRA?) {
+    func project(layer l: Int, _ s: LayerScratch, positions: [Int32], N: Int, adapters: RowAdapters) {
         let c = config, p = parameters, C = c.hiddenSize, KV = c.kvSize
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: p.attnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
-        linear(.q, layer: l, s.h.pointer, s.q.pointer, N: N, lora: lora)
-        linear(.k, layer: l, s.h.pointer, s.k.pointer, N: N, lora: lora)
-        linear(.v, layer: l, s.h.pointer, s.v.pointer, N: N, lora: lora)
+        linear(.q, layer: l, s.h.pointer, s.q.pointer, N: N, adapters: adapters)
+        linear(.k, layer: l, s.h.pointer, s.k.pointer, N: N, adapters: adapters)
+        linear(.v, layer: l, s.h.pointer, s.v.pointer, N: N, adapters: adapters)
         RoPE.apply(s.q.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numHeads, hs: c.headSize, stride: C)
         RoPE.apply(s.k.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numKVHeads, hs: c.headSize, stride: KV)
     }
 
     /// Layer `l` after attention: x += attention · Woᵀ, then x += SwiGLU MLP of RMSNorm(x)
-    /// (each linear layer with `lora`'s update when it targets it).
-    func finish(layer l: Int, _ s: LayerScratch, attention y: UnsafePointer<Float>, N: Int, lora: LoRA?) {
+    /// (each linear layer with the adapters' updates where they target it).
+    func finish(layer l: Int, _ s: LayerScratch, attention y: UnsafePointer<Float>, N: Int, adapters: RowAdapters) {
         let c = config, C = c.hiddenSize, FF = c.intermediateSize
-        linear(.o, layer: l, y, s.x.pointer, N: N, lora: lora, accumulate: true)
+        linear(.o, layer: l, y, s.x.pointer, N: N, adapters: adapters, accumulate: true)
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: parameters.ffnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
-        linear(.gate, layer: l, s.h.pointer, s.gate.pointer, N: N, lora: lora)
-        linear(.up, layer: l, s.h.pointer, s.up.pointer, N: N, lora: lora)
+        linear(.gate, layer: l, s.h.pointer, s.gate.pointer, N: N, adapters: adapters)
+        linear(.up, layer: l, s.h.pointer, s.up.pointer, N: N, adapters: adapters)
         SwiGLU.forward(out: s.act.pointer, gate: s.gate.pointer, up: s.up.pointer, N: N * FF)
-        linear(.down, layer: l, s.act.pointer, s.x.pointer, N: N, lora: lora, accumulate: true)
+        linear(.down, layer: l, s.act.pointer, s.x.pointer, N: N, adapters: adapters, accumulate: true)
     }
 
     /// Logits (rows.count × V) of the final RMSNorm of x's `rows`.

@@ -9,7 +9,7 @@ public final class LlamaSession: DecodingSession {
     /// The adapter applied on top of the shared base weights, if any.
     public let lora: LoRA?
     /// Positions held so far.
-    public private(set) var count = 0
+    public internal(set) var count = 0
     /// Positions the cache holds at most.
     public let capacity: Int
     let keys: Floats, values: Floats  // (L, capacity, KV), rotary positions applied to the keys
@@ -31,13 +31,13 @@ public final class LlamaSession: DecodingSession {
         let positions = (0..<n).map { Int32(count + $0) }, total = count + n, start = count
         model.embed(ids, into: s.x.pointer)
         for l in 0..<c.numLayers {
-            model.project(layer: l, s, positions: positions, N: n, lora: lora)
+            model.project(layer: l, s, positions: positions, N: n, adapters: RowAdapters(lora))
             let k = keys.pointer + l * capacity * KV, v = values.pointer + l * capacity * KV
             (k + start * KV).update(from: s.k.pointer, count: n * KV)
             (v + start * KV).update(from: s.v.pointer, count: n * KV)
             CachedAttention.forward(out: y.pointer, outStride: C, q: s.q.pointer, qStride: C, keys: k, values: v, kvStride: KV,
                                     n: n, total: total, heads: c.numHeads, group: c.numHeads / c.numKVHeads, hs: c.headSize)
-            model.finish(layer: l, s, attention: y.pointer, N: n, lora: lora)
+            model.finish(layer: l, s, attention: y.pointer, N: n, adapters: RowAdapters(lora))
         }
         count = total
         return model.output(s, rows: (n - 1)..<n)
