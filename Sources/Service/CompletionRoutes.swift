@@ -53,12 +53,12 @@ struct CompletionRoutes {
         if let tuned, tuned.config == nil {
             // Fully fine-tuned: its own weights, resident under its own name.
             return try models.withModel(name, load: {
-                let model = try tuned.loadWhole(pool: pool)
+                let model = try tuned.loadWhole(pool: pool, metrics: metrics)
                 return (model, model.bytes)
             }) { model in try body(model, nil) }
         }
         return try models.withModel(base.name, load: {
-            let model = try LanguageModel.load(base)
+            let model = try LanguageModel.load(base, metrics: metrics)
             return (model, model.bytes)
         }) { model in
             guard let tuned else { return try body(model, nil) }

@@ -1,9 +1,10 @@
 import Synchronization
 
-/// Text generation counters for `/metrics`: tokens generated and generations by how they ended
-/// (`cancelled`: the client hung up and the computation stopped).
+/// Text generation counters for `/metrics`: tokens generated, generations by how they ended
+/// (`cancelled`: the client hung up and the computation stopped), and the decode batches.
 public final class GenerationMetrics: Sendable {
     private let counts = Mutex<(tokens: Int, finishes: [FinishReason: Int])>((0, [:]))
+    private let steps = Mutex<(steps: Int, rows: Int, largest: Int)>((0, 0, 0))
 
     public init() {}
 
@@ -13,6 +14,18 @@ public final class GenerationMetrics: Sendable {
             $0.finishes[finish, default: 0] += 1
         }
     }
+
+    /// One batched decode step over `rows` sequences.
+    func recordStep(rows: Int) {
+        steps.withLock {
+            $0.steps += 1
+            $0.rows += rows
+            $0.largest = max($0.largest, rows)
+        }
+    }
+
+    /// The most sequences one decode step has taken together.
+    public var largestBatch: Int { steps.withLock { $0.largest } }
 
     /// Tokens generated so far.
     public var tokens: Int { counts.withLock { $0.tokens } }
@@ -27,6 +40,13 @@ public final class GenerationMetrics: Sendable {
         out += "anneal_generated_tokens_total \(tokens)\n"
         out += "# HELP anneal_generations_total Generations by how they ended.\n# TYPE anneal_generations_total counter\n"
         for reason in FinishReason.allCases { out += "anneal_generations_total{finish_reason=\"\(reason.rawValue)\"} \(finishes[reason] ?? 0)\n" }
+        let (count, rows, largest) = steps.withLock { ($0.steps, $0.rows, $0.largest) }
+        out += "# HELP anneal_decode_steps_total Batched decode steps (each one token for every sequence in the batch).\n# TYPE anneal_decode_steps_total counter\n"
+        out += "anneal_decode_steps_total \(count)\n"
+        out += "# HELP anneal_decode_rows_total Sequences summed over decode steps (rows / steps: the mean batch).\n# TYPE anneal_decode_rows_total counter\n"
+        out += "anneal_decode_rows_total \(rows)\n"
+        out += "# HELP anneal_decode_batch_largest The most sequences one decode step has taken.\n# TYPE anneal_decode_batch_largest gauge\n"
+        out += "anneal_decode_batch_largest \(largest)\n"
         return out
     }
 }

@@ -17,10 +17,13 @@ public struct LanguageModel: Sendable {
     public let eos: Int32?
     public let template: ChatTemplate?
     public let templateSource: String?
+    /// Decodes concurrent generations of a Llama model (and its adapters) in shared batches.
+    let batcher: DecodeBatcher?
 
     /// The model of a base folder: a GGUF file of architecture `llama`, or a Hugging Face folder
     /// of `model_type` llama or gpt2. What the engine cannot run is a 400 naming why.
-    public static func load(_ base: ModelCatalog.BaseModel) throws -> LanguageModel {
+    /// `metrics` counts the decode batches of completions.
+    public static func load(_ base: ModelCatalog.BaseModel, metrics: GenerationMetrics? = nil) throws -> LanguageModel {
         let model: any CausalLM, eos: Int32?, source: String?
         if ggufFile(base) == nil { _ = try folderConfig(base) }
         // A GGUF base's tokenizer is the one in its file; a folder's, its tokenizer files.
@@ -51,7 +54,8 @@ public struct LanguageModel: Sendable {
         if let eos { stop.insert(eos) }
         if let end = tokenizer.id(of: "<|im_end|>") { stop.insert(Int32(end)) }
         return LanguageModel(name: base.name, model: model, tokenizer: tokenizer, stopIDs: stop, eos: eos,
-                             template: source.flatMap(ChatTemplate.init(jinja:)), templateSource: source)
+                             template: source.flatMap(ChatTemplate.init(jinja:)), templateSource: source,
+                             batcher: (model as? Llama).map { DecodeBatcher(model: $0, metrics: metrics) })
     }
 
     /// The layers LoRA can adapt in `base`, from its GGUF header or `config.json` alone.
@@ -102,38 +106,30 @@ extension LanguageModel {
     /// stop string; it returns false to stop early. `cancelled` is asked before each token (a
     /// client that hung up).
     public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String], adapter: LoRA? = nil,
-                         cancelled: () -> Bool = { false },
+                         cancelled: @escaping @Sendable () -> Bool = { false },
                          emit: (String) throws -> Bool) throws -> (text: String, tokens: Int, finish: FinishReason) {
-        let session = model.session(lora: adapter, capacity: min(model.maxT, prompt.count + maxTokens))
-        var logits = session.append(prompt)
-        var context = prompt, generated: [Int] = [], sent = 0
-        var text = ""
-        while generated.count < maxTokens {
-            if cancelled() { return (text, generated.count, .cancelled) }
-            let next = sampler.next(logits, previous: context)
-            if stopIDs.contains(next) { return (text, generated.count + 1, .eos) }
-            generated.append(Int(next))
-            context.append(next)
-            let decoded = tokenizer.decode(generated, skipSpecialTokens: true)
-            // A replacement character at the end is an incomplete UTF-8 sequence: wait for more.
-            if !decoded.hasSuffix("\u{FFFD}") { text = decoded }
-            if let hit = stop.compactMap({ text.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
-                text = String(text[..<hit.lowerBound])
-                if text.count > sent { _ = try emit(String(text.dropFirst(sent))) }
-                return (text, generated.count, .stopSequence)
-            }
-            // Hold back a tail that could still grow into a stop string.
-            let hold = stop.map { s in (1..<max(1, s.count)).reversed().first { text.hasSuffix(String(s.prefix($0))) } ?? 0 }.max() ?? 0
-            let ready = text.count - hold
-            if ready > sent {
-                let piece = String(text.dropFirst(sent).prefix(ready - sent))
-                sent = ready
-                if !(try emit(piece)) { return (text, generated.count, .cancelled) }
-            }
-            if session.count == session.capacity { break }
-            logits = session.append([next])
+        let capacity = min(model.maxT, prompt.count + maxTokens)
+        if let batcher, let llama = model as? Llama {
+            let session = LlamaSession(model: llama, lora: adapter, capacity: capacity)
+            return try batcher.generate(session: session, logits: session.append(prompt), stream: stream(prompt, stop: stop),
+                                        maxTokens: maxTokens, sampler: sampler, cancelled: cancelled, emit: emit)
         }
-        if text.count > sent { _ = try emit(String(text.dropFirst(sent))) }
-        return (text, generated.count, .length)
+        let session = model.session(lora: adapter, capacity: capacity)
+        var logits = session.append(prompt), text = stream(prompt, stop: stop)
+        while true {
+            if cancelled() { return (text.text, text.generated.count, .cancelled) }
+            let (piece, finish) = text.accept(sampler.next(logits, previous: text.context))
+            if let piece, !(try emit(piece)) { return (text.text, text.generated.count, .cancelled) }
+            if let finish { return (text.text, text.tokens(finish), finish) }
+            if text.generated.count == maxTokens || session.count == session.capacity {
+                if let rest = text.flush() { _ = try emit(rest) }
+                return (text.text, text.generated.count, .length)
+            }
+            logits = session.append([text.context.last!])
+        }
+    }
+
+    func stream(_ prompt: [Int32], stop: [String]) -> TextStream {
+        TextStream(tokenizer: tokenizer, stopIDs: stopIDs, stop: stop, context: prompt)
     }
 }

@@ -51,8 +51,8 @@ struct StoredLanguageModel {
 
     /// The fine-tuned model whole: the base loaded afresh with the checkpoint's weights (a full
     /// fine-tune) or with the adapter merged into them (a LoRA fine-tune).
-    func loadWhole(pool: ConnectionPool) throws -> LanguageModel {
-        let model = try LanguageModel.load(base)
+    func loadWhole(pool: ConnectionPool, metrics: GenerationMetrics? = nil) throws -> LanguageModel {
+        let model = try LanguageModel.load(base, metrics: metrics)
         if config != nil {
             try load(for: model.model.loraLayout, pool: pool).merge(into: model.model)
         } else {

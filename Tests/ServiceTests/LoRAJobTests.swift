@@ -36,12 +36,25 @@ struct LoRAJobTests {
             #expect(evals.count == 3 && evals.last! < evals.first!, "\(evals)")
             names.append(try #require(job["fine_tuned_model"]?.string))
         }
-        for name in names {
+        @Sendable func chat(_ model: String) throws -> String? {
             let reply = try api.call("POST", "/v1/chat/completions", json: [
-                "model": .string(name), "messages": [["role": "user", "content": "Hello"]], "max_tokens": 8, "temperature": 0,
+                "model": .string(model), "messages": [["role": "user", "content": "Hello"]], "max_tokens": 12, "temperature": 0,
             ], timeout: 120)
-            #expect(reply.status == 200 && reply.json["choices"]?[0]?["message"]?["content"]?.string != nil, "\(reply.json)")
+            #expect(reply.status == 200, "\(reply.json)")
+            return reply.json["choices"]?[0]?["message"]?["content"]?.string
         }
+        var alone: [String: String] = [:]
+        for name in names + [Self.model] { alone[name] = try #require(try chat(name)) }
+        // Both adapters and the base at once: their sequences share decode batches, and each
+        // answers what it answered alone.
+        let models = names + [Self.model] + names + [Self.model]
+        let together = ConditionLock([String: [String]]())
+        concurrently(models.count) { i in
+            let text = (try? chat(models[i])) ?? nil
+            together.withLock { $0[models[i], default: []].append(text ?? "(failed)") }
+        }
+        for (name, texts) in together.withLock({ $0 }) { #expect(texts == [alone[name]!, alone[name]!], "\(name)") }
+        #expect(api.application.generation.largestBatch >= 2)
         #expect(api.application.languageModels.resident.map(\.key) == [Self.model])
         #expect(Set(api.application.adapters.resident.map(\.key)) == Set(names))
         #expect(try api.call("POST", "/v1/chat/completions", json: ["model": .string(names[0]), "messages": [["role": "user", "content": "Hi"]]],
