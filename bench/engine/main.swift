@@ -6,6 +6,7 @@
 //   anneal-bench generate GGUF 1 PROMPT_TOKENS NEW_TOKENS [THREADS]   (Llama; see Generate.swift)
 //   anneal-bench lora GGUF B T STEPS [THREADS]                         (LoRA training; LoRA.swift)
 //   anneal-bench adapters GGUF 1 PROMPT_TOKENS COUNT [THREADS]        (memory with adapters)
+//   anneal-bench batch GGUF SEQUENCES PROMPT_TOKENS NEW_TOKENS [THREADS] (adapters decoding together)
 import Engine
 import Platform
 import Tensor
@@ -61,6 +62,10 @@ if mode == "generate" {
 }
 if mode == "lora" {
     loraTraining(path: folder, B: B, T: T, steps: steps)
+    Console.exit(0)
+}
+if mode == "batch" {
+    batchDecode(path: folder, sequences: B, prompt: T, new: steps)
     Console.exit(0)
 }
 if mode == "adapters" {
