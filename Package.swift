@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["JSON", "GGUF"], swiftSettings: numeric),
 
         // MARK: - Engine (tensors, ops, optimisers, formats, models)
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: numeric),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "Platform"], swiftSettings: numeric),
         .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform", "GGUF"], swiftSettings: numeric),
         .target(name: "Inference", dependencies: ["Engine", "Tensor", "Platform"], swiftSettings: settings),
 

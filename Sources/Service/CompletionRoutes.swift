@@ -41,7 +41,7 @@ struct CompletionRoutes {
         let body = try request.jsonObject()
         let settings = try Self.settings(body, chat: chat)
         return try withModel(settings.model, tenant: context.tenant) { model, adapter in
-            try respond(body, chat: chat, settings: settings, model: model, adapter: adapter, clientGone: context.clientGone)
+            try respond(body, chat: chat, settings: settings, model: model, adapter: adapter, context: context)
         }
     }
 
@@ -80,7 +80,8 @@ struct CompletionRoutes {
     }
 
     func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LoRA?,
-                 clientGone: @escaping @Sendable () -> Bool) throws -> HTTPResponse {
+                 context: RequestContext) throws -> HTTPResponse {
+        let clientGone = context.clientGone
         let prompt = try Self.prompt(body, chat: chat, model: model)
         let ids = model.tokenizer.encodeIDs(prompt, addSpecialTokens: !chat).map(Int32.init)
         guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty", param: chat ? "messages" : "prompt") }
@@ -104,24 +105,28 @@ struct CompletionRoutes {
             object["usage"] = usage(result.tokens)
             return .json(.object(object))
         }
-        return Self.events(envelope: envelope, chat: chat) { [metrics] send in
-            if chat { try send([Self.chunk(delta: ["role": "assistant", "content": ""], finish: nil)], nil) }
-            var failure: (any Error)?  // a write that failed: the client is gone
-            let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop,
-                                            adapter: adapter, cancelled: clientGone) { piece in
-                do {
-                    try send([chat ? Self.chunk(delta: ["content": .string(piece)], finish: nil)
-                                   : ["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": .null]], nil)
-                    return true
-                } catch {
-                    failure = error
-                    return false
+        // The stream runs after this handler returns: it holds the model (and adapter) in the caches
+        // again while it generates, so they are not evicted under it.
+        return Self.events(envelope: envelope, chat: chat) { [self] send in
+            try withModel(settings.model, tenant: context.tenant) { model, adapter in
+                if chat { try send([Self.chunk(delta: ["role": "assistant", "content": ""], finish: nil)], nil) }
+                var failure: (any Error)?  // a write that failed: the client is gone
+                let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop,
+                                                adapter: adapter, cancelled: clientGone) { piece in
+                    do {
+                        try send([chat ? Self.chunk(delta: ["content": .string(piece)], finish: nil)
+                                       : ["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": .null]], nil)
+                        return true
+                    } catch {
+                        failure = error
+                        return false
+                    }
                 }
+                metrics.record(tokens: result.tokens, finish: result.finish)
+                if let failure { throw failure }
+                try send([Self.choice(chat: chat, text: "", finish: result.finish, delta: true)], nil)
+                if settings.includeUsage { try send([], usage(result.tokens)) }
             }
-            metrics.record(tokens: result.tokens, finish: result.finish)
-            if let failure { throw failure }
-            try send([Self.choice(chat: chat, text: "", finish: result.finish, delta: true)], nil)
-            if settings.includeUsage { try send([], usage(result.tokens)) }
         }
     }
 

@@ -58,7 +58,12 @@ final class DecodeBatcher: @unchecked Sendable {
             return !state.running
         }
         if start { Thread.spawn(name: "decode-batch") { [self] in run() } }
-        func abandon() { sequence.mailbox.withLock { $0.abandoned = true } }
+        // Leaving early: the batch thread drops the sequence at its next step and says so; only
+        // then are the session and the text this thread's again.
+        func abandon() {
+            sequence.mailbox.withLock { $0.abandoned = true }
+            sequence.mailbox.withLock(when: { $0.finish != nil }) { _, _ in }
+        }
         while true {
             let (pieces, finish) = sequence.mailbox.withLock(when: { !$0.pieces.isEmpty || $0.finish != nil }) { box, _ in
                 defer { box.pieces = [] }

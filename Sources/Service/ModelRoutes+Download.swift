@@ -25,10 +25,18 @@ extension ModelRoutes {
         let model = try StoredClassifier.find(id, tenant: context.tenant, pool: pool, catalog: catalog)
         let (labels, base) = (model.labels, model.base)
         if let lora = model.lora, merged != "true" { return try peftFolder(model, lora) }
+        let config = try Self.classifierConfig(base, labels: labels)
+        let weights = BertCheckpoint.serialized(try model.model(CheckpointStore(pool: pool), maxB: 1))
+        let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+            .compactMap { name in Files.read(base.path + "/" + name).map { (name, name == "tokenizer.json" ? Self.unpadded($0) : $0) } }
+        return Self.tar(id, [("config.json", JSONValue.object(config).encodedBytes()), ("model.safetensors", weights)] + tokenizerFiles)
+    }
+
+    /// The base's config.json as the fine-tune's: BertForSequenceClassification with its labels.
+    static func classifierConfig(_ base: ModelCatalog.BaseModel, labels: [String]) throws -> JSONObject {
         guard var config = Files.read(base.path + "/config.json").flatMap({ try? JSONValue(parsing: $0) })?.object else {
             throw HTTPError(.internalServerError, "The config.json of \(base.name) cannot be read", param: "model", code: "model_unavailable")
         }
-        let weights = BertCheckpoint.serialized(try model.model(CheckpointStore(pool: pool), maxB: 1))
         var id2label = JSONObject(), label2id = JSONObject()
         for (i, label) in labels.enumerated() {
             id2label[String(i)] = .string(label)
@@ -37,9 +45,7 @@ extension ModelRoutes {
         config["id2label"] = .object(id2label)
         config["label2id"] = .object(label2id)
         config["architectures"] = ["BertForSequenceClassification"]
-        let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
-            .compactMap { name in Files.read(base.path + "/" + name).map { (name, name == "tokenizer.json" ? Self.unpadded($0) : $0) } }
-        return Self.tar(id, [("config.json", JSONValue.object(config).encodedBytes()), ("model.safetensors", weights)] + tokenizerFiles)
+        return config
     }
 
     /// A tokenizer.json without the base model's truncation and padding (sentence-transformers
@@ -53,7 +59,9 @@ extension ModelRoutes {
     }
 
     /// A LoRA classifier as a PEFT folder (task SEQ_CLS, the head as `modules_to_save`) for
-    /// `PeftModel.from_pretrained` over the base loaded with the fine-tune's labels.
+    /// `PeftModel.from_pretrained` over the base loaded with the fine-tune's labels, which its
+    /// `config.json` holds (`AutoModelForSequenceClassification.from_pretrained(base,
+    /// config=AutoConfig.from_pretrained(folder))`).
     func peftFolder(_ model: StoredClassifier, _ lora: LoRAConfig) throws -> HTTPResponse {
         guard let bytes = try CheckpointStore(pool: pool).load(model.checkpoint, part: "lora")["lora"] else {
             throw HTTPError(.internalServerError, "The adapter of \(model.name) is missing", param: "model", code: "model_unavailable")
@@ -61,7 +69,9 @@ extension ModelRoutes {
         var config = try BertConfig.load(folder: model.base.path)
         config.labels = model.labels
         let (json, weights) = try Classifier.adapter(config, lora: lora, bytes: bytes).peftFiles(base: model.base.name)
-        return Self.tar(model.name, [("adapter_config.json", json.encodedBytes()), ("adapter_model.safetensors", weights)])
+        let labelled = try Self.classifierConfig(model.base, labels: model.labels)
+        return Self.tar(model.name, [("adapter_config.json", json.encodedBytes()), ("adapter_model.safetensors", weights),
+                                     ("config.json", JSONValue.object(labelled).encodedBytes())])
     }
 
     /// A LoRA fine-tune as a PEFT folder (`adapter_config.json`, `adapter_model.safetensors`)

@@ -40,8 +40,13 @@ public struct StoredClassifier: Sendable {
               let base = catalog.model(named: try row.decode(String.self, "base_model")) else {
             throw HTTPError.badRequest("\(name) has no stored classification weights", param: "model", code: "model_without_head")
         }
-        let hyperparameters = try JSONValue(parsing: Array((try row.decode(String?.self, "hyperparameters") ?? "{}").utf8))
-        let lora = hyperparameters["lora"] == nil ? nil : try LoRAConfig.from(hyperparameters: hyperparameters)
+        let lora: LoRAConfig?
+        do {
+            let hyperparameters = try JSONValue(parsing: Array((try row.decode(String?.self, "hyperparameters") ?? "{}").utf8))
+            lora = hyperparameters["lora"] == nil ? nil : try LoRAConfig.from(hyperparameters: hyperparameters)
+        } catch {
+            throw HTTPError(.internalServerError, "The LoRA settings of \(name) cannot be read: \(error)", param: "model", code: "model_unavailable")
+        }
         return StoredClassifier(name: name, checkpoint: checkpoint, labels: labels, base: base, lora: lora)
     }
 

@@ -1,20 +1,35 @@
+import Platform
+
 /// One contiguous, zeroed, 64-byte aligned block of `Float`s for one role of a model: its
 /// parameters, their gradients, AdamW's first and second moments, the activations or their
 /// gradients. Tensors are slices of it (`TensorSlice`), never separate allocations, so a
-/// whole role is zeroed, saved or stepped over with one flat loop.
+/// whole role is zeroed, saved or stepped over with one flat loop. A block of a megabyte or
+/// more is mapped from the kernel's zero pages, so the parts never written (a frozen model's
+/// gradients) take no memory.
 public final class Arena: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// Bytes from `ZeroPages` (0: allocated on the heap).
+    let mapped: Int
 
     public init(count: Int) {
         precondition(count >= 0, "Arena: negative size")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        let bytes = max(count, 1) * 4
+        if bytes >= 1 << 20, let region = ZeroPages.allocate(bytes) {
+            pointer = region.bindMemory(to: Float.self, capacity: max(count, 1))
+            mapped = bytes
+        } else {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+            pointer.initialize(repeating: 0, count: max(count, 1))
+            mapped = 0
+        }
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        if mapped > 0 { ZeroPages.free(pointer, bytes: mapped) } else { pointer.deallocate() }
+    }
 
     /// The slice of `shape` starting `offset` floats into the arena.
     public func slice(offset: Int, shape: [Int]) -> TensorSlice {

@@ -103,7 +103,8 @@ struct PredictTests {
         #expect(reply.status == 200 && labels == ["fresh", "rotten"], "\(reply.text)")
 
         let peft = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download", timeout: 120).body)
-        try #require(peft.count == 2)
+        try #require(peft.count == 3)
+        #expect(try JSONValue(parsing: peft[2].body)["id2label"]?["1"] == "rotten", "the labels travel with the adapter")
         let config = try JSONValue(parsing: peft[0].body)
         #expect(config["task_type"] == "SEQ_CLS" && config["modules_to_save"] == ["classifier"] && config["target_modules"] == ["query", "value"], "\(config)")
         let size = peft[1].body.prefix(8).enumerated().reduce(0) { $0 | Int($1.1) << (8 * $1.0) }
