@@ -42,8 +42,10 @@ import Testing
     /// the reference gradients read through the same loader (so Conv1D's are transposed too).
     @Test func gradientsMatchTransformers() throws {
         let grads = Arena(count: GPT2Parameters.count(model.config))
-        let loss = model.lossAndGradients(ids, targets: targets, B: 2, T: 7, into: grads).loss
+        let result = model.lossAndGradients(ids, targets: targets, B: 2, T: 7, into: grads), loss = result.loss
         #expect(abs(loss - (try fixture.floats("loss"))[0]) < 1e-5)
+        let forward = model.loss(ids, targets: targets, B: 2, T: 7)
+        #expect(forward.loss == loss && forward.correct == result.correct && forward.scored == 12, "the forward-only loss is the same")
         let expected = GPT2(config: model.config)
         try expected.parameters.load(fixture, config: model.config, prefix: "grad/transformer.", strict: false)
         let ours = GPT2Parameters(arena: grads, config: model.config).all, theirs = expected.parameters.all

@@ -25,6 +25,8 @@ public protocol CausalLM: AnyObject, Sendable {
     /// predict, -100 to ignore; the mean over the rest), with gradients scaled by `dloss` added
     /// into `grads` (every parameter: full fine-tuning) and into `lora.grads`; with the token accuracy.
     func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, dloss: Float) -> TokenLoss
+    /// The loss and token accuracy alone (forward only), as `lossAndGradients` computes them.
+    func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?) -> TokenLoss
     /// Incremental decoding of one sequence with a key/value cache of `capacity` positions.
     func session(lora: LoRA?, capacity: Int) -> any DecodingSession
 }
@@ -38,13 +40,6 @@ public protocol DecodingSession: AnyObject {
 }
 
 extension CausalLM {
-    /// The causal-LM loss and token accuracy alone (forward only), as `lossAndGradients`
-    /// computes them.
-    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> TokenLoss {
-        var logits = self.logits(ids, B: B, T: T, lora: lora)
-        return logits.withUnsafeMutableBufferPointer { CrossEntropy.fused(logits: $0.baseAddress!, targets: targets, N: B * T, V: vocabSize) }
-    }
-
     /// Greedy decoding: up to `count` tokens after `prompt`, ending after a token of `stop` (EOS).
     public func greedy(_ prompt: [Int32], count: Int, stop: Set<Int32> = [], lora: LoRA? = nil) -> [Int32] {
         let session = self.session(lora: lora, capacity: min(maxT, prompt.count + count))

@@ -3,11 +3,11 @@ import Tensor
 // A language model's output layer with its loss, forward and backward at once, over only the
 // rows that have a target: prompt and padding positions (-100) get no logits at all, which
 // saves most of the largest GEMMs on chat data. N: rows, C: hidden, V: vocabulary.
-// h: (N, C) the final norm's output; weight: (V, C); dh: (N, C), accumulated; dweight: (V, C),
-// accumulated (nil when the output layer is frozen).
+// h: (N, C) the final norm's output; weight: (V, C); dh: (N, C), accumulated (nil: the loss
+// alone, for evaluation); dweight: (V, C), accumulated (nil when the output layer is frozen).
 public enum OutputHead {
     public static func lossAndGradients(
-        h: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, dweight: UnsafeMutablePointer<Float>?,
+        h: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>?, weight: UnsafePointer<Float>, dweight: UnsafeMutablePointer<Float>?,
         targets: [Int32], N: Int, C: Int, V: Int, dloss: Float, ignoreIndex: Int32 = -100
     ) -> TokenLoss {
         let rows = (0..<N).filter { targets[$0] != ignoreIndex }, n = rows.count
@@ -15,18 +15,19 @@ public enum OutputHead {
         let compact = n < N
         // The scored rows side by side (or h itself when every row is scored).
         let gathered = compact ? UnsafeMutablePointer<Float>.allocate(capacity: n * C) : nil
-        let dgathered = compact ? UnsafeMutablePointer<Float>.allocate(capacity: n * C) : nil
+        let dgathered = compact && dh != nil ? UnsafeMutablePointer<Float>.allocate(capacity: n * C) : nil
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: n * V)
         defer { gathered?.deallocate(); dgathered?.deallocate(); logits.deallocate() }
-        if let gathered, let dgathered {
+        if let gathered {
             for (i, row) in rows.enumerated() { (gathered + i * C).update(from: h + row * C, count: C) }
-            dgathered.initialize(repeating: 0, count: n * C)
         }
-        let inp = gathered.map { UnsafePointer($0) } ?? h, dinp = dgathered ?? dh
+        dgathered?.initialize(repeating: 0, count: n * C)
+        let inp = gathered.map { UnsafePointer($0) } ?? h
         Matmul.forward(out: logits, inp: inp, weight: weight, bias: nil, N: n, C: C, OC: V)
         // The logits become their gradient in place.
         let result = CrossEntropy.fused(logits: logits, targets: rows.map { targets[$0] }, N: n, V: V, dloss: dloss, ignoreIndex: ignoreIndex)
-        Matmul.backward(dinp: dinp, dweight: dweight, dbias: nil, dout: logits, inp: inp, weight: weight, N: n, C: C, OC: V)
+        guard let dh else { return result }
+        Matmul.backward(dinp: dgathered ?? dh, dweight: dweight, dbias: nil, dout: logits, inp: inp, weight: weight, N: n, C: C, OC: V)
         if let dgathered {
             for (i, row) in rows.enumerated() {
                 let to = dh + row * C, from = dgathered + i * C

@@ -32,6 +32,14 @@ public final class GPT2: @unchecked Sendable {
         return Array(UnsafeBufferPointer(start: pass.logits.pointer, count: B * T * config.vocabSize))
     }
 
+    /// The causal-LM loss and token accuracy (forward only), as `lossAndGradients` computes
+    /// them: logits only for the scored rows.
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> TokenLoss {
+        let pass = forward(ids, B: B, T: T, lora: lora, logits: false), c = config
+        return OutputHead.lossAndGradients(h: pass.hf.pointer, dh: nil, weight: parameters.wte.pointer, dweight: nil, targets: targets,
+                                           N: B * T, C: c.hiddenSize, V: c.vocabSize, dloss: 1)
+    }
+
     /// The token and position embeddings of `ids` at `positions`, rows of C.
     func embed(_ ids: [Int32], positions: [Int32], into x: UnsafeMutablePointer<Float>) {
         let C = config.hiddenSize, p = parameters

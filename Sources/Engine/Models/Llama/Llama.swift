@@ -35,7 +35,21 @@ public final class Llama: @unchecked Sendable {
     /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row:
     /// row b·T + t scores the token after position t of sequence b.
     public func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> [Float] {
-        precondition(ids.count == B * T && T <= maxT, "Llama.logits: \(ids.count) ids for B \(B) × T \(T) (at most \(maxT) positions)")
+        output(stream(ids, B: B, T: T, lora: lora), rows: 0..<(B * T))
+    }
+
+    /// The causal-LM loss and token accuracy (forward only), as `lossAndGradients` computes
+    /// them: logits only for the scored rows.
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> TokenLoss {
+        let s = stream(ids, B: B, T: T, lora: lora), c = config, N = B * T
+        RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: parameters.finalNorm.pointer, N: N, C: c.hiddenSize, eps: c.rmsNormEps)
+        return OutputHead.lossAndGradients(h: s.h.pointer, dh: nil, weight: c.tiedEmbeddings ? parameters.wte.pointer : parameters.lmHead.pointer,
+                                           dweight: nil, targets: targets, N: N, C: c.hiddenSize, V: c.vocabSize, dloss: 1)
+    }
+
+    /// The residual stream after the last block (in the scratch's x) for B sequences of T tokens.
+    func stream(_ ids: [Int32], B: Int, T: Int, lora: LoRA?) -> LayerScratch {
+        precondition(ids.count == B * T && T <= maxT, "Llama: \(ids.count) ids for B \(B) × T \(T) (at most \(maxT) positions)")
         let c = config, C = c.hiddenSize, NH = c.numHeads, N = B * T
         let s = LayerScratch(config: c, N: N)
         let qkv = Floats(N * 3 * C), att = Floats(B * NH * T * T), y = Floats(N * C)
@@ -59,7 +73,7 @@ public final class Llama: @unchecked Sendable {
             Attention.forward(out: y.pointer, att: att.pointer, scratch: nil, qkv: qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true)
             finish(layer: l, s, attention: y.pointer, N: N, adapters: RowAdapters(lora))
         }
-        return output(s, rows: 0..<N)
+        return s
     }
 
     /// The token embeddings of `ids`, rows of C.
