@@ -155,6 +155,9 @@ func tokenize(_ arguments: [String]) {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if let reason = CPU.unsupported, !["version", "--version", "help", "--help", "-h"].contains(arguments.first ?? "help") {
+    fail(reason)
+}
 switch arguments.first {
 case "serve":
     run(loadConfiguration(Array(arguments.dropFirst())), http: true)

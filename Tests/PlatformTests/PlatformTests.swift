@@ -78,4 +78,18 @@ struct PlatformTests {
     func errno() {
         #expect(Errno.noSuchFile.description.contains("No such file"))
     }
+
+    @Test("The x86-64-v3 check agrees with the kernel's CPU flags, and the engine's build runs here")
+    func cpuLevel() throws {
+        #if arch(x86_64)
+        let cpuinfo = try #require(Files.read("/proc/cpuinfo"))
+        let flagsLine = try #require(String(decoding: cpuinfo, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let v3 = ["avx", "avx2", "fma", "f16c", "movbe", "bmi1", "bmi2", "abm", "xsave"].allSatisfy(flags.contains)
+        #expect(CPU.hasX86_64_v3 == v3)
+        #else
+        #expect(!CPU.hasX86_64_v3)
+        #endif
+        if CPU.hasX86_64_v3 { #expect(CPU.unsupported == nil) }
+    }
 }

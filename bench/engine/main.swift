@@ -16,6 +16,7 @@ func fail(_ message: String) -> Never {
     Console.exit(2)
 }
 
+if let reason = CPU.unsupported { fail(reason) }
 let arguments = CommandLine.arguments
 guard arguments.count >= 6, let B = Int(arguments[3]), let T = Int(arguments[4]), let steps = Int(arguments[5]) else {
     fail("usage: anneal-bench train|infer MODEL_DIR B T STEPS [THREADS]")
