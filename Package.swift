@@ -10,13 +10,16 @@ let numeric: [SwiftSetting] = settings + [.unsafeFlags(["-O"], .when(configurati
 // (`-target-cpu haswell`, the x86-64-v3 level: Intel since 2013, AMD since 2015), which makes
 // the non-GEMM part of a training step about a third faster than baseline SSE2. The binary
 // checks the CPU at start-up (`CPU.unsupported`) and says so on an older one;
-// `ANNEAL_TARGET_CPU=x86-64 swift build` builds for any x86-64 instead.
+// `ANNEAL_TARGET_CPU=x86-64 swift build` builds for any x86-64 instead (another value must name a
+// CPU with FMA).
 #if arch(x86_64)
 let targetCPU = Context.environment["ANNEAL_TARGET_CPU"] ?? "haswell"
 #else
 let targetCPU = Context.environment["ANNEAL_TARGET_CPU"] ?? ""
 #endif
-let cpuLevel: [SwiftSetting] = targetCPU.isEmpty || targetCPU == "x86-64" ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+// ANNEAL_FMA: the target has fused multiply-add, so BlockGemm's kernel runs at full speed.
+let cpuLevel: [SwiftSetting] = targetCPU.isEmpty || targetCPU == "x86-64"
+    ? [] : [.unsafeFlags(["-target-cpu", targetCPU]), .define("ANNEAL_FMA")]
 let engine: [SwiftSetting] = numeric + cpuLevel
 // Platform compiles for any CPU (it runs the check); the define tells it what the engine needs.
 let platform: [SwiftSetting] = settings + (targetCPU == "haswell" ? [.define("ANNEAL_ENGINE_X86_64_V3")] : [])

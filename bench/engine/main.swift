@@ -57,6 +57,27 @@ if mode == "gemm" {
     Console.exit(0)
 }
 
+if mode == "attention" {
+    let C = 384, NH = 12, TT = T * T
+    let qkv = Arena(count: B * T * 3 * C), out = Arena(count: B * T * C), att = Arena(count: B * NH * TT)
+    let scratch = Arena(count: Parallel.maxThreads * TT), datt = Arena(count: B * NH * TT), dqkv = Arena(count: B * T * 3 * C)
+    let mask = UnsafeMutablePointer<Int32>.allocate(capacity: B * T)
+    for i in 0..<(B * T) { mask[i] = i % T < T - 9 ? 1 : 0 }
+    for i in 0..<qkv.count { qkv.pointer[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
+    var bestF = 1e9, bestB = 1e9
+    for _ in 0..<steps {
+        let t0 = MonotonicClock.now
+        Attention.forward(out: out.pointer, att: att.pointer, scratch: scratch.pointer, qkv: qkv.pointer, mask: mask, B: B, T: T, C: C, NH: NH, dropout: 0.1, seed: 7)
+        let t1 = MonotonicClock.now
+        Attention.backward(dqkv: dqkv.pointer, datt: datt.pointer, dout: out.pointer, qkv: qkv.pointer, att: att.pointer, scratch: scratch.pointer, B: B, T: T, C: C, NH: NH, dropout: 0.1, seed: 7)
+        let t2 = MonotonicClock.now
+        bestF = min(bestF, t1 - t0); bestB = min(bestB, t2 - t1)
+    }
+    var check: Double = 0
+    for i in 0..<dqkv.count { check += Double(dqkv.pointer[i]) * Double(i % 13) }
+    print("attention forward_ms=\(bestF * 1000) backward_ms=\(bestB * 1000) check=\(check)")
+    Console.exit(0)
+}
 if mode == "generate" {
     generate(path: folder, prompt: T, new: steps)
     Console.exit(0)

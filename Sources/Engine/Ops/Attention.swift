@@ -8,8 +8,9 @@ import Tensor
 // thread puts a block's probabilities after dropout (never stored: backward recomputes them;
 // nil when dropout is 0); out: (B, T, C), heads side by side.
 // `causal` also masks keys after the query (GPT-2). The softmax is fused with the masking.
-// Each (batch row, head) block runs whole on one thread (its GEMMs single-threaded), so the
-// T×T block stays in cache and results do not depend on the thread count.
+// Each (batch row, head) block runs whole on one thread (its GEMMs single-threaded: BlockGemm
+// for the products with untransposed operands, OpenBLAS for the others), so the T×T block
+// stays in cache and results do not depend on the thread count.
 public enum Attention {
     public static func forward(
         out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
@@ -22,27 +23,33 @@ public enum Attention {
         let scale = 1 / Float(hs).squareRoot()
         BLAS.singleThreaded(flops: 4 * Double(B * NH * TT * hs)) {
             Parallel.forParts(B * NH) { part, blocks in
-                for block in blocks {
-                    let b = block / NH, h = block % NH
-                    let q = qkv + b * T * C3 + h * hs, scores = att + block * TT
-                    BLAS.sgemm(
-                        transposeA: false, transposeB: true, M: T, N: T, K: hs, alpha: scale,
-                        A: q, lda: C3, B: q + C, ldb: C3, beta: 0, C: scores, ldc: T)
-                    for i in 0..<T {
-                        let row = scores + i * T
-                        if let mask {
-                            for j in 0..<T where mask[b * T + j] == 0 { row[j] = -.infinity }
+                // The mask as a row to add to each score row: 0 for a real key, −infinity for padding.
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: T) { buffer in
+                    let bias = buffer.baseAddress!
+                    var biasOf = -1
+                    for block in blocks {
+                        let b = block / NH, h = block % NH
+                        let q = qkv + b * T * C3 + h * hs, scores = att + block * TT
+                        if let mask, biasOf != b {
+                            for j in 0..<T { bias[j] = mask[b * T + j] == 0 ? -.infinity : 0 }
+                            biasOf = b
                         }
-                        if causal {
-                            for j in (i + 1)..<max(T, i + 1) { row[j] = -.infinity }
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: true, M: T, N: T, K: hs, alpha: scale,
+                            A: q, lda: C3, B: q + C, ldb: C3, beta: 0, C: scores, ldc: T)
+                        for i in 0..<T {
+                            let row = scores + i * T
+                            if mask != nil { VectorMath.add(row, bias, T) }
+                            if causal {
+                                for j in (i + 1)..<max(T, i + 1) { row[j] = -.infinity }
+                            }
+                            Softmax.row(row, row, T)
                         }
-                        Softmax.row(row, row, T)
+                        let probabilities = dropout > 0 ? dropped(scratch! + part * TT, att, block, TT, dropout, seed) : scores
+                        BlockGemm.multiply(
+                            M: T, N: hs, K: T, alpha: 1, A: probabilities, lda: T, B: q + 2 * C, ldb: C3,
+                            accumulate: false, C: out + b * T * C + h * hs, ldc: C)
                     }
-                    let probabilities = dropout > 0 ? dropped(scratch! + part * TT, att, block, TT, dropout, seed) : scores
-                    BLAS.sgemm(
-                        transposeA: false, transposeB: false, M: T, N: hs, K: T,
-                        A: probabilities, lda: T, B: q + 2 * C, ldb: C3,
-                        beta: 0, C: out + b * T * C + h * hs, ldc: C)
                 }
             }
         }
@@ -77,6 +84,7 @@ public enum Attention {
                     BLAS.sgemm(
                         transposeA: false, transposeB: true, M: T, N: T, K: hs,
                         A: d, lda: C, B: qkv + base + 2 * C, ldb: C3, beta: 0, C: dscores, ldc: T)
+                    // Transposed operands go to OpenBLAS, which packs them; BlockGemm reads in place.
                     BLAS.sgemm(
                         transposeA: true, transposeB: false, M: T, N: hs, K: T,
                         A: probabilities, lda: T, B: d, ldb: C, beta: 1, C: dqkv + base + 2 * C, ldc: C3)
@@ -84,14 +92,11 @@ public enum Attention {
                         Dropout.apply(datt, datt, (block * TT)..<((block + 1) * TT), p: dropout, seed: seed, accumulate: false)
                     }
                     for i in 0..<T {
-                        let drow = dscores + i * T, prow = p + i * T
-                        var dot: Float = 0
-                        for j in 0..<T { dot += prow[j] * drow[j] }
-                        for j in 0..<T { drow[j] = prow[j] * (drow[j] - dot) }
+                        Softmax.rowBackward(dscores + i * T, dscores + i * T, p + i * T, T, accumulate: false)
                     }
-                    BLAS.sgemm(
-                        transposeA: false, transposeB: false, M: T, N: hs, K: T, alpha: scale,
-                        A: dscores, lda: T, B: qkv + base + C, ldb: C3, beta: 1, C: dqkv + base, ldc: C3)
+                    BlockGemm.multiply(
+                        M: T, N: hs, K: T, alpha: scale, A: dscores, lda: T, B: qkv + base + C, ldb: C3,
+                        accumulate: true, C: dqkv + base, ldc: C3)
                     BLAS.sgemm(
                         transposeA: true, transposeB: false, M: T, N: hs, K: T, alpha: scale,
                         A: dscores, lda: T, B: qkv + base, ldb: C3, beta: 1, C: dqkv + base + C, ldc: C3)

@@ -48,4 +48,18 @@ public enum VectorMath {
 
     @inline(__always)
     public static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
+
+    /// x[0..<n] += y[0..<n].
+    @inline(__always)
+    static func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+        var j = 0
+        while j + 8 <= n {
+            store(load(x + j) + load(y + j), x + j)
+            j += 8
+        }
+        while j < n {
+            x[j] += y[j]
+            j += 1
+        }
+    }
 }
