@@ -24,6 +24,7 @@ extension Classifier {
         var config = try BertConfig.load(folder: folder)
         config.labels = labels
         let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, 512), trainable: false)
+        model.firstTokenOnly = true  // only logits are read
         _ = try BertCheckpoint.load(model, from: SafeTensors(path: folder + "/model.safetensors"), headOptional: true)
         let adapter = try self.adapter(config, lora: lora, bytes: bytes)
         adapter.merge { model.weight(module: $0, layer: $1) }

@@ -40,6 +40,7 @@ public final class Classifier: Sendable {
         var config = try BertConfig.load(folder: folder)
         config.labels = labels
         let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, 512), trainable: false)
+        model.firstTokenOnly = true  // only logits are read
         guard model.restore(.params, bytes: params) else {
             throw EmbedError.unloadable(model: folder, reason: "the stored weights do not fit the base model's config")
         }

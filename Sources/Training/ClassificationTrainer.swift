@@ -32,6 +32,7 @@ public final class ClassificationTrainer {
         let maxB = max(arguments.perDeviceTrainBatchSize, arguments.perDeviceEvalBatchSize)
         model = Bert(config: config, maxB: maxB, maxT: maxT, trainable: true, frozen: settings != nil,
                      optimizer: AdamW(weightDecay: arguments.weightDecay))
+        model.firstTokenOnly = true  // the head reads only the first token: skip the rest of the last layer
         model.initializeHead(seed: UInt64(arguments.seed))
         let head = try BertCheckpoint.load(model, from: weights, headOptional: true)
         if head && base.labels != dataset.labels { model.initializeHead(seed: UInt64(arguments.seed)) }

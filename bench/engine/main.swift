@@ -104,6 +104,8 @@ do { try BertCheckpoint.load(model, from: SafeTensors(path: folder + "/model.saf
 model.initializeHead(seed: 1)
 model.training = training
 model.seed = 7
+// As ClassificationTrainer does: the classifier reads only the first token of the last layer.
+model.firstTokenOnly = training && Environment["ANNEAL_BENCH_FULL_LAST_LAYER"] == nil
 
 var state: UInt64 = 12345
 @MainActor func random(_ n: Int) -> Int {

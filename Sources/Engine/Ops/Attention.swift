@@ -4,9 +4,11 @@ import Tensor
 // B: batch, T: sequence length, C: channels, NH: heads, hs = C / NH.
 // qkv: (B, T, 3C), each row Q | K | V with head h at columns h·hs..<(h+1)·hs of each part;
 // mask: (B, T), 1 for a real token and 0 for padding (masks keys; nil attends to all);
-// att: (B, NH, T, T) softmax probabilities; scratch: (Parallel.maxThreads, T, T), where each
+// att: (B, NH, Tq, T) softmax probabilities; scratch: (Parallel.maxThreads, Tq, T), where each
 // thread puts a block's probabilities after dropout (never stored: backward recomputes them;
-// nil when dropout is 0); out: (B, T, C), heads side by side.
+// nil when dropout is 0); out: (B, Tq, C), heads side by side.
+// `queries` Tq (default T): only the first Tq positions of each sequence ask (all T are keys
+// and values), so a classifier's last layer computes only the first token's row.
 // `causal` also masks keys after the query (GPT-2). The softmax is fused with the masking.
 // Each (batch row, head) block runs whole on one thread (its GEMMs single-threaded: BlockGemm
 // for the products with untransposed operands, OpenBLAS for the others), so the T×T block
@@ -15,11 +17,13 @@ public enum Attention {
     public static func forward(
         out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
         qkv: UnsafePointer<Float>, mask: UnsafePointer<Int32>?,
-        B: Int, T: Int, C: Int, NH: Int, causal: Bool = false, dropout: Float = 0, seed: UInt64 = 0
+        B: Int, T: Int, C: Int, NH: Int, queries: Int? = nil, causal: Bool = false, dropout: Float = 0, seed: UInt64 = 0
     ) {
         precondition(C % NH == 0, "Attention: C must be a multiple of NH")
         precondition(dropout == 0 || scratch != nil, "Attention: dropout needs scratch")
-        let hs = C / NH, C3 = 3 * C, TT = T * T
+        let Tq = queries ?? T
+        precondition(Tq >= 1 && Tq <= T && (!causal || Tq == T), "Attention: queries must be in 1...T (T when causal)")
+        let hs = C / NH, C3 = 3 * C, TT = Tq * T
         let scale = 1 / Float(hs).squareRoot()
         BLAS.singleThreaded(flops: 4 * Double(B * NH * TT * hs)) {
             Parallel.forParts(B * NH) { part, blocks in
@@ -35,9 +39,9 @@ public enum Attention {
                             biasOf = b
                         }
                         BLAS.sgemm(
-                            transposeA: false, transposeB: true, M: T, N: T, K: hs, alpha: scale,
+                            transposeA: false, transposeB: true, M: Tq, N: T, K: hs, alpha: scale,
                             A: q, lda: C3, B: q + C, ldb: C3, beta: 0, C: scores, ldc: T)
-                        for i in 0..<T {
+                        for i in 0..<Tq {
                             let row = scores + i * T
                             if mask != nil { VectorMath.add(row, bias, T) }
                             if causal {
@@ -47,8 +51,8 @@ public enum Attention {
                         }
                         let probabilities = dropout > 0 ? dropped(scratch! + part * TT, att, block, TT, dropout, seed) : scores
                         BlockGemm.multiply(
-                            M: T, N: hs, K: T, alpha: 1, A: probabilities, lda: T, B: q + 2 * C, ldb: C3,
-                            accumulate: false, C: out + b * T * C + h * hs, ldc: C)
+                            M: Tq, N: hs, K: T, alpha: 1, A: probabilities, lda: T, B: q + 2 * C, ldb: C3,
+                            accumulate: false, C: out + b * Tq * C + h * hs, ldc: C)
                     }
                 }
             }
@@ -65,40 +69,42 @@ public enum Attention {
         return slot
     }
 
-    /// `datt` (B, NH, T, T) is scratch: overwritten, not accumulated. `dqkv` accumulates.
+    /// `datt` (B, NH, Tq, T) is scratch: overwritten, not accumulated. `dqkv` accumulates;
+    /// `dout` is (B, Tq, C).
     public static func backward(
         dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
         dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
         att: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
-        B: Int, T: Int, C: Int, NH: Int, dropout: Float = 0, seed: UInt64 = 0
+        B: Int, T: Int, C: Int, NH: Int, queries: Int? = nil, dropout: Float = 0, seed: UInt64 = 0
     ) {
-        let hs = C / NH, C3 = 3 * C, TT = T * T
+        let Tq = queries ?? T
+        let hs = C / NH, C3 = 3 * C, TT = Tq * T
         let scale = 1 / Float(hs).squareRoot()
         BLAS.singleThreaded(flops: 8 * Double(B * NH * TT * hs)) {
             Parallel.forParts(B * NH) { part, blocks in
                 for block in blocks {
                     let b = block / NH, h = block % NH
-                    let base = b * T * C3 + h * hs, d = dout + b * T * C + h * hs
+                    let base = b * T * C3 + h * hs, d = dout + b * Tq * C + h * hs
                     let dscores = datt + block * TT, p = att + block * TT
                     let probabilities = dropout > 0 ? UnsafePointer(dropped(scratch! + part * TT, att, block, TT, dropout, seed)) : p
                     BLAS.sgemm(
-                        transposeA: false, transposeB: true, M: T, N: T, K: hs,
+                        transposeA: false, transposeB: true, M: Tq, N: T, K: hs,
                         A: d, lda: C, B: qkv + base + 2 * C, ldb: C3, beta: 0, C: dscores, ldc: T)
                     // Transposed operands go to OpenBLAS, which packs them; BlockGemm reads in place.
                     BLAS.sgemm(
-                        transposeA: true, transposeB: false, M: T, N: hs, K: T,
+                        transposeA: true, transposeB: false, M: T, N: hs, K: Tq,
                         A: probabilities, lda: T, B: d, ldb: C, beta: 1, C: dqkv + base + 2 * C, ldc: C3)
                     if dropout > 0 {
                         Dropout.apply(datt, datt, (block * TT)..<((block + 1) * TT), p: dropout, seed: seed, accumulate: false)
                     }
-                    for i in 0..<T {
+                    for i in 0..<Tq {
                         Softmax.rowBackward(dscores + i * T, dscores + i * T, p + i * T, T, accumulate: false)
                     }
                     BlockGemm.multiply(
-                        M: T, N: hs, K: T, alpha: scale, A: dscores, lda: T, B: qkv + base + C, ldb: C3,
+                        M: Tq, N: hs, K: T, alpha: scale, A: dscores, lda: T, B: qkv + base + C, ldb: C3,
                         accumulate: true, C: dqkv + base, ldc: C3)
                     BLAS.sgemm(
-                        transposeA: true, transposeB: false, M: T, N: hs, K: T, alpha: scale,
+                        transposeA: true, transposeB: false, M: T, N: hs, K: Tq, alpha: scale,
                         A: dscores, lda: T, B: qkv + base, ldb: C3, beta: 1, C: dqkv + base + C, ldc: C3)
                 }
             }

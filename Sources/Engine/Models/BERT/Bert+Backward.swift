@@ -28,32 +28,35 @@ extension Bert {
         Dropout.backward(dinp: d.dpooled, dout: d.dpooledDropped, N: B * C, p: hp, seed: dropoutSeed(1 + 3 * c.numLayers))
         zero(d.dout, N * C)
         let last = a.ln2 + (c.numLayers - 1) * N * C
-        Pooler.backward(dinp: d.dout, dweight: always(g.poolw.pointer), dbias: frozen ? sink + C * C : g.poolb.pointer, dpre: d.dpre, dout: d.dpooled, out: a.pooled, inp: last, weight: p.poolw.pointer, B: B, T: T, C: C)
+        Pooler.backward(dinp: d.dout, dweight: always(g.poolw.pointer), dbias: frozen ? sink + C * C : g.poolb.pointer, dpre: d.dpre, dout: d.dpooled, out: a.pooled, inp: last, weight: p.poolw.pointer, B: B, T: firstTokenOnly ? 1 : T, C: C)
 
         for l in (0..<c.numLayers).reversed() {
             let inp = l == 0 ? a.x0 : a.ln2 + (l - 1) * N * C
             let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * T
             let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
             let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C
+            // Above attention, `n` rows: all N, or the first token's B (firstTokenOnly's last layer).
+            let firstOnly = firstTokenOnly && l == c.numLayers - 1, n = firstOnly ? B : N
             for buffer in [d.dx, d.dln1, d.ddrop] { zero(buffer, N * C) }
             zero(d.dqkv, N * 3 * C)
             zero(d.dfchGelu, N * FF)
-            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dln1, dweight: always(g.ln2w[l].pointer), dbias: always(g.ln2b[l].pointer), dres: d.dres2, dout: d.dout, res: res2, weight: p.ln2w[l].pointer, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, N: N, C: C)
-            if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * l)) }
-            GELU.forwardWithSlope(out: a.fchGelu, slope: d.dfch, inp: fch, N: N * FF)
-            Matmul.backward(dinp: d.dfchGelu, dweight: base(g.fcprojw[l].pointer), dbias: base(g.fcprojb[l].pointer), dout: d.ddrop, inp: a.fchGelu, weight: p.fcprojw[l].pointer, N: N, C: FF, OC: C)
-            lora?.backward(BertModule.output.rawValue, layer: l, dout: d.ddrop, inp: a.fchGelu, dinp: d.dfchGelu, N: N, input: FF, output: C)
-            GELU.multiply(slope: d.dfch, dout: d.dfchGelu, N: N * FF)
-            Matmul.backward(dinp: d.dln1, dweight: base(g.fcw[l].pointer), dbias: base(g.fcb[l].pointer), dout: d.dfch, inp: ln1, weight: p.fcw[l].pointer, N: N, C: C, OC: FF)
-            lora?.backward(BertModule.intermediate.rawValue, layer: l, dout: d.dfch, inp: ln1, dinp: d.dln1, N: N, input: C, output: FF)
+            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dln1, dweight: always(g.ln2w[l].pointer), dbias: always(g.ln2b[l].pointer), dres: d.dres2, dout: d.dout, res: res2, weight: p.ln2w[l].pointer, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, N: n, C: C)
+            if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: n * C, p: hp, seed: dropoutSeed(3 + 3 * l)) }
+            GELU.forwardWithSlope(out: a.fchGelu, slope: d.dfch, inp: fch, N: n * FF)
+            Matmul.backward(dinp: d.dfchGelu, dweight: base(g.fcprojw[l].pointer), dbias: base(g.fcprojb[l].pointer), dout: d.ddrop, inp: a.fchGelu, weight: p.fcprojw[l].pointer, N: n, C: FF, OC: C)
+            lora?.backward(BertModule.output.rawValue, layer: l, dout: d.ddrop, inp: a.fchGelu, dinp: d.dfchGelu, N: n, input: FF, output: C)
+            GELU.multiply(slope: d.dfch, dout: d.dfchGelu, N: n * FF)
+            Matmul.backward(dinp: d.dln1, dweight: base(g.fcw[l].pointer), dbias: base(g.fcb[l].pointer), dout: d.dfch, inp: ln1, weight: p.fcw[l].pointer, N: n, C: C, OC: FF)
+            lora?.backward(BertModule.intermediate.rawValue, layer: l, dout: d.dfch, inp: ln1, dinp: d.dln1, N: n, input: C, output: FF)
             zero(d.ddrop, N * C)
-            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dx, dweight: always(g.ln1w[l].pointer), dbias: always(g.ln1b[l].pointer), dres: d.dres1, dout: d.dln1, res: res1, weight: p.ln1w[l].pointer, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, N: N, C: C)
-            if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * l)) }
+            ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dx, dweight: always(g.ln1w[l].pointer), dbias: always(g.ln1b[l].pointer), dres: d.dres1, dout: d.dln1, res: res1, weight: p.ln1w[l].pointer, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, N: n, C: C)
+            if firstOnly { spreadFirstRows(d.dx, B: B, T: T, C: C) }
+            if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: n * C, p: hp, seed: dropoutSeed(2 + 3 * l)) }
             zero(d.datty, N * C)  // shares dres1's memory
-            Matmul.backward(dinp: d.datty, dweight: base(g.attprojw[l].pointer), dbias: base(g.attprojb[l].pointer), dout: d.ddrop, inp: atty, weight: p.attprojw[l].pointer, N: N, C: C, OC: C)
-            lora?.backward(BertModule.attentionOutput.rawValue, layer: l, dout: d.ddrop, inp: atty, dinp: d.datty, N: N, input: C, output: C)
+            Matmul.backward(dinp: d.datty, dweight: base(g.attprojw[l].pointer), dbias: base(g.attprojb[l].pointer), dout: d.ddrop, inp: atty, weight: p.attprojw[l].pointer, N: n, C: C, OC: C)
+            lora?.backward(BertModule.attentionOutput.rawValue, layer: l, dout: d.ddrop, inp: atty, dinp: d.datty, N: n, input: C, output: C)
             let seed = dropoutSeed(1 + 3 * l)
-            Attention.backward(dqkv: d.dqkv, datt: d.datt, dout: d.datty, qkv: qkv, att: att, scratch: a.attScratch, B: B, T: T, C: C, NH: NH, dropout: ap, seed: seed)
+            Attention.backward(dqkv: d.dqkv, datt: d.datt, dout: d.datty, qkv: qkv, att: att, scratch: a.attScratch, B: B, T: T, C: C, NH: NH, queries: firstOnly ? 1 : nil, dropout: ap, seed: seed)
             Matmul.backward(dinp: d.dx, dweight: base(g.qkvw[l].pointer), dbias: base(g.qkvb[l].pointer), dout: d.dqkv, inp: inp, weight: p.qkvw[l].pointer, N: N, C: C, OC: 3 * C)
             if let lora { loraQKVBackward(lora, layer: l, dqkv: d.dqkv, inp: inp, dinp: d.dx, N: N) }
             swap(&d.dx, &d.dout)
@@ -72,5 +75,16 @@ extension Bert {
             }
         }
         dacts = d
+    }
+
+    /// Moves rows 0..<B of `x` (B, C) to the first token's rows b·T of (B, T, C), zeroing the
+    /// rest: the residual gradient of firstTokenOnly's last layer, in the full layout. From the
+    /// last row down, so no row is overwritten before it moves.
+    func spreadFirstRows(_ x: UnsafeMutablePointer<Float>, B: Int, T: Int, C: Int) {
+        guard T > 1 else { return }
+        for b in stride(from: B - 1, through: 1, by: -1) {
+            (x + b * T * C).update(from: x + b * C, count: C)
+            (x + b * C).update(repeating: 0, count: C)
+        }
     }
 }

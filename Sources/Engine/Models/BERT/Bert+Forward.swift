@@ -28,22 +28,29 @@ extension Bert {
                 let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C, ln2 = a.ln2 + l * N * C
                 Matmul.forward(out: qkv, inp: inp, weight: p.qkvw[layer].pointer, bias: p.qkvb[layer].pointer, N: N, C: C, OC: 3 * C)
                 if let lora { loraQKV(lora, layer: layer, inp: inp, qkv: qkv, N: N) }
-                Attention.forward(out: atty, att: att, scratch: a.attScratch, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, dropout: ap, seed: dropoutSeed(1 + 3 * layer))
-                Matmul.forward(out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: N, C: C, OC: C)
-                lora?.forward(BertModule.attentionOutput.rawValue, layer: layer, inp: atty, out: res1, N: N, input: C, output: C)
-                if hp > 0 { Dropout.forward(out: res1, inp: res1, N: N * C, p: hp, seed: dropoutSeed(2 + 3 * layer)) }
-                ResidualLayerNorm.forward(res: res1, out: ln1, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, inp1: res1, inp2: inp, weight: p.ln1w[layer].pointer, bias: p.ln1b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
-                Matmul.forward(out: fch, inp: ln1, weight: p.fcw[layer].pointer, bias: nil, N: N, C: C, OC: FF)
-                lora?.forward(BertModule.intermediate.rawValue, layer: layer, inp: ln1, out: fch, N: N, input: C, output: FF)
-                GELU.forward(out: a.fchGelu, pre: fch, bias: p.fcb[layer].pointer, N: N, C: FF)
-                Matmul.forward(out: res2, inp: a.fchGelu, weight: p.fcprojw[layer].pointer, bias: p.fcprojb[layer].pointer, N: N, C: FF, OC: C)
-                lora?.forward(BertModule.output.rawValue, layer: layer, inp: a.fchGelu, out: res2, N: N, input: FF, output: C)
-                if hp > 0 { Dropout.forward(out: res2, inp: res2, N: N * C, p: hp, seed: dropoutSeed(3 + 3 * layer)) }
-                ResidualLayerNorm.forward(res: res2, out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp1: res2, inp2: ln1, weight: p.ln2w[layer].pointer, bias: p.ln2b[layer].pointer, N: N, C: C, eps: c.layerNormEps)
+                // After attention, `n` rows go on: all N, or the first token's B (firstTokenOnly).
+                let firstOnly = firstTokenOnly && layer == c.numLayers - 1, n = firstOnly ? B : N
+                Attention.forward(out: atty, att: att, scratch: a.attScratch, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, queries: firstOnly ? 1 : nil, dropout: ap, seed: dropoutSeed(1 + 3 * layer))
+                var residual = inp
+                if firstOnly {
+                    for b in 0..<B { (a.firstRows + b * C).update(from: inp + b * T * C, count: C) }
+                    residual = a.firstRows
+                }
+                Matmul.forward(out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: n, C: C, OC: C)
+                lora?.forward(BertModule.attentionOutput.rawValue, layer: layer, inp: atty, out: res1, N: n, input: C, output: C)
+                if hp > 0 { Dropout.forward(out: res1, inp: res1, N: n * C, p: hp, seed: dropoutSeed(2 + 3 * layer)) }
+                ResidualLayerNorm.forward(res: res1, out: ln1, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, inp1: res1, inp2: residual, weight: p.ln1w[layer].pointer, bias: p.ln1b[layer].pointer, N: n, C: C, eps: c.layerNormEps)
+                Matmul.forward(out: fch, inp: ln1, weight: p.fcw[layer].pointer, bias: nil, N: n, C: C, OC: FF)
+                lora?.forward(BertModule.intermediate.rawValue, layer: layer, inp: ln1, out: fch, N: n, input: C, output: FF)
+                GELU.forward(out: a.fchGelu, pre: fch, bias: p.fcb[layer].pointer, N: n, C: FF)
+                Matmul.forward(out: res2, inp: a.fchGelu, weight: p.fcprojw[layer].pointer, bias: p.fcprojb[layer].pointer, N: n, C: FF, OC: C)
+                lora?.forward(BertModule.output.rawValue, layer: layer, inp: a.fchGelu, out: res2, N: n, input: FF, output: C)
+                if hp > 0 { Dropout.forward(out: res2, inp: res2, N: n * C, p: hp, seed: dropoutSeed(3 + 3 * layer)) }
+                ResidualLayerNorm.forward(res: res2, out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp1: res2, inp2: ln1, weight: p.ln2w[layer].pointer, bias: p.ln2b[layer].pointer, N: n, C: C, eps: c.layerNormEps)
             }
             let last = a.ln2 + (c.numLayers - 1) * a.layerStep * N * C
-            Pooler.forward(out: a.pooled, inp: last, weight: p.poolw.pointer, bias: p.poolb.pointer, B: B, T: T, C: C)
-            MeanPooling.forward(out: a.sentence, inp: last, mask: mask, B: B, T: T, C: C)
+            Pooler.forward(out: a.pooled, inp: last, weight: p.poolw.pointer, bias: p.poolb.pointer, B: B, T: firstTokenOnly ? 1 : T, C: C)
+            if !firstTokenOnly { MeanPooling.forward(out: a.sentence, inp: last, mask: mask, B: B, T: T, C: C) }
         }
         guard c.numLabels > 0 else { return }
         Dropout.forward(out: a.pooledDropped, inp: a.pooled, N: B * C, p: hp, seed: dropoutSeed(1 + 3 * c.numLayers))

@@ -28,6 +28,12 @@ public final class Bert: @unchecked Sendable {
     public internal(set) var loss: Float = 0
     /// LoRA adapters on the encoder's linear layers, applied in forward and trained in backward.
     public var lora: LoRA?
+    /// Only the first token's row goes through the last layer (after its Q/K/V projection and
+    /// its keys and values): all the pooler, and so the classification head, reads. About 1/L
+    /// of the encoder's work saved in classification training and prediction; `hiddenState`
+    /// then holds only the first token of each sequence (B rows, not B·T) and there are no
+    /// sentence embeddings. Logits, loss and gradients are those of the whole computation.
+    public var firstTokenOnly = false
     /// The base weights are frozen (LoRA): backward computes gradients for the classification
     /// head only, besides the adapters'; nothing below the first layer.
     public let frozen: Bool
@@ -112,13 +118,16 @@ public final class Bert: @unchecked Sendable {
         }
     }
 
-    /// The last hidden state (B, T, C) of the last forward pass.
+    /// The last hidden state (B, T, C) of the last forward pass ((B, 1, C) with `firstTokenOnly`).
     public var hiddenState: UnsafeBufferPointer<Float> {
-        let b = batch!, C = config.hiddenSize, N = b.B * b.T
+        let b = batch!, C = config.hiddenSize, N = firstTokenOnly ? b.B : b.B * b.T
         return UnsafeBufferPointer(start: acts.ln2 + (config.numLayers - 1) * acts.layerStep * N * C, count: N * C)
     }
 
     public var pooled: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.pooled, count: batch!.B * config.hiddenSize) }
-    public var sentenceEmbeddings: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.sentence, count: batch!.B * config.hiddenSize) }
+    public var sentenceEmbeddings: UnsafeBufferPointer<Float> {
+        precondition(!firstTokenOnly, "Bert: no sentence embeddings with firstTokenOnly")
+        return UnsafeBufferPointer(start: acts.sentence, count: batch!.B * config.hiddenSize)
+    }
     public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.logits, count: batch!.B * config.numLabels) }
 }

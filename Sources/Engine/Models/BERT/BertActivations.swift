@@ -32,6 +32,7 @@ public struct BertActivations: @unchecked Sendable {
     let probs: UnsafeMutablePointer<Float>      // (B, NL)
     let losses: UnsafeMutablePointer<Float>     // (B)
     let sentence: UnsafeMutablePointer<Float>   // (B, C) mean-pooled sentence embeddings
+    let firstRows: UnsafeMutablePointer<Float>  // (B, C) the last layer's input at the first token (firstTokenOnly)
 
     init(config c: BertConfig, B: Int, T: Int, stacked: Bool) {
         layerStep = stacked ? 1 : 0
@@ -41,7 +42,7 @@ public struct BertActivations: @unchecked Sendable {
             N * C, N, N, N * C,
             L * N * 3 * C, L * B * NH * T * T, Parallel.maxThreads * T * T, L * N * C, L * N * C,
             L * N * C, L * N, L * N, L * N * FF, N * FF, L * N * C, L * N * C, L * N, L * N,
-            B * C, B * C, B * NL, B * NL, B, B * C,
+            B * C, B * C, B * NL, B * NL, B, B * C, B * C,
         ]
         arena = Arena(count: sizes.reduce(0, +))
         let pointers = arena.slices(sizes.map { [$0] }).map(\.pointer)
@@ -50,5 +51,6 @@ public struct BertActivations: @unchecked Sendable {
         (ln1, ln1Mean, ln1Rstd, fch, fchGelu) = (pointers[9], pointers[10], pointers[11], pointers[12], pointers[13])
         (res2, ln2, ln2Mean, ln2Rstd) = (pointers[14], pointers[15], pointers[16], pointers[17])
         (pooled, pooledDropped, logits, probs, losses, sentence) = (pointers[18], pointers[19], pointers[20], pointers[21], pointers[22], pointers[23])
+        firstRows = pointers[24]
     }
 }

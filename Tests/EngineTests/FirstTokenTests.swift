@@ -1,0 +1,42 @@
+import Tensor
+import Testing
+@testable import Engine
+
+/// `firstTokenOnly` runs only the first token's row through the rest of the last layer: the
+/// logits, loss and every gradient must be those of the whole computation (dropout off), for
+/// full fine-tuning and for LoRA, and with dropout on the whole-model gradient must match finite
+/// differences.
+@Suite struct FirstTokenTests {
+    func run(firstTokenOnly: Bool, lora: Bool, B: Int, T: Int) throws -> (logits: [Float], loss: Float, grads: [Float]) {
+        let model: Bert
+        if lora {
+            model = Bert(config: TinyBert.config, maxB: B, maxT: T, trainable: true, frozen: true)
+            let full = TinyBert.make(B: B, T: T)
+            _ = model.params.buffer.update(fromContentsOf: full.params.buffer)
+            let adapter = try LoRA(layout: TinyBert.config.loraLayout, config: LoRAConfig(r: 2, alpha: 4, targets: ["query", "value", "dense"]), seed: 4)
+            // PEFT starts B at zero; give it values so the adapters' paths carry gradient both ways.
+            for i in 0..<adapter.params.count { adapter.params.pointer[i] = Float((i * 37) % 11) / 50 - 0.1 }
+            model.lora = adapter
+        } else {
+            model = TinyBert.make(B: B, T: T)
+        }
+        model.firstTokenOnly = firstTokenOnly
+        model.zeroGradients()
+        try model.forward(TinyBert.batch(B: B, T: T))
+        try model.backward()
+        let head = model.gradients!.clsw
+        let grads = lora ? model.lora!.grads.floats + Array(UnsafeBufferPointer(start: head.pointer, count: head.count)) : model.grads!.floats
+        return (Array(model.logits), model.loss, grads)
+    }
+
+    @Test(arguments: [(false, 3, 5), (true, 3, 5), (false, 4, 1), (false, 1, 8)])
+    func sameAsTheWholeComputation(lora: Bool, B: Int, T: Int) throws {
+        let whole = try run(firstTokenOnly: false, lora: lora, B: B, T: T)
+        let first = try run(firstTokenOnly: true, lora: lora, B: B, T: T)
+        #expect(zip(whole.logits, first.logits).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(whole.logits) vs \(first.logits)")
+        #expect(abs(whole.loss - first.loss) <= 1e-6)
+        #expect(whole.grads.contains { $0 != 0 })
+        let worst = zip(whole.grads, first.grads).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
+        #expect(worst < 1e-4, "gradients differ by \(worst) (relative)")
+    }
+}
