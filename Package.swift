@@ -10,16 +10,15 @@ let numeric: [SwiftSetting] = settings + [.unsafeFlags(["-O"], .when(configurati
 // (`-target-cpu haswell`, the x86-64-v3 level: Intel since 2013, AMD since 2015), which makes
 // the non-GEMM part of a training step about a third faster than baseline SSE2. The binary
 // checks the CPU at start-up (`CPU.unsupported`) and says so on an older one;
-// `ANNEAL_TARGET_CPU=x86-64 swift build` builds for any x86-64 instead (another value must name a
-// CPU with FMA).
+// `ANNEAL_TARGET_CPU=x86-64 swift build` builds for any x86-64 instead.
 #if arch(x86_64)
 let targetCPU = Context.environment["ANNEAL_TARGET_CPU"] ?? "haswell"
+guard ["haswell", "x86-64"].contains(targetCPU) else { fatalError("ANNEAL_TARGET_CPU must be haswell (the default) or x86-64") }
 #else
-let targetCPU = Context.environment["ANNEAL_TARGET_CPU"] ?? ""
+let targetCPU = ""
 #endif
 // ANNEAL_FMA: the target has fused multiply-add, so BlockGemm's kernel runs at full speed.
-let cpuLevel: [SwiftSetting] = targetCPU.isEmpty || targetCPU == "x86-64"
-    ? [] : [.unsafeFlags(["-target-cpu", targetCPU]), .define("ANNEAL_FMA")]
+let cpuLevel: [SwiftSetting] = targetCPU == "haswell" ? [.unsafeFlags(["-target-cpu", "haswell"]), .define("ANNEAL_FMA")] : []
 let engine: [SwiftSetting] = numeric + cpuLevel
 // Platform compiles for any CPU (it runs the check); the define tells it what the engine needs.
 let platform: [SwiftSetting] = settings + (targetCPU == "haswell" ? [.define("ANNEAL_ENGINE_X86_64_V3")] : [])

@@ -155,7 +155,7 @@ func tokenize(_ arguments: [String]) {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-if let reason = CPU.unsupported, !["version", "--version", "help", "--help", "-h"].contains(arguments.first ?? "help") {
+if let reason = CPU.unsupported, ["serve", "worker", "predict"].contains(arguments.first ?? "") {  // the commands that run the engine
     fail(reason)
 }
 switch arguments.first {

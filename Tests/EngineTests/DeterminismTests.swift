@@ -61,9 +61,11 @@ import Testing
     }
 
     /// The whole model's backward against finite differences of its loss, for a few parameters
-    /// of every kind (dropout on: the masks are fixed by the seed and step).
-    @Test func modelGradient() throws {
+    /// of every kind (dropout on: the masks are fixed by the seed and step), with and without
+    /// `firstTokenOnly`.
+    @Test(arguments: [false, true]) func modelGradient(firstTokenOnly: Bool) throws {
         let model = TinyBert.make()
+        model.firstTokenOnly = firstTokenOnly
         model.training = true
         model.seed = 5
         let batch = TinyBert.batch()

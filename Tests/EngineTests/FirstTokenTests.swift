@@ -4,8 +4,8 @@ import Testing
 
 /// `firstTokenOnly` runs only the first token's row through the rest of the last layer: the
 /// logits, loss and every gradient must be those of the whole computation (dropout off), for
-/// full fine-tuning and for LoRA, and with dropout on the whole-model gradient must match finite
-/// differences.
+/// full fine-tuning and for LoRA, and an inference model's logits likewise. (With dropout on,
+/// DeterminismTests.modelGradient checks it against finite differences.)
 @Suite struct FirstTokenTests {
     func run(firstTokenOnly: Bool, lora: Bool, B: Int, T: Int) throws -> (logits: [Float], loss: Float, grads: [Float]) {
         let model: Bert
@@ -38,5 +38,20 @@ import Testing
         #expect(whole.grads.contains { $0 != 0 })
         let worst = zip(whole.grads, first.grads).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
         #expect(worst < 1e-4, "gradients differ by \(worst) (relative)")
+    }
+
+    /// Inference models reuse one activation slot for every layer.
+    @Test func inferenceModel() throws {
+        let trained = TinyBert.make()
+        var logits: [[Float]] = []
+        for first in [false, true] {
+            let model = Bert(config: TinyBert.config, maxB: 3, maxT: 5, trainable: false)
+            _ = model.params.buffer.update(fromContentsOf: trained.params.buffer)
+            model.firstTokenOnly = first
+            try model.forward(TinyBert.batch())
+            logits.append(Array(model.logits))
+            #expect(model.hiddenState.count == (first ? 3 : 15) * TinyBert.config.hiddenSize)
+        }
+        #expect(zip(logits[0], logits[1]).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(logits)")
     }
 }

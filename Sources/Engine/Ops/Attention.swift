@@ -11,7 +11,7 @@ import Tensor
 // and values), so a classifier's last layer computes only the first token's row.
 // `causal` also masks keys after the query (GPT-2). The softmax is fused with the masking.
 // Each (batch row, head) block runs whole on one thread (its GEMMs single-threaded: BlockGemm
-// for the products with untransposed operands, OpenBLAS for the others), so the T×T block
+// for the products with untransposed operands, OpenBLAS for the others), so the Tq×T block
 // stays in cache and results do not depend on the thread count.
 public enum Attention {
     public static func forward(
@@ -23,7 +23,7 @@ public enum Attention {
         precondition(dropout == 0 || scratch != nil, "Attention: dropout needs scratch")
         let Tq = queries ?? T
         precondition(Tq >= 1 && Tq <= T && (!causal || Tq == T), "Attention: queries must be in 1...T (T when causal)")
-        let hs = C / NH, C3 = 3 * C, TT = Tq * T
+        let hs = C / NH, C3 = 3 * C, TT = Tq * T  // TT: one block's scores
         let scale = 1 / Float(hs).squareRoot()
         BLAS.singleThreaded(flops: 4 * Double(B * NH * TT * hs)) {
             Parallel.forParts(B * NH) { part, blocks in
@@ -78,7 +78,9 @@ public enum Attention {
         B: Int, T: Int, C: Int, NH: Int, queries: Int? = nil, dropout: Float = 0, seed: UInt64 = 0
     ) {
         let Tq = queries ?? T
-        let hs = C / NH, C3 = 3 * C, TT = Tq * T
+        precondition(Tq >= 1 && Tq <= T, "Attention: queries must be in 1...T")
+        precondition(dropout == 0 || scratch != nil, "Attention: dropout needs scratch")
+        let hs = C / NH, C3 = 3 * C, TT = Tq * T  // TT: one block's scores
         let scale = 1 / Float(hs).squareRoot()
         BLAS.singleThreaded(flops: 8 * Double(B * NH * TT * hs)) {
             Parallel.forParts(B * NH) { part, blocks in

@@ -1,8 +1,9 @@
 import Tensor
 
 extension Bert {
-    /// The forward pass: embeddings, L post-LayerNorm encoder layers, pooler, mean pooling and,
-    /// with a head, logits and (with labels) the mean cross-entropy in `loss`.
+    /// The forward pass: embeddings, L post-LayerNorm encoder layers, pooler, mean pooling (not
+    /// with `firstTokenOnly`) and, with a head, logits and (with labels) the mean cross-entropy
+    /// in `loss`.
     public func forward(_ batch: BertBatch) throws(BatchError) {
         try check(batch)
         self.batch = batch

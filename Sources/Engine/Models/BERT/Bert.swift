@@ -120,8 +120,8 @@ public final class Bert: @unchecked Sendable {
 
     /// The last hidden state (B, T, C) of the last forward pass ((B, 1, C) with `firstTokenOnly`).
     public var hiddenState: UnsafeBufferPointer<Float> {
-        let b = batch!, C = config.hiddenSize, N = firstTokenOnly ? b.B : b.B * b.T
-        return UnsafeBufferPointer(start: acts.ln2 + (config.numLayers - 1) * acts.layerStep * N * C, count: N * C)
+        let b = batch!, C = config.hiddenSize, N = b.B * b.T
+        return UnsafeBufferPointer(start: acts.ln2 + (config.numLayers - 1) * acts.layerStep * N * C, count: (firstTokenOnly ? b.B : N) * C)
     }
 
     public var pooled: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.pooled, count: batch!.B * config.hiddenSize) }

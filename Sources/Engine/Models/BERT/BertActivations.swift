@@ -23,7 +23,7 @@ public struct BertActivations: @unchecked Sendable {
     let fch: UnsafeMutablePointer<Float>        // (L, B, T, FF) before GELU
     let fchGelu: UnsafeMutablePointer<Float>    // (B, T, FF) current layer after GELU (recomputed)
     let res2: UnsafeMutablePointer<Float>       // (L, B, T, C) FFN output (dropped out) + ln1
-    let ln2: UnsafeMutablePointer<Float>        // (L, B, T, C) layer outputs; the last is the hidden state
+    let ln2: UnsafeMutablePointer<Float>        // (L, B, T, C) layer outputs; the last is the hidden state (B rows with firstTokenOnly)
     let ln2Mean: UnsafeMutablePointer<Float>    // (L, B, T)
     let ln2Rstd: UnsafeMutablePointer<Float>    // (L, B, T)
     let pooled: UnsafeMutablePointer<Float>     // (B, C) tanh pooler output
