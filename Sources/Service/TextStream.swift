@@ -2,6 +2,13 @@ import Tokenizers
 
 /// The text of a generation as tokens arrive: ends at a stop token or a stop string, and hands
 /// out pieces that are complete UTF-8 and cannot still grow into a stop string.
+///
+/// Decoding is incremental, as text-generation-inference does it: each token decodes together
+/// with the tokens of the previous step (`prefixStart..<readStart`), and the text those give
+/// alone is dropped, so the new text has the spacing a decode of everything would give (a
+/// SentencePiece `▁` or a byte-level space) at a constant cost per token. Stop strings are
+/// searched only in the text not yet sent, which is all they can start in: a tail that could
+/// grow into one is held back.
 struct TextStream {
     let tokenizer: Tokenizer
     let stopIDs: Set<Int32>
@@ -10,8 +17,17 @@ struct TextStream {
     /// index read it).
     var context: [Int32]
     var generated: [Int] = []
-    var text = ""
-    var sent = 0
+    /// Text handed out so far, and text decoded but held back.
+    private(set) var sent = ""
+    private var unsent = ""
+    private var prefixStart = 0, readStart = 0
+
+    init(tokenizer: Tokenizer, stopIDs: Set<Int32>, stop: [String], context: [Int32]) {
+        (self.tokenizer, self.stopIDs, self.stop, self.context) = (tokenizer, stopIDs, stop, context)
+    }
+
+    /// All the text so far (the generation's result once it ends).
+    var text: String { sent + unsent }
 
     /// Takes the next token: the piece of text now ready (if any), and why the generation ends
     /// when it does (`tokens` counts the stop token too).
@@ -19,27 +35,31 @@ struct TextStream {
         if stopIDs.contains(next) { return (flush(), .eos) }
         generated.append(Int(next))
         context.append(next)
-        let decoded = tokenizer.decode(generated, skipSpecialTokens: true)
+        // Counted in Unicode scalars, not characters: a token may start with a combining mark.
+        let before = tokenizer.decode(Array(generated[prefixStart..<readStart]), skipSpecialTokens: true).unicodeScalars
+        let decoded = tokenizer.decode(Array(generated[prefixStart...]), skipSpecialTokens: true).unicodeScalars
         // A replacement character at the end is an incomplete UTF-8 sequence: wait for more.
-        if !decoded.hasSuffix("\u{FFFD}") { text = decoded }
-        if let hit = stop.compactMap({ text.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
-            text = String(text[..<hit.lowerBound])
+        guard decoded.count > before.count, decoded.last != "\u{FFFD}" else { return (nil, nil) }
+        unsent.unicodeScalars.append(contentsOf: decoded.dropFirst(before.count))
+        (prefixStart, readStart) = (readStart, generated.count)
+        if let hit = stop.compactMap({ unsent.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            unsent = String(unsent[..<hit.lowerBound])
             return (flush(), .stopSequence)
         }
         // Hold back a tail that could still grow into a stop string.
-        let hold = stop.map { s in (1..<max(1, s.count)).reversed().first { text.hasSuffix(String(s.prefix($0))) } ?? 0 }.max() ?? 0
-        let ready = text.count - hold
-        guard ready > sent else { return (nil, nil) }
-        let piece = String(text.dropFirst(sent).prefix(ready - sent))
-        sent = ready
+        let hold = stop.map { s in (1..<max(1, s.count)).reversed().first { unsent.hasSuffix(String(s.prefix($0))) } ?? 0 }.max() ?? 0
+        guard unsent.count > hold else { return (nil, nil) }
+        let piece = String(unsent.dropLast(hold))
+        unsent = String(unsent.suffix(hold))
+        sent += piece
         return (piece, nil)
     }
 
     /// What is left to send of the text.
     mutating func flush() -> String? {
-        guard text.count > sent else { return nil }
-        defer { sent = text.count }
-        return String(text.dropFirst(sent))
+        guard !unsent.isEmpty else { return nil }
+        defer { (sent, unsent) = (sent + unsent, "") }
+        return unsent
     }
 
     /// Tokens generated, counting a stop token when `finish` is `eos`.
