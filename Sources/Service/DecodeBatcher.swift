@@ -2,13 +2,13 @@ import Engine
 import Inference
 import Platform
 
-/// Concurrent generations of one Llama base model, and of any of its LoRA fine-tunes, decoded
-/// together: each request prefills its own prompt on its own thread, then joins a batch in which
-/// one thread takes a step for every sequence at once (`Llama.decode`), reading each weight
+/// Concurrent generations of one base model (Llama or GPT-2), and of any of its LoRA fine-tunes,
+/// decoded together: each request prefills its own prompt on its own thread, then joins a batch
+/// in which one thread takes a step for every sequence at once (`CausalLM.decode`), reading each weight
 /// matrix once per step for the whole batch. Text goes back to each request's thread, which
 /// sends it; a sequence whose client is gone leaves the batch at the next step.
 final class DecodeBatcher: @unchecked Sendable {
-    let model: Llama
+    let model: any CausalLM
     let maxBatch: Int
     let metrics: GenerationMetrics?
     private let state = ConditionLock(State())
@@ -18,12 +18,12 @@ final class DecodeBatcher: @unchecked Sendable {
         var running = false
     }
 
-    init(model: Llama, maxBatch: Int = 16, metrics: GenerationMetrics? = nil) { (self.model, self.maxBatch, self.metrics) = (model, maxBatch, metrics) }
+    init(model: any CausalLM, maxBatch: Int = 16, metrics: GenerationMetrics? = nil) { (self.model, self.maxBatch, self.metrics) = (model, maxBatch, metrics) }
 
     /// One sequence of the batch. The batch thread owns the session, logits and text; the
     /// request's thread reads only the mailbox.
     final class Sequence: @unchecked Sendable {
-        let session: LlamaSession, sampler: Sampler, maxTokens: Int, cancelled: @Sendable () -> Bool
+        let session: any DecodingSession, sampler: Sampler, maxTokens: Int, cancelled: @Sendable () -> Bool
         var logits: [Float], stream: TextStream
         let mailbox = ConditionLock(Mailbox())
 
@@ -33,7 +33,7 @@ final class DecodeBatcher: @unchecked Sendable {
             var abandoned = false
         }
 
-        init(session: LlamaSession, logits: [Float], stream: TextStream, maxTokens: Int, sampler: Sampler, cancelled: @escaping @Sendable () -> Bool) {
+        init(session: any DecodingSession, logits: [Float], stream: TextStream, maxTokens: Int, sampler: Sampler, cancelled: @escaping @Sendable () -> Bool) {
             (self.session, self.logits, self.stream, self.maxTokens, self.sampler, self.cancelled) = (session, logits, stream, maxTokens, sampler, cancelled)
         }
 
@@ -49,7 +49,7 @@ final class DecodeBatcher: @unchecked Sendable {
 
     /// Generates after a prefilled `session` (its last `logits`) in the shared batch, calling
     /// `emit` on this thread with each piece of text; as `LanguageModel.generate`.
-    func generate(session: LlamaSession, logits: [Float], stream: TextStream, maxTokens: Int, sampler: Sampler,
+    func generate(session: any DecodingSession, logits: [Float], stream: TextStream, maxTokens: Int, sampler: Sampler,
                   cancelled: @escaping @Sendable () -> Bool, emit: (String) throws -> Bool) throws -> (text: String, tokens: Int, finish: FinishReason) {
         let sequence = Sequence(session: session, logits: logits, stream: stream, maxTokens: maxTokens, sampler: sampler, cancelled: cancelled)
         let start = state.withLock { state -> Bool in

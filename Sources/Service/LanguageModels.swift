@@ -17,8 +17,8 @@ public struct LanguageModel: Sendable {
     public let eos: Int32?
     public let template: ChatTemplate?
     public let templateSource: String?
-    /// Decodes concurrent generations of a Llama model (and its adapters) in shared batches.
-    let batcher: DecodeBatcher?
+    /// Decodes concurrent generations of the model (and its adapters) in shared batches.
+    let batcher: DecodeBatcher
 
     /// The model of a base folder: a GGUF file of architecture `llama`, or a Hugging Face folder
     /// of `model_type` llama or gpt2. What the engine cannot run is a 400 naming why.
@@ -55,7 +55,7 @@ public struct LanguageModel: Sendable {
         if let end = tokenizer.id(of: "<|im_end|>") { stop.insert(Int32(end)) }
         return LanguageModel(name: base.name, model: model, tokenizer: tokenizer, stopIDs: stop, eos: eos,
                              template: source.flatMap(ChatTemplate.init(jinja:)), templateSource: source,
-                             batcher: (model as? Llama).map { DecodeBatcher(model: $0, metrics: metrics) })
+                             batcher: DecodeBatcher(model: model, metrics: metrics))
     }
 
     /// The layers LoRA can adapt in `base`, from its GGUF header or `config.json` alone.
@@ -109,24 +109,9 @@ extension LanguageModel {
                          cancelled: @escaping @Sendable () -> Bool = { false },
                          emit: (String) throws -> Bool) throws -> (text: String, tokens: Int, finish: FinishReason) {
         let capacity = min(model.maxT, prompt.count + maxTokens)
-        if let batcher, let llama = model as? Llama {
-            let session = LlamaSession(model: llama, lora: adapter, capacity: capacity)
-            return try batcher.generate(session: session, logits: session.append(prompt), stream: stream(prompt, stop: stop),
-                                        maxTokens: maxTokens, sampler: sampler, cancelled: cancelled, emit: emit)
-        }
         let session = model.session(lora: adapter, capacity: capacity)
-        var logits = session.append(prompt), text = stream(prompt, stop: stop)
-        while true {
-            if cancelled() { return (text.text, text.generated.count, .cancelled) }
-            let (piece, finish) = text.accept(sampler.next(logits, previous: text.context))
-            if let piece, !(try emit(piece)) { return (text.text, text.generated.count, .cancelled) }
-            if let finish { return (text.text, text.tokens(finish), finish) }
-            if text.generated.count == maxTokens || session.count == session.capacity {
-                if let rest = text.flush() { _ = try emit(rest) }
-                return (text.text, text.generated.count, .length)
-            }
-            logits = session.append([text.context.last!])
-        }
+        return try batcher.generate(session: session, logits: session.append(prompt), stream: stream(prompt, stop: stop),
+                                    maxTokens: maxTokens, sampler: sampler, cancelled: cancelled, emit: emit)
     }
 
     func stream(_ prompt: [Int32], stop: [String]) -> TextStream {

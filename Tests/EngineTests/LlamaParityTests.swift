@@ -130,30 +130,6 @@ import Testing
         #expect(try file.floats("model.layers.1.self_attn.q_proj.weight") == Array(UnsafeBufferPointer(start: merged.parameters.wq.pointer + 32 * 32, count: 32 * 32)))
     }
 
-    /// Sequences with different adapters (and none) decoded together in one batch give the
-    /// logits each gives alone.
-    @Test func batchedDecodeMatchesOneByOne() throws {
-        let model = try Llama.load(folder: Fixtures.root + "/Tests/EngineTests/Fixtures/tiny-llama", maxT: 32)
-        func adapter(_ seed: UInt64, _ targets: [String]) throws -> LoRA {
-            let lora = try LoRA(layout: model.loraLayout, config: LoRAConfig(r: 4, alpha: 8, targets: targets), seed: seed)
-            for i in 0..<lora.params.count { lora.params.pointer[i] = Float(Int(Dropout.hash(seed: seed, index: i) % 2001) - 1000) / 3000 }
-            return lora
-        }
-        let adapters: [LoRA?] = [nil, try adapter(1, ["q_proj", "v_proj"]), try adapter(2, ["all-linear"]), try adapter(1, ["q_proj", "v_proj"])]
-        let prompts: [[Int32]] = [[1, 5, 17], [7, 7, 60, 2, 95], [3], [40, 41]]
-        let alone = adapters.map { LlamaSession(model: model, lora: $0, capacity: 16) }
-        let together = adapters.map { LlamaSession(model: model, lora: $0, capacity: 16) }
-        var next = zip(alone, prompts).map { session, prompt in session.append(prompt) }
-        for (session, prompt) in zip(together, prompts) { _ = session.append(prompt) }
-        for step in 0..<4 {
-            let tokens = next.map { logits in Int32(logits.indices.max { logits[$0] < logits[$1] }!) }
-            next = zip(alone, tokens).map { $0.append([$1]) }
-            let batched = model.decode(together, tokens)
-            for r in 0..<4 { #expect(Fixtures.maxDifference(batched[r], next[r]) < 1e-5, "step \(step), sequence \(r)") }
-        }
-        #expect(together.map { $0.count } == alone.map { $0.count })
-    }
-
     @Test func refusesWhatItCannotRun() throws {
         #expect(throws: CheckpointError.self) { try LlamaConfig.parse(json: ["model_type": "llama", "rope_scaling": ["type": "linear"]]) }
         #expect(throws: CheckpointError.self) { try LlamaConfig.parse(json: ["model_type": "gpt2"]) }

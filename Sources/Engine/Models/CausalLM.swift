@@ -29,6 +29,9 @@ public protocol CausalLM: AnyObject, Sendable {
     func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?) -> TokenLoss
     /// Incremental decoding of one sequence with a key/value cache of `capacity` positions.
     func session(lora: LoRA?, capacity: Int) -> any DecodingSession
+    /// One token for each of several sessions of this model at once (each with its own
+    /// adapter), reading each weight matrix once for all of them; each session's next logits.
+    func decode(_ sessions: [any DecodingSession], _ tokens: [Int32]) -> [[Float]]
 }
 
 /// One sequence being decoded: `append` takes the prompt, then one token at a time, and returns

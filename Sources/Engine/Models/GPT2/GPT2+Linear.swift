@@ -37,17 +37,17 @@ extension GPT2Config {
 }
 
 extension GPT2 {
-    /// out = inp·Wᵀ + b (added to out when `accumulate`), plus the adapter's update when `lora`
-    /// targets the module. inp: (N, in); out: (N, out).
+    /// out = inp·Wᵀ + b (added to out when `accumulate`), plus each row's adapter's update where
+    /// it targets the module. inp: (N, in); out: (N, out).
     func linear(_ module: GPT2Module, layer l: Int, _ inp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                N: Int, lora: LoRA?, accumulate: Bool = false) {
+                N: Int, adapters: RowAdapters, accumulate: Bool = false) {
         let (input, output) = module.shape(config), (weight, bias) = module.tensors(parameters, layer: l, config)
         for r in 0..<N {
             let row = out + r * output
             if accumulate { for o in 0..<output { row[o] += bias[o] } } else { row.update(from: bias, count: output) }
         }
         Gemm.run(transposeA: false, transposeB: true, M: N, N: output, K: input, A: inp, lda: input, B: weight, ldb: input, beta: 1, C: out, ldc: output)
-        lora?.forward(module.rawValue, layer: l, inp: inp, out: out, N: N, input: input, output: output)
+        adapters.forward(module.rawValue, layer: l, inp: inp, out: out, N: N, input: input, output: output)
     }
 
     /// The backward of `linear`: dinp += dout·W (and the adapter's path); the weight's and

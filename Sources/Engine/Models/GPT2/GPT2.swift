@@ -54,19 +54,25 @@ public final class GPT2: @unchecked Sendable {
     /// backward needs in `a`; `attend(qkv, y)` fills y (N, C) from the fused projection (N, 3C).
     func block(_ l: Int, x: UnsafeMutablePointer<Float>, _ a: GPT2LayerActivations, N: Int, lora: LoRA?,
                attend: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        block(l, x: x, a, N: N, adapters: RowAdapters(lora), attend: attend)
+    }
+
+    /// `block` with an adapter per row (sequences of several fine-tunes decoding together).
+    func block(_ l: Int, x: UnsafeMutablePointer<Float>, _ a: GPT2LayerActivations, N: Int, adapters: RowAdapters,
+               attend: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let c = config, p = parameters, C = c.hiddenSize, FF = c.innerSize
         a.x.pointer.update(from: x, count: N * C)
         LayerNorm.forward(out: a.h1.pointer, mean: a.mean1.pointer, rstd: a.rstd1.pointer, inp: x, weight: p.ln1w.pointer + l * C,
                           bias: p.ln1b.pointer + l * C, N: N, C: C, eps: c.layerNormEps)
-        linear(.attention, layer: l, a.h1.pointer, a.qkv.pointer, N: N, lora: lora)
+        linear(.attention, layer: l, a.h1.pointer, a.qkv.pointer, N: N, adapters: adapters)
         attend(a.qkv.pointer, a.y.pointer)
-        linear(.attentionOutput, layer: l, a.y.pointer, x, N: N, lora: lora, accumulate: true)
+        linear(.attentionOutput, layer: l, a.y.pointer, x, N: N, adapters: adapters, accumulate: true)
         a.xmid.pointer.update(from: x, count: N * C)
         LayerNorm.forward(out: a.h2.pointer, mean: a.mean2.pointer, rstd: a.rstd2.pointer, inp: x, weight: p.ln2w.pointer + l * C,
                           bias: p.ln2b.pointer + l * C, N: N, C: C, eps: c.layerNormEps)
-        linear(.up, layer: l, a.h2.pointer, a.pre.pointer, N: N, lora: lora)
+        linear(.up, layer: l, a.h2.pointer, a.pre.pointer, N: N, adapters: adapters)
         GELUTanh.forward(out: a.act.pointer, inp: a.pre.pointer, N: N * FF)
-        linear(.down, layer: l, a.act.pointer, x, N: N, lora: lora, accumulate: true)
+        linear(.down, layer: l, a.act.pointer, x, N: N, adapters: adapters, accumulate: true)
     }
 
     /// The final LayerNorm of x's N rows into `h` and, when given, the logits (N, V) of it.

@@ -5,7 +5,7 @@ import Tensor
 public final class GPT2Session: DecodingSession {
     public let model: GPT2
     public let lora: LoRA?
-    public private(set) var count = 0
+    public internal(set) var count = 0
     public let capacity: Int
     let keys: Floats, values: Floats  // (L, capacity, C)
 
@@ -41,10 +41,41 @@ public final class GPT2Session: DecodingSession {
     }
 }
 
+extension GPT2 {
+    /// One new token for each of several sequences at once, each with its own session (cache)
+    /// and adapter: the linear layers run on all rows together, so each weight matrix is read
+    /// once per step for the whole batch; attention runs per sequence against its own cache.
+    /// Returns each sequence's next-token logits (V each).
+    public func decode(_ sessions: [GPT2Session], _ tokens: [Int32]) -> [[Float]] {
+        let n = sessions.count, c = config, C = c.hiddenSize, V = c.vocabSize
+        precondition(n > 0 && tokens.count == n, "GPT2.decode: \(tokens.count) tokens for \(n) sessions")
+        precondition(sessions.allSatisfy { $0.model === self && $0.count < $0.capacity }, "GPT2.decode: a session of another model, or full")
+        let x = Floats(n * C), a = GPT2LayerActivations(config: c, B: 1, T: n, attention: false)
+        embed(tokens, positions: sessions.map { Int32($0.count) }, into: x.pointer)
+        let adapters = RowAdapters(perRow: sessions.map(\.lora))
+        for l in 0..<c.numLayers {
+            block(l, x: x.pointer, a, N: n, adapters: adapters) { qkv, y in
+                for (r, session) in sessions.enumerated() {
+                    let k = session.keys.pointer + l * session.capacity * C, v = session.values.pointer + l * session.capacity * C
+                    (k + session.count * C).update(from: qkv + r * 3 * C + C, count: C)
+                    (v + session.count * C).update(from: qkv + r * 3 * C + 2 * C, count: C)
+                    CachedAttention.forward(out: y + r * C, outStride: C, q: qkv + r * 3 * C, qStride: 3 * C, keys: k, values: v, kvStride: C,
+                                            n: 1, total: session.count + 1, heads: c.numHeads, group: 1, hs: c.headSize)
+                }
+            }
+        }
+        for session in sessions { session.count += 1 }
+        let h = Floats(n * C), mean = Floats(n), rstd = Floats(n), logits = Floats(n * V, zeroed: false)
+        head(x: x.pointer, h: h.pointer, mean: mean.pointer, rstd: rstd.pointer, logits: logits.pointer, N: n)
+        return (0..<n).map { Array(UnsafeBufferPointer(start: logits.pointer + $0 * V, count: V)) }
+    }
+}
+
 extension GPT2: CausalLM {
     public var vocabSize: Int { config.vocabSize }
     public var maxT: Int { config.maxPositions }
     public var parameterCount: Int { GPT2Parameters.count(config) }
     public var loraLayout: LoRALayout { config.loraLayout }
     public func session(lora: LoRA?, capacity: Int) -> any DecodingSession { GPT2Session(model: self, lora: lora, capacity: capacity) }
+    public func decode(_ sessions: [any DecodingSession], _ tokens: [Int32]) -> [[Float]] { decode(sessions.map { $0 as! GPT2Session }, tokens) }
 }

@@ -49,4 +49,5 @@ extension Llama: CausalLM {
     public var parameterCount: Int { LlamaParameters.count(config) }
     public var loraLayout: LoRALayout { config.loraLayout }
     public func session(lora: LoRA?, capacity: Int) -> any DecodingSession { LlamaSession(model: self, lora: lora, capacity: capacity) }
+    public func decode(_ sessions: [any DecodingSession], _ tokens: [Int32]) -> [[Float]] { decode(sessions.map { $0 as! LlamaSession }, tokens) }
 }
