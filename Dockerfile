@@ -34,6 +34,10 @@ WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 
+# The engine is compiled for x86-64-v3 (AVX2, FMA); --build-arg ANNEAL_TARGET_CPU=x86-64 builds
+# an image for older nodes (the binary refuses to serve on a CPU its build cannot run on). The
+# argument is in the environment of the RUN below, where Package.swift reads it.
+ARG ANNEAL_TARGET_CPU=haswell
 RUN swift build -c release --static-swift-stdlib --product anneal \
     && install -D -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/anneal" /out/anneal \
     && strip /out/anneal
