@@ -12,7 +12,8 @@ import Tokenizers
 struct TextStream {
     let tokenizer: Tokenizer
     let stopIDs: Set<Int32>
-    let stop: [String]
+    /// The stop strings, as Unicode scalars.
+    let stopScalars: [[Unicode.Scalar]]
     /// The prompt and the tokens generated so far (the sampler's repetition penalty and draw
     /// index read it).
     var context: [Int32]
@@ -23,7 +24,8 @@ struct TextStream {
     private var prefixStart = 0, readStart = 0
 
     init(tokenizer: Tokenizer, stopIDs: Set<Int32>, stop: [String], context: [Int32]) {
-        (self.tokenizer, self.stopIDs, self.stop, self.context) = (tokenizer, stopIDs, stop, context)
+        (self.tokenizer, self.stopIDs, self.context) = (tokenizer, stopIDs, context)
+        stopScalars = stop.map { Array($0.unicodeScalars) }
     }
 
     /// All the text so far (the generation's result once it ends).
@@ -42,17 +44,32 @@ struct TextStream {
         guard decoded.count > before.count, decoded.last != "\u{FFFD}" else { return (nil, nil) }
         unsent.unicodeScalars.append(contentsOf: decoded.dropFirst(before.count))
         (prefixStart, readStart) = (readStart, generated.count)
-        if let hit = stop.compactMap({ unsent.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
-            unsent = String(unsent[..<hit.lowerBound])
+        // Stop strings are matched, and held back, by Unicode scalars: a stop string of one
+        // grapheme ("\r\n", an emoji with a skin tone) may arrive split over tokens.
+        let scalars = Array(unsent.unicodeScalars)
+        if let cut = stopScalars.compactMap({ Self.firstIndex(of: $0, in: scalars) }).min() {
+            unsent = Self.string(scalars[..<cut])
             return (flush(), .stopSequence)
         }
         // Hold back a tail that could still grow into a stop string.
-        let hold = stop.map { s in (1..<max(1, s.count)).reversed().first { unsent.hasSuffix(String(s.prefix($0))) } ?? 0 }.max() ?? 0
-        guard unsent.count > hold else { return (nil, nil) }
-        let piece = String(unsent.dropLast(hold))
-        unsent = String(unsent.suffix(hold))
+        let hold = stopScalars.map { s in (1..<max(1, s.count)).reversed().first { scalars.suffix($0).elementsEqual(s.prefix($0)) } ?? 0 }.max() ?? 0
+        guard scalars.count > hold else { return (nil, nil) }
+        let piece = Self.string(scalars.dropLast(hold))
+        unsent = Self.string(scalars.suffix(hold))
         sent += piece
         return (piece, nil)
+    }
+
+    /// Where `needle` first starts in `haystack`, by scalars.
+    static func firstIndex(of needle: [Unicode.Scalar], in haystack: [Unicode.Scalar]) -> Int? {
+        guard !needle.isEmpty, needle.count <= haystack.count else { return nil }
+        return (0...(haystack.count - needle.count)).first { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+
+    static func string(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
     }
 
     /// What is left to send of the text.

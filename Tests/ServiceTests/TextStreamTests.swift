@@ -76,4 +76,16 @@ struct TextStreamTests {
             }
         }
     }
+
+    /// Stop strings of one grapheme, or ending in one, whose scalars arrive in separate tokens.
+    @Test("a stop string split inside a grapheme over tokens still stops")
+    func stopSplitInsideAGrapheme() throws {
+        let tokenizer = try Tokenizer(json: try #require(Files.read(repositoryRoot + "/Tests/ServiceTests/Fixtures/tiny-gpt2/tokenizer.json")))
+        for (parts, stop, expected) in [(["abc\r", "\nmore"], "\r\n", "abc"), (["Hi 👋", "🏽 there"], "👋🏽", "Hi "), (["Hi 👋", "🏽 there"], "Hi 👋🏽", "")] {
+            let ids = parts.flatMap { tokenizer.encodeIDs($0, addSpecialTokens: false) }
+            let (pieces, text, finish) = Self.feed(tokenizer, ids, stop: [stop])
+            #expect(finish == .stopSequence, "\(stop.debugDescription)")
+            #expect(text == expected && pieces.joined() == expected, "\(stop.debugDescription): \(pieces)")
+        }
+    }
 }
