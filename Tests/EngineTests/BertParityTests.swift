@@ -62,7 +62,19 @@ import Testing
         #expect(encoder.acts.arena.count < model.acts.arena.count / 3)
     }
 
-    @Test func trainingStep() throws {
+    /// The classifier's path (the last layer on the first token only) gives transformers' pooler
+    /// output and logits.
+    @Test func firstTokenOnlyLogits() throws {
+        model.firstTokenOnly = true
+        try model.forward(batch)
+        #expect(Fixtures.maxDifference(model.pooled, try fixture.floats("pooler")) < 1e-5)
+        #expect(Fixtures.maxDifference(model.logits, try fixture.floats("logits")) < 1e-4)
+    }
+
+    /// One training step, on the whole computation and on the classifier's path that
+    /// ClassificationTrainer runs (`firstTokenOnly`).
+    @Test(arguments: [false, true]) func trainingStep(firstTokenOnly: Bool) throws {
+        model.firstTokenOnly = firstTokenOnly
         model.zeroGradients()
         try model.forward(batch)
         try model.backward()
