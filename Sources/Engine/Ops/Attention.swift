@@ -43,7 +43,7 @@ public enum Attention {
                             A: q, lda: C3, B: q + C, ldb: C3, beta: 0, C: scores, ldc: T)
                         for i in 0..<Tq {
                             let row = scores + i * T
-                            if mask != nil { VectorMath.add(row, bias, T) }
+                            if mask != nil { VectorMath.add(row, row, bias, T) }
                             if causal {
                                 for j in (i + 1)..<max(T, i + 1) { row[j] = -.infinity }
                             }

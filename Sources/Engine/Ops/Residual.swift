@@ -2,14 +2,8 @@
 public enum Residual {
     public static func forward(out: UnsafeMutablePointer<Float>, inp1: UnsafePointer<Float>, inp2: UnsafePointer<Float>, N: Int) {
         Parallel.forRanges(N, grain: Parallel.grain(1)) { range in
-            var i = range.lowerBound
-            while i + 8 <= range.upperBound {
-                let a = UnsafeRawPointer(inp1 + i).loadUnaligned(as: SIMD8<Float>.self)
-                let b = UnsafeRawPointer(inp2 + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(out + i).storeBytes(of: a + b, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < range.upperBound { out[i] = inp1[i] + inp2[i]; i += 1 }
+            let i = range.lowerBound
+            VectorMath.add(out + i, inp1 + i, inp2 + i, range.count)
         }
     }
 

@@ -49,16 +49,16 @@ public enum VectorMath {
     @inline(__always)
     public static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
 
-    /// x[0..<n] += y[0..<n].
+    /// out[0..<n] = a[0..<n] + b[0..<n]; out may be a or b.
     @inline(__always)
-    static func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+    static func add(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
         var j = 0
         while j + 8 <= n {
-            store(load(x + j) + load(y + j), x + j)
+            store(load(a + j) + load(b + j), out + j)
             j += 8
         }
         while j < n {
-            x[j] += y[j]
+            out[j] = a[j] + b[j]
             j += 1
         }
     }
