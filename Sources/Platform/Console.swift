@@ -5,13 +5,7 @@ public enum Console {
     /// Writes `text` to standard error. The corresponding C function is `write(2, …)`.
     public static func error(_ text: String) {
         var copy = text
-        copy.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if n > 0 { offset += n } else if n == -1 && errno == EINTR { continue } else { return }
-            }
-        }
+        copy.withUTF8 { buffer in try? FileDescriptor.writeAll(2, UnsafeRawBufferPointer(buffer)) }
     }
 
     /// Lines of standard input as raw bytes, without the `\n` (and a `\r` before it); nil at the
@@ -41,8 +35,8 @@ public enum Console {
                 buffer.removeSubrange(0..<start)
                 start = 0
                 var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-                let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if n > 0 { buffer.append(contentsOf: chunk[0..<n]) } else if n == -1 && errno == EINTR { continue } else { finished = true }
+                let n = (try? FileDescriptor.read(0, into: &chunk)) ?? 0
+                if n > 0 { buffer.append(contentsOf: chunk[0..<n]) } else { finished = true }
             }
         }
     }

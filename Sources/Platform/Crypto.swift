@@ -24,8 +24,13 @@ public enum Crypto {
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let n = bytes.withUnsafeMutableBytes { getrandom($0.baseAddress! + filled, count - filled, 0) }
-            if n > 0 { filled += n } else if errno != EINTR { preconditionFailure("getrandom failed: \(Errno.current)") }
+            let result = bytes.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) in try valueOrErrno { getrandom(raw.baseAddress! + filled, count - filled, 0) } }
+            }
+            switch result {
+            case .success(let n): filled += n
+            case .failure(let error): preconditionFailure("getrandom failed: \(error)")
+            }
         }
         return bytes
     }

@@ -7,14 +7,9 @@ extension Files {
         let temporary = path + ".partial"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Errno.current }
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n > 0 { done += n } else if n == -1 && errno == EINTR { continue } else {
-                let failure = Errno.current
-                close(fd)
-                throw failure
-            }
+        do { try FileDescriptor.writeAll(fd, bytes) } catch {
+            close(fd)
+            throw error
         }
         guard fsync(fd) == 0, close(fd) == 0 else { throw Errno.current }
         guard rename(temporary, path) == 0 else { throw Errno.current }

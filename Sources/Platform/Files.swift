@@ -2,18 +2,13 @@ import Glibc
 
 /// Small file-system helpers for configuration and model folders.
 public enum Files {
-    /// The whole file, or nil when it cannot be read. The corresponding C functions are `open` and `read`.
+    /// The whole file, or nil when it cannot be opened or a read fails part-way (a directory, an
+    /// I/O error): never a partial file. The corresponding C functions are `open` and `read`.
     public static func read(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) } else if n == -1 && errno == EINTR { continue } else { break }
-        }
-        return bytes
+        return try? FileDescriptor.readAll(fd)
     }
 
     /// Names in a directory, without `.` and `..`, sorted. The corresponding C function is `readdir`.

@@ -58,13 +58,7 @@ public enum Log {
             }
         }
         line.append(contentsOf: "}\n".utf8)
-        line.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
-                if n > 0 { offset += n } else if n == -1 && errno == EINTR { continue } else { break }
-            }
-        }
+        line.withUnsafeBytes { raw in try? FileDescriptor.writeAll(1, raw) }
     }
 
     /// A JSON string literal; control characters escaped, other text kept as UTF-8.

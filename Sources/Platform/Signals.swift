@@ -25,7 +25,4 @@ public enum Signals {
         while sigwait(&set, &received) != 0 {}
         return received
     }
-
-    /// Sends `signal` to this process (tests use it to exercise shutdown). The corresponding C function is `kill`.
-    public static func raiseInProcess(_ signal: Int32) { kill(getpid(), signal) }
 }
