@@ -46,7 +46,7 @@ public struct Sampler: Sendable {
             }
             (order, weights) = (Array(order.prefix(kept)), Array(weights.prefix(kept)))
         }
-        let draw = Double(Dropout.hash(seed: seed, index: previous.count) >> 11) / Double(1 << 53) * weights.reduce(0, +)
+        let draw = Double(SplitMix.hash(seed: seed, index: previous.count) >> 11) / Double(1 << 53) * weights.reduce(0, +)
         var sum = 0.0
         for (id, weight) in zip(order, weights) {
             sum += weight

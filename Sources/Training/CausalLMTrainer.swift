@@ -143,7 +143,7 @@ public final class CausalLMTrainer {
         defer { lora?.dropoutSeed = nil }  // evaluation and serving run without dropout
         for (micro, indices) in microBatches.enumerated() {
             // A function of the step: a resumed run drops what the uninterrupted one did.
-            lora?.dropoutSeed = Dropout.hash(seed: Dropout.hash(seed: UInt64(arguments.seed), index: state.step), index: micro)
+            lora?.dropoutSeed = SplitMix.hash(seed: SplitMix.hash(seed: UInt64(arguments.seed), index: state.step), index: micro)
             let batch = batch(dataset.train, indices)
             let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T,
                                                 into: lora == nil ? trained.grads : nil, lora: lora,

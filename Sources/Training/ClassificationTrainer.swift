@@ -129,7 +129,7 @@ public final class ClassificationTrainer {
         defer { lora?.dropoutSeed = nil }
         var loss: Float = 0, samples = 0, tokens = 0
         for (micro, indices) in microBatches.enumerated() {
-            lora?.dropoutSeed = Dropout.hash(seed: Dropout.hash(seed: UInt64(arguments.seed), index: state.step), index: micro)
+            lora?.dropoutSeed = SplitMix.hash(seed: SplitMix.hash(seed: UInt64(arguments.seed), index: state.step), index: micro)
             let batch = dataset.batch(dataset.train, indices)
             try model.forward(batch)
             try model.backward(dloss: 1 / Float(count))

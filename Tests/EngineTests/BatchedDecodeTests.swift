@@ -15,7 +15,7 @@ import Testing
             let targets = model.loraLayout.defaults
             func adapter(_ seed: UInt64, _ targets: [String]) throws -> LoRA {
                 let lora = try LoRA(layout: model.loraLayout, config: LoRAConfig(r: 4, alpha: 8, targets: targets), seed: seed)
-                for i in 0..<lora.params.count { lora.params.pointer[i] = Float(Int(Dropout.hash(seed: seed, index: i) % 2001) - 1000) / 3000 }
+                for i in 0..<lora.params.count { lora.params.pointer[i] = Float(Int(SplitMix.hash(seed: seed, index: i) % 2001) - 1000) / 3000 }
                 return lora
             }
             let first = try adapter(1, targets)

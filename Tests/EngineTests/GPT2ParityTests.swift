@@ -94,7 +94,7 @@ import Testing
     /// changes) and the gradients of A and B match finite differences of that same loss.
     @Test func loraDropoutGradients() throws {
         let lora = try LoRA(layout: model.loraLayout, config: LoRAConfig(r: 4, alpha: 8, targets: ["c_attn", "c_fc"], dropout: 0.3), seed: 2)
-        for i in 0..<lora.params.count { lora.params.pointer[i] = Float(Int(Dropout.hash(seed: 8, index: i) % 2001) - 1000) / 2000 }
+        for i in 0..<lora.params.count { lora.params.pointer[i] = Float(Int(SplitMix.hash(seed: 8, index: i) % 2001) - 1000) / 2000 }
         let plain = model.loss(ids, targets: targets, B: 2, T: 7, lora: lora).loss
         lora.dropoutSeed = 77
         let dropped = model.loss(ids, targets: targets, B: 2, T: 7, lora: lora).loss

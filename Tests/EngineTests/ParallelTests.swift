@@ -32,7 +32,22 @@ import Platform
         var kept = 0
         for i in 0..<100_000 where Dropout.factor(seed: 7, index: i, p: 0.1) > 0 { kept += 1 }
         #expect(abs(Double(kept) / 100_000 - 0.9) < 0.005)
-        #expect(Dropout.factor(seed: 7, index: 3, p: 0.5) == Dropout.factor(seed: 7, index: 3, p: 0.5))
+    }
+
+    /// Dropout masks and derived seeds are part of what a resumed job repeats, so they are pinned
+    /// to values from an independent implementation (scripts/fixtures/pinned-random.py).
+    @Test func pinnedRandomValues() {
+        #expect(SplitMix.hash(seed: 42, index: 0) == 12_058_926_934_050_108_962)
+        #expect(SplitMix.hash(seed: 42, index: 7) == 4_028_864_712_777_624_925)
+        let first: [Float] = [0.4035508632659912, 0.41969025135040283, 0.3139617443084717, 0.14634084701538086,
+                              0.7828369140625, 0.9118025302886963, 0.37422823905944824, 0.2724114656448364]
+        let second: [Float] = [0.8340530395507812, 0.2555636167526245, 0.7232532501220703, 0.6631906032562256,
+                               0.05682981014251709, 0.7967602014541626, 0.6769427061080933, 0.29810428619384766]
+        let a = Dropout.uniforms(seed: 7, start: 0), b = Dropout.uniforms(seed: 0x1_0000_0005, start: 8)
+        #expect((0..<8).map { a[$0] } == first)
+        #expect((0..<8).map { b[$0] } == second)
+        // p = 0.5: elements whose uniform is below 0.5 are dropped, the rest scaled by 2.
+        #expect((0..<8).map { Dropout.factor(seed: 7, index: $0, p: 0.5) } == first.map { $0 < 0.5 ? 0 : 2 })
     }
 }
 

@@ -41,7 +41,7 @@ func adapters(path: String, prompt: Int, count: Int) {
         let lora: LoRA
         do { lora = try LoRA(layout: model.loraLayout, config: LoRAConfig(r: 8, alpha: 16, targets: ["all-linear"]), seed: UInt64(n), trainable: false) }
         catch { fail("\(error)") }
-        for i in 0..<lora.params.count { lora.params.pointer[i] = Float(Int(Dropout.hash(seed: UInt64(n), index: i) % 2001) - 1000) / 1e5 }
+        for i in 0..<lora.params.count { lora.params.pointer[i] = Float(Int(SplitMix.hash(seed: UInt64(n), index: i) % 2001) - 1000) / 1e5 }
         _ = model.greedy(ids, count: 8, lora: lora)
         loaded.append(lora)
         if n == 0 { after1 = residentMiB(peak: false) }

@@ -68,7 +68,7 @@ public final class LoRA: @unchecked Sendable {
             for module in modules {
                 let (a, _) = matrices(module.id, layer: l)!, bound = 1 / Float(module.input).squareRoot()
                 for i in 0..<(config.r * module.input) {
-                    let u = Dropout.hash(seed: seed, index: offsets["\(l).\(module.id)"]! + i)
+                    let u = SplitMix.hash(seed: seed, index: offsets["\(l).\(module.id)"]! + i)
                     a[i] = (Float(u >> 40) / Float(1 << 24) * 2 - 1) * bound
                 }
             }
@@ -90,7 +90,7 @@ public final class LoRA: @unchecked Sendable {
     /// The dropout of module `id` in block `l` for this pass: (p, seed), nil when none.
     func dropout(_ id: String, layer l: Int) -> (p: Float, seed: UInt64)? {
         guard config.dropout > 0, let dropoutSeed, let offset = offsets["\(l).\(id)"] else { return nil }
-        return (Float(config.dropout), Dropout.hash(seed: dropoutSeed, index: offset))
+        return (Float(config.dropout), SplitMix.hash(seed: dropoutSeed, index: offset))
     }
 
     /// The adapter's input: `inp` itself, or its dropout in `scratch` (N × input floats).

@@ -40,15 +40,6 @@ public enum Dropout {
         return factors(seed: seed, start: start, p: p)[index - start]
     }
 
-    /// splitmix64's finaliser over (seed, index): derives per-site, per-step seeds.
-    @inline(__always)
-    public static func hash(seed: UInt64, index: Int) -> UInt64 {
-        var z = seed &+ UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
     /// out[i] = inp[i] · factor(i) over `range`, eight at a time where aligned to the lanes.
     @inline(__always)
     static func apply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ range: Range<Int>, p: Float, seed: UInt64, accumulate: Bool) {

@@ -71,7 +71,7 @@ public final class Bert: @unchecked Sendable {
         var state = seed
         func uniform() -> Double {
             state &+= 0x9E37_79B9_7F4A_7C15
-            return (Double(Dropout.hash(seed: state, index: 0) >> 11) + 0.5) / Double(1 << 53)
+            return (Double(SplitMix.hash(seed: state, index: 0) >> 11) + 0.5) / Double(1 << 53)
         }
         for i in 0..<w.count {
             let r = (-2 * Math.log(uniform())).squareRoot(), theta = 2 * Double.pi * uniform()
@@ -89,7 +89,7 @@ public final class Bert: @unchecked Sendable {
     /// The seed of dropout site `site` (0: embeddings, then 3 per layer, then the classifier) at
     /// optimizer step `optimizer.step`.
     func dropoutSeed(_ site: Int) -> UInt64 {
-        Dropout.hash(seed: seed, index: optimizer.step &* 4096 &+ site)
+        SplitMix.hash(seed: seed, index: optimizer.step &* 4096 &+ site)
     }
 
     /// Clips gradients by global norm (when given), then one AdamW update at `lr`; returns the
