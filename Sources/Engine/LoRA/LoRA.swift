@@ -34,7 +34,10 @@ public final class LoRA: @unchecked Sendable {
     public let trained: TrainedParameters
     public var params: Arena { trained.params }
     public var grads: Arena { trained.grads }
-    let offsets: [String: Int]
+    /// Where each adapted module's A and B start in the arenas: `offsets[l * modules.count + i]`
+    /// for `modules[i]` in block `l`; `moduleIndex` finds `i` from a module id.
+    let offsets: [Int]
+    let moduleIndex: [String: Int]
     /// Whole tensors trained beside the adapters (PEFT's `modules_to_save`: a classifier head),
     /// by their names in the model (`classifier.weight`), after the adapters in the arena.
     public let savedTensors: [(name: String, shape: [Int], decay: Bool)]
@@ -48,14 +51,15 @@ public final class LoRA: @unchecked Sendable {
                 saved: [(name: String, shape: [Int], decay: Bool)] = []) throws(LoRAError) {
         (self.layout, self.config) = (layout, config)
         modules = try layout.selected(config.targets)
-        var offsets: [String: Int] = [:], total = 0
-        for l in 0..<layout.layers {
+        var offsets: [Int] = [], total = 0
+        for _ in 0..<layout.layers {
             for module in modules {
-                offsets["\(l).\(module.id)"] = total
+                offsets.append(total)
                 total += config.r * (module.input + module.output)
             }
         }
         self.offsets = offsets
+        moduleIndex = Dictionary(uniqueKeysWithValues: modules.enumerated().map { ($0.element.id, $0.offset) })
         var groups: [(range: Range<Int>, decay: Bool)] = [(0..<total, true)], savedOffsets: [String: Int] = [:]
         for (name, shape, decay) in saved {
             savedOffsets[name] = total
@@ -65,10 +69,10 @@ public final class LoRA: @unchecked Sendable {
         (savedTensors, self.savedOffsets) = (saved, savedOffsets)
         trained = TrainedParameters(params: Arena(count: total), groups: groups, weightDecay: weightDecay, trainable: trainable)
         for l in 0..<layout.layers {
-            for module in modules {
-                let (a, _) = matrices(module.id, layer: l)!, bound = 1 / Float(module.input).squareRoot()
+            for (index, module) in modules.enumerated() {
+                let offset = offsets[l * modules.count + index], a = params.pointer + offset, bound = 1 / Float(module.input).squareRoot()
                 for i in 0..<(config.r * module.input) {
-                    let u = SplitMix.hash(seed: seed, index: offsets["\(l).\(module.id)"]! + i)
+                    let u = SplitMix.hash(seed: seed, index: offset + i)
                     a[i] = (Float(u >> 40) / Float(1 << 24) * 2 - 1) * bound
                 }
             }
@@ -80,39 +84,43 @@ public final class LoRA: @unchecked Sendable {
         savedOffsets[name].map { (arena ?? params).pointer + $0 }
     }
 
+    /// The arena offset of module `id` in block `l` and the module, nil when not adapted.
+    @inline(__always)
+    func slot(_ id: String, layer l: Int) -> (offset: Int, module: LoRALayout.Module)? {
+        guard let index = moduleIndex[id], l >= 0, l < layout.layers else { return nil }
+        return (offsets[l * modules.count + index], modules[index])
+    }
+
     /// A (r, in) and B (out, r) of module `id` in block `l` (nil when not adapted), in `arena`.
     public func matrices(_ id: String, layer l: Int, in arena: Arena? = nil) -> (a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>)? {
-        guard let offset = offsets["\(l).\(id)"], let module = modules.first(where: { $0.id == id }) else { return nil }
+        guard let (offset, module) = slot(id, layer: l) else { return nil }
         let base = (arena ?? params).pointer + offset
         return (base, base + config.r * module.input)
     }
 
     /// The dropout of module `id` in block `l` for this pass: (p, seed), nil when none.
     func dropout(_ id: String, layer l: Int) -> (p: Float, seed: UInt64)? {
-        guard config.dropout > 0, let dropoutSeed, let offset = offsets["\(l).\(id)"] else { return nil }
+        guard config.dropout > 0, let dropoutSeed, let (offset, _) = slot(id, layer: l) else { return nil }
         return (Float(config.dropout), SplitMix.hash(seed: dropoutSeed, index: offset))
-    }
-
-    /// The adapter's input: `inp` itself, or its dropout in `scratch` (N × input floats).
-    func input(_ id: String, layer l: Int, _ inp: UnsafePointer<Float>, count: Int, scratch: inout UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
-        guard let (p, seed) = dropout(id, layer: l) else { return inp }
-        let dropped = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        Dropout.forward(out: dropped, inp: inp, N: count, p: p, seed: seed)
-        scratch = dropped
-        return UnsafePointer(dropped)
     }
 
     /// out += scale·(dropout(inp)·Aᵀ)·Bᵀ for module `id` of block `l` when adapted. inp: (N, in);
     /// out: (N, out), rows `ldOut` apart (a part of a fused projection's output: BERT's Q, K, V).
+    /// Temporaries come from the thread's `ScratchBuffer`: no allocation per call.
     public func forward(_ id: String, layer l: Int, inp: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, N: Int, input: Int, output: Int,
                         ldOut: Int? = nil) {
         guard let (a, b) = matrices(id, layer: l) else { return }
-        var scratch: UnsafeMutablePointer<Float>?
-        let x = self.input(id, layer: l, inp, count: N * input, scratch: &scratch)
-        let r = config.r, u = UnsafeMutablePointer<Float>.allocate(capacity: N * r)
-        defer { u.deallocate(); scratch?.deallocate() }
-        Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: x, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
-        Gemm.run(transposeA: false, transposeB: true, M: N, N: output, K: r, alpha: config.scale, A: u, lda: r, B: b, ldb: r, beta: 1, C: out, ldc: ldOut ?? output)
+        let r = config.r, drop = dropout(id, layer: l)
+        ScratchBuffer.withFloats(N * r + (drop == nil ? 0 : N * input)) { scratch in
+            let u = scratch, dropped = scratch + N * r
+            var x = inp
+            if let (p, seed) = drop {
+                Dropout.forward(out: dropped, inp: inp, N: N * input, p: p, seed: seed)
+                x = UnsafePointer(dropped)
+            }
+            Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: x, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
+            Gemm.run(transposeA: false, transposeB: true, M: N, N: output, K: r, alpha: config.scale, A: u, lda: r, B: b, ldb: r, beta: 1, C: out, ldc: ldOut ?? output)
+        }
     }
 
     /// The adapter's part of a linear layer's backward: dA and dB into `grads`, and
@@ -121,23 +129,28 @@ public final class LoRA: @unchecked Sendable {
                          N: Int, input: Int, output: Int, ldOut: Int? = nil) {
         precondition(grads.count == params.count, "LoRA.backward: the adapter was made with trainable: false")
         guard let (a, b) = matrices(id, layer: l), let (da, db) = matrices(id, layer: l, in: grads) else { return }
-        var scratch: UnsafeMutablePointer<Float>?
-        let x = self.input(id, layer: l, inp, count: N * input, scratch: &scratch)
-        let r = config.r, scale = config.scale
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: N * r), du = UnsafeMutablePointer<Float>.allocate(capacity: N * r)
-        defer { u.deallocate(); du.deallocate(); scratch?.deallocate() }
-        Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: x, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
-        // dB += scale · doutᵀ·u; du = scale · dout·B; dA += duᵀ·x; dinp += dropout'(du·A).
-        let ld = ldOut ?? output
-        Gemm.run(transposeA: true, transposeB: false, M: output, N: r, K: N, alpha: scale, A: dout, lda: ld, B: u, ldb: r, beta: 1, C: db, ldc: r)
-        Gemm.run(transposeA: false, transposeB: false, M: N, N: r, K: output, alpha: scale, A: dout, lda: ld, B: b, ldb: r, beta: 0, C: du, ldc: r)
-        Gemm.run(transposeA: true, transposeB: false, M: r, N: input, K: N, A: du, lda: r, B: x, ldb: input, beta: 1, C: da, ldc: input)
-        guard let (p, seed) = dropout(id, layer: l), let dx = scratch else {
-            Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 1, C: dinp, ldc: input)
-            return
+        let r = config.r, scale = config.scale, drop = dropout(id, layer: l)
+        ScratchBuffer.withFloats(2 * N * r + (drop == nil ? 0 : N * input)) { scratch in
+            let u = scratch, du = scratch + N * r, dx = scratch + 2 * N * r
+            var x = inp
+            if let (p, seed) = drop {
+                Dropout.forward(out: dx, inp: inp, N: N * input, p: p, seed: seed)
+                x = UnsafePointer(dx)
+            }
+            Gemm.run(transposeA: false, transposeB: true, M: N, N: r, K: input, A: x, lda: input, B: a, ldb: input, beta: 0, C: u, ldc: r)
+            // dB += scale · doutᵀ·u; du = scale · dout·B; dA += duᵀ·x; dinp += dropout'(du·A).
+            let ld = ldOut ?? output
+            Gemm.run(transposeA: true, transposeB: false, M: output, N: r, K: N, alpha: scale, A: dout, lda: ld, B: u, ldb: r, beta: 1, C: db, ldc: r)
+            Gemm.run(transposeA: false, transposeB: false, M: N, N: r, K: output, alpha: scale, A: dout, lda: ld, B: b, ldb: r, beta: 0, C: du, ldc: r)
+            Gemm.run(transposeA: true, transposeB: false, M: r, N: input, K: N, A: du, lda: r, B: x, ldb: input, beta: 1, C: da, ldc: input)
+            guard let (p, seed) = drop else {
+                Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 1, C: dinp, ldc: input)
+                return
+            }
+            // x (the dropped input) is no longer needed: its floats take du·A.
+            Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 0, C: dx, ldc: input)
+            Dropout.backward(dinp: dinp, dout: dx, N: N * input, p: p, seed: seed)
         }
-        Gemm.run(transposeA: false, transposeB: false, M: N, N: input, K: r, A: du, lda: r, B: a, ldb: input, beta: 0, C: dx, ldc: input)
-        Dropout.backward(dinp: dinp, dout: dx, N: N * input, p: p, seed: seed)
     }
 
     /// Adds the adapters into `model`'s weights (W += scale·B·A), so the model alone computes
