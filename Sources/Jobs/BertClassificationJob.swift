@@ -6,7 +6,7 @@ import Training
 /// Fine-tunes a BERT-family base model for sequence classification (architecture `bert`): reads
 /// the job's files, trains with `ClassificationTrainer` through `JobTrainingHooks` (resuming
 /// from the job's latest checkpoint), and names the checkpoint holding the final model.
-public struct BertClassificationJob: Trainer {
+public struct BertClassificationJob: TrainingJob {
     /// The base model named by a job (nil when the catalog has no such model).
     public typealias BaseLoader = @Sendable (_ model: String) throws -> ClassificationBase?
     let loadBase: BaseLoader

@@ -9,7 +9,7 @@ import Training
 /// `JobTrainingHooks` (resuming from the job's latest checkpoint), LoRA adapters when
 /// `hyperparameters.lora` is given and every weight otherwise, and names the checkpoint holding
 /// the result.
-public struct CausalLMJob: Trainer {
+public struct CausalLMJob: TrainingJob {
     /// What a base model brings: weights, tokenizer, chat template and end-of-sequence token.
     public struct Base: Sendable {
         public var model: any CausalLM

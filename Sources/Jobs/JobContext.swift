@@ -3,7 +3,7 @@ import Platform
 import Store
 import Synchronization
 
-/// What a trainer gets: the job, its store, progress reporting, and `checkpoint()` which throws
+/// What a trainer gets: the job, its store, progress reporting, and `throwIfInterrupted()`, which throws
 /// `JobInterruption` as soon as the job was cancelled or paused, its lease was lost, or the
 /// worker is shutting down. A heartbeat thread keeps the lease and learns the job's status.
 public final class JobContext: Sendable {
@@ -26,11 +26,9 @@ public final class JobContext: Sendable {
     }
 
     /// Throws if the job must stop; call between steps.
-    public func checkpoint() throws(JobInterruption) {
+    public func throwIfInterrupted() throws(JobInterruption) {
         if let reason = interruption.withLock({ $0 }) { throw reason }
     }
-
-    public var interruptionReason: JobInterruption? { interruption.withLock { $0 } }
 
     func interrupt(_ reason: JobInterruption) {
         interruption.withLock { current in
@@ -72,7 +70,7 @@ public final class JobContext: Sendable {
     }
 
     /// Runs heartbeats every `interval` seconds until `stop()`; a status other than the one the
-    /// worker set, or a lost lease, interrupts the trainer at its next `checkpoint()`.
+    /// worker set, or a lost lease, interrupts the trainer at its next `throwIfInterrupted()`.
     func startHeartbeat(interval: Double, expected: @escaping @Sendable () -> String) {
         Thread.spawn(name: "job-heartbeat") { [self] in
             while !finished.load(ordering: .relaxed) {

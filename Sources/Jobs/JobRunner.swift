@@ -18,7 +18,7 @@ struct JobRunner {
         do {
             if job.status == "validating_files" {
                 try FileValidation.run(context)
-                try context.checkpoint()
+                try context.throwIfInterrupted()
                 let queued = try queue.pool.transaction { connection in
                     guard try queue.markValidated(job: job.id, worker: worker, connection: connection) else { return false }
                     try JobEvents.add(connection, job: job.id, message: "Files validated; job queued")
@@ -35,7 +35,7 @@ struct JobRunner {
                                  message: "Training for architecture \(job.architecture) is not available", param: "model")
             }
             let result = try trainer.train(context)
-            try context.checkpoint()
+            try context.throwIfInterrupted()
             try finish(result)
         } catch let interruption as JobInterruption {
             handle(interruption)

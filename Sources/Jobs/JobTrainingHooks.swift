@@ -2,7 +2,7 @@ import JSON
 import Store
 import Training
 
-/// The trainer's hooks over a claimed job: stops through `JobContext.checkpoint()`, progress
+/// The trainer's hooks over a claimed job: stops through `JobContext.throwIfInterrupted()`, progress
 /// after every step, metrics into the metrics table (and as events), checkpoints into the
 /// `CheckpointStore` under this worker's lease.
 struct JobTrainingHooks: TrainingHooks {
@@ -16,7 +16,7 @@ struct JobTrainingHooks: TrainingHooks {
 
     var modelName: String { "ft:\(context.job.model):\(context.job.suffix ?? ""):\(context.job.id)" }
 
-    func shouldStop() throws { try context.checkpoint() }
+    func shouldStop() throws { try context.throwIfInterrupted() }
 
     func progress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int) throws {
         try context.reportProgress(step: step, totalSteps: totalSteps, epoch: epoch, trainedTokens: trainedTokens)

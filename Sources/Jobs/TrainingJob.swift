@@ -1,9 +1,9 @@
 import JSON
 
-/// Trains one claimed job. Implementations call `context.checkpoint()` between steps, so that
+/// Trains one claimed job. Implementations call `context.throwIfInterrupted()` between steps, so that
 /// cancel, pause, lost leases and shutdown reach them within a step, and report progress.
-public protocol Trainer: Sendable {
-    /// The fine-tuned model's id on success (registered by the worker).
+public protocol TrainingJob: Sendable {
+    /// What the run produced: the checkpoint holding the model, result files, tokens trained.
     func train(_ context: JobContext) throws -> TrainingResult
 }
 
@@ -21,7 +21,7 @@ public struct TrainingResult: Sendable {
     }
 }
 
-/// Why a trainer stopped early; thrown by `JobContext.checkpoint()`.
+/// Why a trainer stopped early; thrown by `JobContext.throwIfInterrupted()`.
 public enum JobInterruption: Error, Sendable, Equatable, CustomStringConvertible {
     /// The job was cancelled or paused through the API (the new status).
     case statusChanged(String)
@@ -57,8 +57,8 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
 
 /// Trainers by model architecture (`bert`, `llama`, ...). Later issues register theirs.
 public struct TrainerRegistry: Sendable {
-    private var trainers: [String: any Trainer] = [:]
+    private var trainers: [String: any TrainingJob] = [:]
     public init() {}
-    public mutating func register(_ architecture: String, _ trainer: any Trainer) { trainers[architecture] = trainer }
-    public func trainer(for architecture: String) -> (any Trainer)? { trainers[architecture] }
+    public mutating func register(_ architecture: String, _ trainer: any TrainingJob) { trainers[architecture] = trainer }
+    public func trainer(for architecture: String) -> (any TrainingJob)? { trainers[architecture] }
 }

@@ -86,20 +86,4 @@ public enum BLAS {
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
     }
-
-    /// `batch` independent GEMMs whose operands start `strideA`, `strideB`, `strideC` floats
-    /// apart (attention: one per batch row and head).
-    public static func sgemmStridedBatched(
-        transposeA: Bool, transposeB: Bool, M: Int, N: Int, K: Int,
-        alpha: Float = 1, A: UnsafePointer<Float>, lda: Int, strideA: Int,
-        B: UnsafePointer<Float>, ldb: Int, strideB: Int,
-        beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int, batch: Int
-    ) {
-        for i in 0..<batch {
-            sgemm(
-                transposeA: transposeA, transposeB: transposeB, M: M, N: N, K: K, alpha: alpha,
-                A: A + i * strideA, lda: lda, B: B + i * strideB, ldb: ldb,
-                beta: beta, C: C + i * strideC, ldc: ldc)
-        }
-    }
 }

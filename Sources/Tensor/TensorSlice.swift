@@ -33,12 +33,6 @@ public struct TensorSlice: @unchecked Sendable {
         return TensorSlice(pointer: pointer + range.lowerBound * size, offset: offset + range.lowerBound * size, shape: inner)
     }
 
-    /// The same floats seen with another shape of the same count.
-    public func reshaped(_ newShape: [Int]) -> TensorSlice {
-        precondition(newShape.reduce(1, *) == count, "TensorSlice: cannot reshape \(shape) to \(newShape)")
-        return TensorSlice(pointer: pointer, offset: offset, shape: newShape)
-    }
-
     public func zero() { pointer.update(repeating: 0, count: count) }
 
     public func copy(from source: UnsafePointer<Float>) { pointer.update(from: source, count: count) }

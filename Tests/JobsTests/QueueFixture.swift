@@ -88,7 +88,7 @@ final class QueueFixture: @unchecked Sendable {
 
 /// A trainer that runs `steps` steps of `stepSeconds`, checking for interruption between steps,
 /// and records how far it got.
-struct StepTrainer: Trainer {
+struct StepTrainer: TrainingJob {
     let steps: Int
     let stepSeconds: Double
     let progress = ConditionLock((step: 0, stoppedAt: 0.0, interruption: JobInterruption?.none))
@@ -96,7 +96,7 @@ struct StepTrainer: Trainer {
     func train(_ context: JobContext) throws -> TrainingResult {
         for step in 1...steps {
             do {
-                try context.checkpoint()
+                try context.throwIfInterrupted()
             } catch {
                 progress.withLock { $0.stoppedAt = MonotonicClock.now; $0.interruption = error }
                 progress.broadcast()

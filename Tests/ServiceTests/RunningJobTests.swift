@@ -6,13 +6,13 @@ import Testing
 import TestSupport
 
 /// Steps until interrupted, recording when it stopped.
-struct EndlessTrainer: Trainer {
+struct EndlessTrainer: TrainingJob {
     let state = ConditionLock((steps: 0, stoppedAt: 0.0, reason: JobInterruption?.none))
 
     func train(_ context: JobContext) throws -> TrainingResult {
         while true {
             do {
-                try context.checkpoint()
+                try context.throwIfInterrupted()
             } catch {
                 state.withLock { $0.stoppedAt = MonotonicClock.now; $0.reason = error }
                 state.broadcast()
