@@ -4,10 +4,10 @@ import Training
 
 extension Application {
     /// Sequence classification for the catalog's BERT-family base models.
-    /// Sets the engine's thread team from `ANNEAL_THREADS` (default: every processor, at most 8).
-    /// Call once at startup, before any training or inference (the binary does).
-    public static func useEngineThreads() {
-        ClassificationTrainer.setThreads(Int(Environment["ANNEAL_THREADS"] ?? "") ?? Environment.processorCount)
+    /// Sets the engine's thread team (`Configuration.threads`). Call once at startup, before any
+    /// training or inference (the binary does).
+    public static func useEngineThreads(_ count: Int) {
+        ClassificationTrainer.setThreads(count)
     }
 
     /// Fine-tuning (LoRA or full) for the catalog's causal language models (GGUF Llama, HF Llama and GPT-2).

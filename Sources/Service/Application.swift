@@ -20,12 +20,12 @@ public final class Application: Sendable {
     public let metrics = RequestMetrics()
     public let generation = GenerationMetrics()
     public let embedder = Embedder()
-    /// Language models for completions, loaded on first use (bounded like the classifiers).
-    public let languageModels = ModelCache<LanguageModel>(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
+    /// Language models for completions, loaded on first use, up to `modelCacheMB`.
+    public let languageModels: ModelCache<LanguageModel>
     /// LoRA adapters of fine-tuned language models (their bases stay in `languageModels`, once).
     public let adapters = ModelCache<LoRA>(capacityBytes: 512 << 20)
-    /// Fine-tuned classifiers for /predict, cached up to `ANNEAL_MODEL_CACHE_MB` (default 2048).
-    public let classifier = Classifier(capacityBytes: (Int(Environment["ANNEAL_MODEL_CACHE_MB"] ?? "") ?? 2048) << 20)
+    /// Fine-tuned classifiers for /predict, cached up to `modelCacheMB`.
+    public let classifier: Classifier
     public let workers: WorkerPool?
     let maintainer: Maintainer
     private let server = Mutex<Server?>(nil)
@@ -33,6 +33,8 @@ public final class Application: Sendable {
     public init(configuration: Configuration, trainers: TrainerRegistry = TrainerRegistry(),
                 workerConfiguration: WorkerPool.Configuration? = nil) {
         self.configuration = configuration
+        languageModels = ModelCache(capacityBytes: configuration.modelCacheMB << 20)
+        classifier = Classifier(capacityBytes: configuration.modelCacheMB << 20)
         pool = ConnectionPool(url: configuration.databaseURL, size: 16)
         jobsPool = ConnectionPool(url: configuration.databaseURL, size: 2 + 2 * configuration.workers)
         catalog = ModelCatalog(folder: configuration.models)

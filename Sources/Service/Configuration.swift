@@ -16,6 +16,11 @@ public struct Configuration: Sendable {
     /// Seconds a worker's claim on a job lasts without a heartbeat: how soon a job whose worker
     /// died (kill -9, eviction) is handed to another one.
     public var leaseSeconds = 30
+    /// Megabytes of loaded models each inference cache keeps (least recently used dropped first):
+    /// fine-tuned classifiers for `/predict`, and language models for completions, separately.
+    public var modelCacheMB = 2048
+    /// The engine's threads for training and inference: every processor, at most 8.
+    public var threads = min(Environment.processorCount, 8)
 
     public init() {}
 
@@ -39,6 +44,10 @@ public struct Configuration: Sendable {
         ("max-upload-bytes", "ANNEAL_MAX_UPLOAD_BYTES", { c, v throws(ConfigurationError) in
             c.uploadLimit = try integer(v, "max upload bytes", 1...(500 << 20))
         }),
+        ("model-cache-mb", "ANNEAL_MODEL_CACHE_MB", { c, v throws(ConfigurationError) in
+            c.modelCacheMB = try integer(v, "model cache megabytes", 1...(1 << 20))
+        }),
+        ("threads", "ANNEAL_THREADS", { c, v throws(ConfigurationError) in c.threads = try integer(v, "threads", 1...8) }),
     ]
 
     /// Reads the environment, then applies `flags` (the ones not for the subcommand itself).

@@ -10,32 +10,20 @@ import Tokenizers
 /// standard input; one JSON line of `[{"label","score"}]` per input line, in order.
 func predict(_ arguments: [String]) {
     let usage = "usage: anneal predict --model ID [--raw-scores] [--top-k K] [flags]"
-    var model: String?, raw = false, topK: Int?
-    var flags: [String] = []
-    var index = 0
-    while index < arguments.count {
-        let argument = arguments[index]
-        if argument == "--model" || argument == "--top-k", index + 1 < arguments.count {
-            if argument == "--model" { model = arguments[index + 1] } else {
-                guard let k = Int(arguments[index + 1]), k > 0 else { fail("predict: --top-k must be a positive integer") }
-                topK = k
-            }
-            index += 2
-        } else if argument == "--raw-scores" {
-            raw = true
-            index += 1
-        } else {
-            flags.append(argument)
-            index += 1
-        }
+    let flags = parse(arguments, valued: ["model", "top-k"], switches: ["raw-scores"])
+    let raw = flags.has("raw-scores")
+    var topK: Int?
+    if let k = flags["top-k"] {
+        guard let value = Int(k), value > 0 else { fail("predict: --top-k must be a positive integer") }
+        topK = value
     }
-    guard let model, !model.isEmpty else { fail(usage) }
-    let configuration = loadConfiguration(flags)
+    guard let model = flags["model"], !model.isEmpty else { fail(usage) }
+    let configuration = loadConfiguration(flags.rest)
     let pool = ConnectionPool(url: configuration.databaseURL, size: 2)
     let catalog = ModelCatalog(folder: configuration.models)
     let tokenizers = TokenizerCache()
     let classifier = Classifier(capacityBytes: 1 << 40, window: 0)
-    Application.useEngineThreads()
+    Application.useEngineThreads(configuration.threads)
     let stored: StoredClassifier
     do {
         stored = try StoredClassifier.find(model, tenant: nil, pool: pool, catalog: catalog)

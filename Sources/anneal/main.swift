@@ -38,10 +38,12 @@ func fail(_ message: String) -> Never {
     Console.exit(2)
 }
 
-func loadConfiguration(_ flags: [String]) -> Configuration {
+/// The service's settings from the environment and `flags`; `database` false for the commands
+/// that do not need one.
+func loadConfiguration(_ flags: [String], database: Bool = true) -> Configuration {
     do {
         let configuration = try Configuration.load(flags: flags)
-        guard !configuration.databaseURL.isEmpty else { fail("DATABASE_URL is not set (or pass --database-url)") }
+        guard !database || !configuration.databaseURL.isEmpty else { fail("DATABASE_URL is not set (or pass --database-url)") }
         Log.level = configuration.logLevel
         return configuration
     } catch {
@@ -63,7 +65,7 @@ func migrate(_ configuration: Configuration) {
 func run(_ configuration: Configuration, http: Bool) -> Never {
     Signals.blockTermination()
     migrate(configuration)
-    Application.useEngineThreads()
+    Application.useEngineThreads(configuration.threads)
     let application = Application(configuration: configuration)
     do {
         try application.start(http: http)
@@ -76,24 +78,15 @@ func run(_ configuration: Configuration, http: Bool) -> Never {
     Console.exit(0)
 }
 
+/// The subcommand's flags, or a usage error.
+func parse(_ arguments: [String], valued: Set<String> = [], switches: Set<String> = []) -> Flags {
+    do { return try Flags(arguments, valued: valued, switches: switches) } catch { fail(error.description) }
+}
+
 func createKey(_ arguments: [String]) {
-    var flags: [String] = []
-    var tenant: String?
-    var index = 0
-    while index < arguments.count {
-        if arguments[index] == "--tenant", index + 1 < arguments.count {
-            tenant = arguments[index + 1]
-            index += 2
-        } else if arguments[index].hasPrefix("--tenant=") {
-            tenant = String(arguments[index].dropFirst(9))
-            index += 1
-        } else {
-            flags.append(arguments[index])
-            index += 1
-        }
-    }
-    guard let tenant, !tenant.isEmpty, tenant.utf8.count <= 128 else { fail("keys create needs --tenant NAME (1 to 128 bytes)") }
-    let configuration = loadConfiguration(flags)
+    let flags = parse(arguments, valued: ["tenant"])
+    guard let tenant = flags["tenant"], !tenant.isEmpty, tenant.utf8.count <= 128 else { fail("keys create needs --tenant NAME (1 to 128 bytes)") }
+    let configuration = loadConfiguration(flags.rest)
     do {
         let key = try APIKeys.create(tenant: tenant, databaseURL: configuration.databaseURL)
         print(key)
@@ -103,26 +96,11 @@ func createKey(_ arguments: [String]) {
 }
 
 func tokenize(_ arguments: [String]) {
-    var model: String?
-    var special = false
-    var index = 0
-    while index < arguments.count {
-        let argument = arguments[index]
-        if argument == "--model", index + 1 < arguments.count {
-            model = arguments[index + 1]
-            index += 2
-        } else if argument.hasPrefix("--model=") {
-            model = String(argument.dropFirst(8))
-            index += 1
-        } else if argument == "--special" {
-            special = true
-            index += 1
-        } else {
-            fail("tokenize: unknown flag \"\(argument)\"; usage: anneal tokenize --model NAME_OR_PATH [--special]")
-        }
-    }
-    guard let model, !model.isEmpty else { fail("usage: anneal tokenize --model NAME_OR_PATH [--special]") }
-    let catalog = ModelCatalog(folder: Environment["ANNEAL_MODELS"] ?? "./models")
+    let flags = parse(arguments, valued: ["model"], switches: ["special"])
+    let special = flags.has("special")
+    guard let model = flags["model"], !model.isEmpty else { fail("usage: anneal tokenize --model NAME_OR_PATH [--special]") }
+    let configuration = loadConfiguration(flags.rest, database: false)
+    let catalog = ModelCatalog(folder: configuration.models)
     let path = catalog.model(named: model)?.path ?? model
     guard Files.exists(path) else {
         let known = catalog.models.map(\.name).joined(separator: ", ")

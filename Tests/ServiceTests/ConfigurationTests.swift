@@ -20,6 +20,8 @@ struct ConfigurationTests {
         (["--log-level", "loud"], "log level must be debug, info, warn or error"),
         (["--port"], "--port needs a value"),
         (["stray"], "unexpected argument \"stray\""),
+        (["--model-cache-mb", "lots"], "model cache megabytes must be an integer from 1 to 1048576, not \"lots\""),
+        (["--threads=0"], "threads must be an integer from 1 to 8"),
     ])
     func errors(flags: [String], message: String) {
         do {
@@ -31,8 +33,17 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("A bad environment value is an error too")
-    func badEnvironment() {
-        #expect(throws: ConfigurationError.self) { try Configuration.load(flags: []) { $0 == "ANNEAL_PORT" ? "99999" : nil } }
+    @Test("A bad environment value is an error too, never a silent default",
+          arguments: [("ANNEAL_PORT", "99999"), ("ANNEAL_MODEL_CACHE_MB", "2GB"), ("ANNEAL_THREADS", "many"), ("ANNEAL_THREADS", "9")])
+    func badEnvironment(variable: String, value: String) {
+        #expect(throws: ConfigurationError.self) { try Configuration.load(flags: []) { $0 == variable ? value : nil } }
+    }
+
+    @Test("The model cache and the engine's threads come from the environment")
+    func cacheAndThreads() throws {
+        let configuration = try Configuration.load(flags: ["--threads", "2"]) { ["ANNEAL_MODEL_CACHE_MB": "64"][$0] }
+        #expect(configuration.modelCacheMB == 64 && configuration.threads == 2)
+        let defaults = try Configuration.load(flags: []) { _ in nil }
+        #expect(defaults.modelCacheMB == 2048 && defaults.threads == min(Environment.processorCount, 8))
     }
 }
