@@ -1,8 +1,11 @@
 import JSON
 
-/// Hyperparameters with HF TrainingArguments' names and defaults, resolved from a job's
-/// validated hyperparameters (OpenAI's `n_epochs`, `batch_size` and `learning_rate_multiplier`
-/// map onto them; `"auto"` means the default).
+/// Hyperparameters with HF TrainingArguments' names, resolved from a job's validated
+/// hyperparameters (OpenAI's `n_epochs`, `batch_size` and `learning_rate_multiplier` map onto
+/// them; `"auto"` means the default). The defaults are HF's but for `eval_strategy` and
+/// `save_strategy` (`epoch`; HF: `no` and `steps`), `logging_steps` (10; HF: 500) and
+/// `max_seq_length` (128; not an HF argument), so that a job with no settings reports progress
+/// and keeps its result; the README says so too.
 public struct TrainingArguments: Sendable, Equatable {
     public var numTrainEpochs = 3.0
     public var perDeviceTrainBatchSize = 8
