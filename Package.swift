@@ -45,7 +45,10 @@ let package = Package(
         // MARK: - Engine (tensors, ops, optimisers, formats, models)
         .target(name: "Tensor", dependencies: ["COpenBLAS", "Platform"], swiftSettings: engine),
         .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform", "GGUF"], swiftSettings: engine),
-        .target(name: "Inference", dependencies: ["Engine", "Tensor", "Platform"], swiftSettings: settings),
+
+        // MARK: - Models (the catalog, tokenizer and base-model loading, for jobs and serving)
+        .target(name: "Models", dependencies: ["Engine", "Tokenizers", "GGUF", "JSON", "Platform"], swiftSettings: settings),
+        .target(name: "Inference", dependencies: ["Models", "Engine", "Tensor", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets, the trainer loop over the engine)
         .target(name: "Training", dependencies: ["Engine", "Tensor", "Tokenizers", "JSON"], swiftSettings: settings),
@@ -53,11 +56,11 @@ let package = Package(
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Jobs", dependencies: ["Store", "Training", "Engine", "Tensor", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Training", "Store", "Tokenizers", "GGUF", "Engine", "Tensor", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Jobs", dependencies: ["Store", "Training", "Models", "Engine", "Tensor", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Training", "Store", "Tokenizers", "Engine", "Tensor", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
-        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Benchmarks (bench/train, bench/infer)
         .executableTarget(name: "anneal-bench", dependencies: ["Engine", "Tensor", "Platform"], path: "bench/engine", swiftSettings: settings),
@@ -72,7 +75,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tensor", "Tokenizers", "GGUF", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Inference", "Engine", "GGUF", "Tokenizers", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Models", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Models", "Inference", "Engine", "GGUF", "Tokenizers", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
     ]
 )

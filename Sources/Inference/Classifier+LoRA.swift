@@ -1,4 +1,5 @@
 import Engine
+import Models
 import Tensor
 
 extension Classifier {
@@ -13,7 +14,7 @@ extension Classifier {
     public static func adapter(_ config: BertConfig, lora: LoRAConfig, bytes: [UInt8]) throws -> LoRA {
         let adapter = try LoRA(layout: config.loraLayout, config: lora, trainable: false, saved: headTensors(config))
         guard adapter.params.restore(bytes) else {
-            throw EmbedError.unloadable(model: "adapter", reason: "the stored adapter does not fit the base model's config")
+            throw ModelLoadError(.unavailable, model: "adapter", "The stored adapter does not fit the base model's config")
         }
         return adapter
     }

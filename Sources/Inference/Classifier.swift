@@ -1,4 +1,5 @@
 import Engine
+import Models
 import Platform
 
 /// Sequence classification with fine-tuned BERT models: models load lazily into an LRU
@@ -42,7 +43,7 @@ public final class Classifier: Sendable {
         let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, 512), trainable: false)
         model.firstTokenOnly = true  // only logits are read
         guard model.restore(.params, bytes: params) else {
-            throw EmbedError.unloadable(model: folder, reason: "the stored weights do not fit the base model's config")
+            throw ModelLoadError(.unavailable, model: folder, "The stored weights do not fit the base model's config")
         }
         return model
     }

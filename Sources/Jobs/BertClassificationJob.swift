@@ -1,5 +1,6 @@
 import Engine
 import JSON
+import Models
 import Tensor
 import Training
 
@@ -12,6 +13,11 @@ public struct BertClassificationJob: TrainingJob {
     let loadBase: BaseLoader
 
     public init(loadBase: @escaping BaseLoader) { self.loadBase = loadBase }
+
+    /// Bases from `catalog`.
+    public init(catalog: ModelCatalog) {
+        self.init { name in try catalog.model(named: name).map(ClassificationBase.load) }
+    }
 
     public func train(_ context: JobContext) throws -> TrainingResult {
         let job = context.job
@@ -45,7 +51,8 @@ public struct BertClassificationJob: TrainingJob {
             } catch {
                 throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
             }
-            trainer = try ClassificationTrainer(base: base, training: training, validation: validation, arguments: arguments, lora: lora)
+            trainer = try ClassificationTrainer(config: base.config, weights: base.weights, tokenizer: base.tokenizer, training: training,
+                                                validation: validation, arguments: arguments, lora: lora)
         } catch let problem as DatasetProblem {
             let param = problem.reason.hasPrefix("validation file") ? "validation_file" : "training_file"
             throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)

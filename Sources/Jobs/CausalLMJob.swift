@@ -1,5 +1,6 @@
 import Engine
 import JSON
+import Models
 import Tensor
 import Tokenizers
 import Training
@@ -10,25 +11,20 @@ import Training
 /// `hyperparameters.lora` is given and every weight otherwise, and names the checkpoint holding
 /// the result.
 public struct CausalLMJob: TrainingJob {
-    /// What a base model brings: weights, tokenizer, chat template and end-of-sequence token.
-    public struct Base: Sendable {
-        public var model: any CausalLM
-        public var tokenizer: Tokenizer
-        public var template: ChatTemplate?
-        public var eos: Int32?
-        public init(model: any CausalLM, tokenizer: Tokenizer, template: ChatTemplate?, eos: Int32?) {
-            (self.model, self.tokenizer, self.template, self.eos) = (model, tokenizer, template, eos)
-        }
-    }
-
-    public typealias BaseLoader = @Sendable (_ model: String) throws -> Base?
+    /// The base model named by a job (nil when the catalog has no such model).
+    public typealias BaseLoader = @Sendable (_ model: String) throws -> CausalLMBase?
     let loadBase: BaseLoader
 
     public init(loadBase: @escaping BaseLoader) { self.loadBase = loadBase }
 
+    /// Bases from `catalog`.
+    public init(catalog: ModelCatalog) {
+        self.init { name in try catalog.model(named: name).map(CausalLMBase.load) }
+    }
+
     public func train(_ context: JobContext) throws -> TrainingResult {
         let job = context.job
-        let loaded: Base?
+        let loaded: CausalLMBase?
         do { loaded = try loadBase(job.model) } catch {
             throw JobFailure(code: "model_unavailable", message: "Base model \(job.model) cannot be loaded: \(error)", param: "model")
         }

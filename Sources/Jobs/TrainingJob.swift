@@ -1,4 +1,5 @@
 import JSON
+import Models
 
 /// Trains one claimed job. Implementations call `context.throwIfInterrupted()` between steps, so that
 /// cancel, pause, lost leases and shutdown reach them within a step, and report progress.
@@ -55,10 +56,26 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Trainers by model architecture (`bert`, `llama`, ...). Later issues register theirs.
+/// Trainers by model architecture (`bert`, `llama`, ...).
 public struct TrainerRegistry: Sendable {
     private var trainers: [String: any TrainingJob] = [:]
     public init() {}
+
+    /// Every architecture Anneal trains, with bases from `catalog`: BERT-family classifiers, and
+    /// causal language models (GGUF Llama, Hugging Face Llama and GPT-2; LoRA or full).
+    public static func standard(catalog: ModelCatalog) -> TrainerRegistry {
+        var registry = TrainerRegistry()
+        registry.register("bert", BertClassificationJob(catalog: catalog))
+        for architecture in ["gguf", "llama", "gpt2"] { registry.register(architecture, CausalLMJob(catalog: catalog)) }
+        return registry
+    }
+
+    /// `other`'s trainers, and this one's for the architectures `other` lacks.
+    public func merging(_ other: TrainerRegistry) -> TrainerRegistry {
+        var merged = self
+        for (architecture, trainer) in other.trainers { merged.trainers[architecture] = trainer }
+        return merged
+    }
     public mutating func register(_ architecture: String, _ trainer: any TrainingJob) { trainers[architecture] = trainer }
     public func trainer(for architecture: String) -> (any TrainingJob)? { trainers[architecture] }
 }

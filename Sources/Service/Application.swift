@@ -2,19 +2,19 @@ import Engine
 import HTTP
 import Inference
 import Jobs
+import Models
 import Platform
 import Store
 import Synchronization
 
 /// Wires the API: routes, middleware, the store pool, the model catalog, the HTTP server, and
-/// (for `serve` and `worker`) the training workers and the maintainer.
+/// beside them the training workers and the maintainer (`JobWorkers`).
 public final class Application: Sendable {
     public let configuration: Configuration
     /// Connections for API handlers.
     public let pool: ConnectionPool
-    /// Connections for workers, heartbeats and the maintainer, so API load can never starve a
-    /// heartbeat into losing its lease.
-    let jobsPool: ConnectionPool
+    /// The training workers and the maintainer, on their own connections.
+    public let jobs: JobWorkers
     public let catalog: ModelCatalog
     public let tokenizers = TokenizerCache()
     public let metrics = RequestMetrics()
@@ -26,8 +26,7 @@ public final class Application: Sendable {
     public let adapters = ModelCache<LoRA>(capacityBytes: 512 << 20)
     /// Fine-tuned classifiers for /predict, cached up to `modelCacheMB`.
     public let classifier: Classifier
-    public let workers: WorkerPool?
-    let maintainer: Maintainer
+    public var workers: WorkerPool? { jobs.workers }
     private let server = Mutex<Server?>(nil)
 
     public init(configuration: Configuration, trainers: TrainerRegistry = TrainerRegistry(),
@@ -36,20 +35,10 @@ public final class Application: Sendable {
         languageModels = ModelCache(capacityBytes: configuration.modelCacheMB << 20)
         classifier = Classifier(capacityBytes: configuration.modelCacheMB << 20)
         pool = ConnectionPool(url: configuration.databaseURL, size: 16)
-        jobsPool = ConnectionPool(url: configuration.databaseURL, size: 2 + 2 * configuration.workers)
         catalog = ModelCatalog(folder: configuration.models)
-        let queue = JobQueue(pool: jobsPool, lease: Double(configuration.leaseSeconds))
-        maintainer = Maintainer(queue: queue)
-        var trainers = trainers
-        if trainers.trainer(for: "bert") == nil { trainers.register("bert", Self.bertTrainer(catalog: catalog)) }
-        for architecture in ["gguf", "llama", "gpt2"] where trainers.trainer(for: architecture) == nil {
-            trainers.register(architecture, Self.causalLMTrainer(catalog: catalog))
-        }
-        var settings = workerConfiguration ?? WorkerPool.Configuration()
-        settings.workers = configuration.workers
-        workers = settings.workers > 0
-            ? WorkerPool(queue: queue, registry: trainers, databaseURL: configuration.databaseURL, configuration: settings)
-            : nil
+        jobs = JobWorkers(databaseURL: configuration.databaseURL, workers: configuration.workers, lease: Double(configuration.leaseSeconds),
+                          registry: TrainerRegistry.standard(catalog: catalog).merging(trainers),
+                          settings: workerConfiguration ?? WorkerPool.Configuration())
     }
 
     /// Every route of the API, behind the store-error and auth middleware.
@@ -67,23 +56,19 @@ public final class Application: Sendable {
         }
     }
 
-    /// Starts the HTTP server (unless `http` is false), the workers and the maintainer.
-    /// Returns the bound port (0 without HTTP).
+    /// Starts the HTTP server, the workers and the maintainer. Returns the bound port.
     @discardableResult
-    public func start(http: Bool = true) throws -> Int {
-        if http {
-            var settings = ServerConfiguration()
-            settings.host = configuration.host
-            settings.port = configuration.port
-            let started = Server(configuration: settings, router: router(), metrics: metrics)
-            try started.start()
-            server.withLock { $0 = started }
-            Log.info("listening", [("host", .string(configuration.host)), ("port", .int(started.port)),
-                                   ("models", .int(catalog.models.count)), ("workers", .int(configuration.workers))])
-        }
-        workers?.start()
-        maintainer.start()
-        return server.withLock { $0?.port ?? 0 }
+    public func start() throws -> Int {
+        var settings = ServerConfiguration()
+        settings.host = configuration.host
+        settings.port = configuration.port
+        let started = Server(configuration: settings, router: router(), metrics: metrics)
+        try started.start()
+        server.withLock { $0 = started }
+        Log.info("listening", [("host", .string(configuration.host)), ("port", .int(started.port)),
+                               ("models", .int(catalog.models.count)), ("workers", .int(configuration.workers))])
+        jobs.start()
+        return started.port
     }
 
     /// Graceful stop: no new connections or claims, in-flight requests finish, running jobs go
@@ -100,9 +85,8 @@ public final class Application: Sendable {
                 drainedState.broadcast()
             }
         }
-        let jobsStopped = workers?.shutdown(grace: grace) ?? true
+        let jobsStopped = jobs.stop(grace: grace)
         let drained = drainedState.withLock(when: { $0 != nil }) { state, _ in state! }
-        maintainer.resign()
         Log.info("stopped", [("requests_drained", .bool(drained)), ("jobs_released", .bool(jobsStopped))])
     }
 }

@@ -3,6 +3,7 @@ import HTTP
 import Inference
 import Jobs
 import JSON
+import Models
 import Platform
 import Store
 import Tensor

@@ -1,6 +1,7 @@
 import HTTP
 import Inference
 import JSON
+import Models
 import Platform
 import Tokenizers
 

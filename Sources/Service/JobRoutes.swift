@@ -1,6 +1,7 @@
 import HTTP
 import JSON
 import Jobs
+import Models
 import Platform
 import Store
 

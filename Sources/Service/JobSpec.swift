@@ -1,6 +1,7 @@
 import Engine
 import HTTP
 import JSON
+import Models
 import Platform
 import Training
 
@@ -153,7 +154,7 @@ struct JobSpec {
                               param: param + ".lora", code: "unsupported_adapter")
         }
         let layout: LoRALayout
-        do { layout = try model.architecture == "bert" ? BertConfig.load(folder: model.path).loraLayout : LanguageModel.loraLayout(model) } catch {
+        do { layout = try model.architecture == "bert" ? BertConfig.load(folder: model.path).loraLayout : CausalLMBase.loraLayout(model) } catch {
             throw .badRequest("\(model.name) cannot be fine-tuned: \(error)", param: "model", code: "unsupported_model")
         }
         do {

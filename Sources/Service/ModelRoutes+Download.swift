@@ -3,6 +3,7 @@ import HTTP
 import Inference
 import Jobs
 import JSON
+import Models
 import Platform
 import Store
 import Training
@@ -77,7 +78,7 @@ extension ModelRoutes {
     /// A LoRA fine-tune as a PEFT folder (`adapter_config.json`, `adapter_model.safetensors`)
     /// that `PeftModel.from_pretrained` loads over the base model.
     func peftFolder(_ adapter: StoredLanguageModel) throws -> HTTPResponse {
-        let lora = try adapter.load(for: try LanguageModel.loraLayout(adapter.base), pool: pool)
+        let lora = try adapter.load(for: try CausalLMBase.loraLayout(adapter.base), pool: pool)
         let (config, weights) = lora.peftFiles(base: adapter.base.name)
         return Self.tar(adapter.name, [("adapter_config.json", config.encodedBytes()), ("adapter_model.safetensors", weights)])
     }

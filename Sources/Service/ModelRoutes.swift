@@ -1,5 +1,6 @@
 import HTTP
 import JSON
+import Models
 import Store
 
 /// `/v1/models`: the base models of `ANNEAL_MODELS` and the tenant's fine-tuned models.

@@ -2,6 +2,7 @@ import HTTP
 import Inference
 import Jobs
 import JSON
+import Models
 import Platform
 import Store
 import Tokenizers

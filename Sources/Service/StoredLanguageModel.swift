@@ -3,6 +3,7 @@ import GGUF
 import HTTP
 import Jobs
 import JSON
+import Models
 import Platform
 import Store
 import Tensor

@@ -1,5 +1,6 @@
 import HTTP
 import JSON
+import Models
 import Tokenizers
 
 /// `POST /tokenize` and `POST /decode` with a base model's tokenizer.

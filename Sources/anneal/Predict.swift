@@ -1,5 +1,6 @@
 import Inference
 import JSON
+import Models
 import Platform
 import Service
 import Store
@@ -23,7 +24,7 @@ func predict(_ arguments: [String]) {
     let catalog = ModelCatalog(folder: configuration.models)
     let tokenizers = TokenizerCache()
     let classifier = Classifier(capacityBytes: 1 << 40, window: 0)
-    Application.useEngineThreads(configuration.threads)
+    EngineThreads.use(configuration.threads)
     let stored: StoredClassifier
     do {
         stored = try StoredClassifier.find(model, tenant: nil, pool: pool, catalog: catalog)

@@ -1,4 +1,5 @@
 import Jobs
+import Models
 import Platform
 import Service
 import Store
@@ -62,19 +63,37 @@ func migrate(_ configuration: Configuration) {
     }
 }
 
-func run(_ configuration: Configuration, http: Bool) -> Never {
+/// `serve`: the HTTP API with its workers.
+func serve(_ configuration: Configuration) -> Never {
     Signals.blockTermination()
     migrate(configuration)
-    Application.useEngineThreads(configuration.threads)
+    EngineThreads.use(configuration.threads)
     let application = Application(configuration: configuration)
     do {
-        try application.start(http: http)
+        try application.start()
     } catch {
         fail("cannot start: \(error)")
     }
     let signal = Signals.waitForTermination()
     Log.info("shutting down", [("signal", .int(Int(signal))), ("grace_seconds", .double(configuration.shutdownGrace))])
     application.stop()
+    Console.exit(0)
+}
+
+/// `worker`: training workers and the maintainer alone, no HTTP application.
+func work(_ configuration: Configuration) -> Never {
+    Signals.blockTermination()
+    migrate(configuration)
+    EngineThreads.use(configuration.threads)
+    let catalog = ModelCatalog(folder: configuration.models)
+    let jobs = JobWorkers(databaseURL: configuration.databaseURL, workers: max(configuration.workers, 1),
+                          lease: Double(configuration.leaseSeconds), registry: TrainerRegistry.standard(catalog: catalog))
+    jobs.start()
+    Log.info("working", [("models", .int(catalog.models.count)), ("workers", .int(max(configuration.workers, 1)))])
+    let signal = Signals.waitForTermination()
+    Log.info("shutting down", [("signal", .int(Int(signal))), ("grace_seconds", .double(configuration.shutdownGrace))])
+    let released = jobs.stop(grace: configuration.shutdownGrace)
+    Log.info("stopped", [("jobs_released", .bool(released))])
     Console.exit(0)
 }
 
@@ -138,11 +157,9 @@ if let reason = CPU.unsupported, ["serve", "worker", "predict"].contains(argumen
 }
 switch arguments.first {
 case "serve":
-    run(loadConfiguration(Array(arguments.dropFirst())), http: true)
+    serve(loadConfiguration(Array(arguments.dropFirst())))
 case "worker":
-    var configuration = loadConfiguration(Array(arguments.dropFirst()))
-    configuration.workers = max(configuration.workers, 1)
-    run(configuration, http: false)
+    work(loadConfiguration(Array(arguments.dropFirst())))
 case "migrate":
     migrate(loadConfiguration(Array(arguments.dropFirst())))
 case "keys":

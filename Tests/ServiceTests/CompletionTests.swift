@@ -2,6 +2,7 @@ import Engine
 import GGUF
 import HTTP
 import JSON
+import Models
 import Platform
 import Service
 import Testing

@@ -21,9 +21,9 @@ import Training
         }
         let arguments = TrainingArguments(["n_epochs": 1, "max_seq_length": 64, "batch_size": 16, "learning_rate": 5e-5,
                                            "logging_steps": 50, "save_strategy": "no"], seed: 42)
-        let base = try ClassificationBase(folder: model, tokenizer: Tokenizer(json: Files.read(model + "/tokenizer.json")!))
-        let trainer = try ClassificationTrainer(base: base, training: training, validation: Files.read(folder + "/validation.jsonl"),
-                                                arguments: arguments)
+        let trainer = try ClassificationTrainer(config: BertConfig.load(folder: model), weights: SafeTensors(path: model + "/model.safetensors"),
+                                                tokenizer: Tokenizer(json: Files.read(model + "/tokenizer.json")!), training: training,
+                                                validation: Files.read(folder + "/validation.jsonl"), arguments: arguments)
         let hooks = MemoryHooks()
         let start = MonotonicClock.now
         let threads = min(max(1, Int(Environment["ANNEAL_THREADS"] ?? "") ?? 1), Parallel.maxThreads)

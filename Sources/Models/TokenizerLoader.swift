@@ -36,14 +36,23 @@ public enum TokenizerLoader {
         throw LoadError(description: "\(folder) has no tokenizer.json, vocab.txt, vocab.json + merges.txt or .gguf file")
     }
 
+    /// The tokenizer in a GGUF file's header. The file is memory-mapped: only the pages of the
+    /// header are read, not the weights after it.
     static func gguf(_ path: String) throws(LoadError) -> Tokenizer {
-        guard let bytes = Files.read(path) else { throw LoadError(description: "cannot read \(path)") }
+        let mapped: MappedFile
+        do { mapped = try MappedFile(path: path) } catch { throw LoadError(description: "cannot read \(path): \(error)") }
         do {
-            return try Tokenizer(gguf: try GGUFFile(bytes: bytes))
-        } catch let error as GGUFError {
-            throw LoadError(description: "\(path): \(error)")
+            return try Tokenizer(gguf: try GGUFFile(bytes: mapped.bytes))
         } catch {
             throw LoadError(description: "\(path): \(error)")
+        }
+    }
+
+    /// The tokenizer of a catalog model, from `path` (its folder by default: the tokenizer files,
+    /// else the GGUF file in it).
+    public static func load(_ base: ModelCatalog.BaseModel, path: String? = nil) throws(ModelLoadError) -> Tokenizer {
+        do { return try load(path: path ?? base.path) } catch {
+            throw ModelLoadError(.unsupported, model: base.name, "The tokenizer of \(base.name) cannot be loaded: \(error)")
         }
     }
 }
@@ -54,9 +63,9 @@ public final class TokenizerCache: Sendable {
 
     public init() {}
 
-    public func tokenizer(for model: ModelCatalog.BaseModel) throws(TokenizerLoader.LoadError) -> Tokenizer {
+    public func tokenizer(for model: ModelCatalog.BaseModel) throws(ModelLoadError) -> Tokenizer {
         if let tokenizer = loaded.withLock({ $0[model.path] }) { return tokenizer }
-        let tokenizer = try TokenizerLoader.load(path: model.path)
+        let tokenizer = try TokenizerLoader.load(model)
         loaded.withLock { $0[model.path] = tokenizer }
         return tokenizer
     }

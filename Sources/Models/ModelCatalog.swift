@@ -12,6 +12,14 @@ public struct ModelCatalog: Sendable {
 
         /// A causal language model completions and LoRA jobs take: GGUF (Llama), llama or gpt2.
         public var isLanguageModel: Bool { ["gguf", "llama", "gpt2"].contains(architecture) }
+
+        /// The folder's GGUF file (the first by name), nil for a Hugging Face folder.
+        public var ggufFile: String? {
+            Files.list(path).sorted().first { $0.hasSuffix(".gguf") }.map { path + "/" + $0 }
+        }
+
+        /// `config.json` of a Hugging Face folder, nil when it has none or it is not JSON.
+        public var config: JSONValue? { Files.read(path + "/config.json").flatMap { try? JSONValue(parsing: $0) } }
     }
 
     public let models: [BaseModel]
