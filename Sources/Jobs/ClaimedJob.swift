@@ -13,10 +13,13 @@ public struct ClaimedJob: Sendable {
     public var seed: Int64
     public var hyperparameters: JSONValue
     public var method: JSONValue
-    /// `validating_files` (run the validation phase) or `running` (train).
-    public var status: String
+    /// `validatingFiles` (run the validation phase) or `running` (train).
+    public var status: JobStatus
     public var attempt: Int
     public var maxAttempts: Int
+
+    /// The fine-tuned model's name, as OpenAI forms it: `ft:BASE:SUFFIX:JOB`.
+    public var fineTunedModel: String { "ft:\(model):\(suffix ?? ""):\(id)" }
 
     static let columns: Query = "id, tenant_id, model, architecture, training_file, validation_file, suffix, seed, hyperparameters::text, method::text, status, attempt, max_attempts"
 
@@ -31,7 +34,7 @@ public struct ClaimedJob: Sendable {
         seed = try row.decode(Int64.self, "seed")
         hyperparameters = try JSONValue(parsing: row.decode(String.self, "hyperparameters"))
         method = try JSONValue(parsing: row.decode(String.self, "method"))
-        status = try row.decode(String.self, "status")
+        status = try row.decode(JobStatus.self, "status")
         attempt = try row.decode(Int.self, "attempt")
         maxAttempts = try row.decode(Int.self, "max_attempts")
     }

@@ -9,7 +9,7 @@ import Synchronization
 public final class JobContext: Sendable {
     public let job: ClaimedJob
     public let pool: ConnectionPool
-    let queue: JobQueue
+    let store: JobStore
     let worker: String
     private let interruption = Mutex<JobInterruption?>(nil)
     private let finished = Atomic<Bool>(false)
@@ -17,10 +17,10 @@ public final class JobContext: Sendable {
     /// the last progress write.
     private let progressState = Mutex<(startedAt: Double, firstStep: Int?, lastWrite: Double)>((0, nil, 0))
 
-    init(job: ClaimedJob, queue: JobQueue, worker: String) {
+    init(job: ClaimedJob, store: JobStore, worker: String) {
         self.job = job
-        self.pool = queue.pool
-        self.queue = queue
+        self.pool = store.pool
+        self.store = store
         self.worker = worker
         progressState.withLock { $0.startedAt = MonotonicClock.now }
     }
@@ -71,13 +71,13 @@ public final class JobContext: Sendable {
 
     /// Runs heartbeats every `interval` seconds until `stop()`; a status other than the one the
     /// worker set, or a lost lease, interrupts the trainer at its next `throwIfInterrupted()`.
-    func startHeartbeat(interval: Double, expected: @escaping @Sendable () -> String) {
+    func startHeartbeat(interval: Double, expected: @escaping @Sendable () -> JobStatus) {
         Thread.spawn(name: "job-heartbeat") { [self] in
             while !finished.load(ordering: .relaxed) {
                 sleep(seconds: interval)
                 if finished.load(ordering: .relaxed) { return }
                 do {
-                    guard let status = try queue.heartbeat(job: job.id, worker: worker) else {
+                    guard let status = try store.heartbeat(job: job.id, worker: worker) else {
                         interrupt(.leaseLost)
                         return
                     }

@@ -6,27 +6,23 @@ import Store
 /// `succeeded`/`failed`, or hands it back when interrupted. Every state change writes an event.
 struct JobRunner {
     let context: JobContext
-    let queue: JobQueue
+    let store: JobStore
     let registry: TrainerRegistry
     let worker: String
 
     var job: ClaimedJob { context.job }
     /// Only training claims count an attempt; validation claims do not.
-    var countedAttempt: Bool { job.status == "running" }
+    var countedAttempt: Bool { job.status == .running }
 
     func run() {
         do {
-            if job.status == "validating_files" {
+            if job.status == .validatingFiles {
                 try FileValidation.run(context)
                 try context.throwIfInterrupted()
-                let queued = try queue.pool.transaction { connection in
-                    guard try queue.markValidated(job: job.id, worker: worker, connection: connection) else { return false }
-                    try JobEvents.add(connection, job: job.id, message: "Files validated; job queued")
-                    try connection.notify(channel: JobQueue.channel, payload: job.id)
-                    return true
-                }
                 // Cancelled or paused meanwhile: keep that status, let go of the job.
-                if !queued { try queue.release(job: job.id, worker: worker, requeue: false, refundAttempt: false) }
+                if try !store.validated(job: job.id, worker: worker) {
+                    try store.release(job: job.id, worker: worker, requeue: false, refundAttempt: false)
+                }
                 return
             }
             try context.event("Fine-tuning job started (attempt \(job.attempt) of \(job.maxAttempts))")
@@ -48,33 +44,17 @@ struct JobRunner {
     }
 
     private func finish(_ result: TrainingResult) throws {
-        let model = "ft:\(job.model):\(job.suffix ?? ""):\(job.id)"
-        let labels = result.labels.map { JSONValue.array($0.map(JSONValue.string)).encoded() }
-        let succeeded = try queue.pool.transaction { connection in
-            guard try queue.succeed(job: job.id, worker: worker, model: model, result: result, connection: connection) else { return false }
-            try connection.execute("""
-                INSERT INTO model (id, tenant_id, base_model, job_id, checkpoint_id, labels)
-                VALUES (\(model), \(job.tenantID), \(job.model), \(job.id), \(result.checkpoint), \(labels)::jsonb)
-                ON CONFLICT (id) DO NOTHING
-                """)
-            try JobEvents.add(connection, job: job.id, message: "New fine-tuned model created: \(model)")
-            try JobEvents.add(connection, job: job.id, message: "The job has successfully completed")
-            return true
-        }
-        guard succeeded else {
-            try queue.release(job: job.id, worker: worker, requeue: false, refundAttempt: false)
+        guard try store.succeed(job: job, worker: worker, result: result) else {
+            try store.release(job: job.id, worker: worker, requeue: false, refundAttempt: false)
             return
         }
-        Log.info("job succeeded", [("job", .string(job.id)), ("model", .string(model))])
+        Log.info("job succeeded", [("job", .string(job.id)), ("model", .string(job.fineTunedModel))])
     }
 
     private func fail(_ failure: JobFailure) {
         Log.warn("job failed", [("job", .string(job.id)), ("code", .string(failure.code)), ("error", .string(failure.message))])
         do {
-            try queue.pool.transaction { connection in
-                guard try queue.fail(job: job.id, worker: worker, failure: failure, connection: connection) else { return }
-                try JobEvents.add(connection, job: job.id, level: "error", message: "Job failed: \(failure.message)")
-            }
+            _ = try store.fail(job: job.id, worker: worker, failure: failure)
         } catch {
             // The lease will expire and the rescuer will retry or fail the job.
             Log.error("could not record job failure", [("job", .string(job.id)), ("error", .string("\(error)"))])
@@ -89,9 +69,9 @@ struct JobRunner {
                 return
             case .statusChanged(let status):
                 // Paused (or paused and already resumed): not the job's failure, so not an attempt.
-                try queue.release(job: job.id, worker: worker, requeue: false, refundAttempt: countedAttempt && status != "cancelled")
+                try store.release(job: job.id, worker: worker, requeue: false, refundAttempt: countedAttempt && status != .cancelled)
             case .shutdown:
-                try queue.release(job: job.id, worker: worker, requeue: true, refundAttempt: countedAttempt)
+                try store.release(job: job.id, worker: worker, requeue: true, refundAttempt: countedAttempt)
                 try context.event("Worker shutting down; job returned to the queue", level: "warn")
             }
         } catch {

@@ -8,7 +8,7 @@ import Store
 /// runs it beside the HTTP API.
 public final class JobWorkers: Sendable {
     public let pool: ConnectionPool
-    public let queue: JobQueue
+    public let store: JobStore
     /// nil with 0 workers (an API-only process still runs the maintainer).
     public let workers: WorkerPool?
     let maintainer: Maintainer
@@ -17,11 +17,11 @@ public final class JobWorkers: Sendable {
     public init(databaseURL: String, workers: Int, lease: Double, registry: TrainerRegistry,
                 settings: WorkerPool.Configuration = WorkerPool.Configuration()) {
         pool = ConnectionPool(url: databaseURL, size: 2 + 2 * workers)
-        queue = JobQueue(pool: pool, lease: lease)
-        maintainer = Maintainer(queue: queue)
+        store = JobStore(pool: pool, lease: lease)
+        maintainer = Maintainer(store: store)
         var settings = settings
         settings.workers = workers
-        self.workers = workers > 0 ? WorkerPool(queue: queue, registry: registry, databaseURL: databaseURL, configuration: settings) : nil
+        self.workers = workers > 0 ? WorkerPool(store: store, registry: registry, databaseURL: databaseURL, configuration: settings) : nil
     }
 
     public func start() {

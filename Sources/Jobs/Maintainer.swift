@@ -5,15 +5,15 @@ import Synchronization
 /// Leader election and the rescuer. Every process runs one; the one holding the `leader` row
 /// (renewed before `ttl` runs out) requeues jobs whose leases expired.
 public final class Maintainer: Sendable {
-    let queue: JobQueue
+    let store: JobStore
     let id: String
     let interval: Double
     let ttl: Double
     private let stopping = Atomic<Bool>(false)
 
-    public init(queue: JobQueue, id: String = "\(Environment.hostname)-\(Environment.processID)",
+    public init(store: JobStore, id: String = "\(Environment.hostname)-\(Environment.processID)",
                 interval: Double = 2, ttl: Double = 10) {
-        self.queue = queue
+        self.store = store
         self.id = id
         self.interval = interval
         self.ttl = ttl
@@ -32,12 +32,12 @@ public final class Maintainer: Sendable {
 
     /// One round: elect, and rescue when leader. Returns the rescued jobs.
     @discardableResult
-    public func runOnce() -> [(id: String, status: String)] {
+    public func runOnce() -> [(id: String, status: JobStatus)] {
         do {
             guard try elect() else { return [] }
-            let rescued = try queue.rescueExpired()
+            let rescued = try store.rescueExpired()
             for job in rescued {
-                Log.warn("job lease expired", [("job", .string(job.id)), ("status", .string(job.status))])
+                Log.warn("job lease expired", [("job", .string(job.id)), ("status", .string(job.status.rawValue))])
             }
             return rescued
         } catch {
@@ -48,7 +48,7 @@ public final class Maintainer: Sendable {
 
     /// Takes or renews leadership; true when this process leads.
     public func elect() throws -> Bool {
-        try queue.pool.withConnection { connection in
+        try store.pool.withConnection { connection in
             try !connection.query("""
                 INSERT INTO leader (name, leader_id, expires_at) VALUES ('default', \(id), now() + make_interval(secs => \(ttl)))
                 ON CONFLICT (name) DO UPDATE SET leader_id = excluded.leader_id, expires_at = excluded.expires_at,
@@ -62,7 +62,7 @@ public final class Maintainer: Sendable {
     /// Gives up leadership at shutdown so another process takes over at once.
     public func resign() {
         stop()
-        _ = try? queue.pool.withConnection { connection in
+        _ = try? store.pool.withConnection { connection in
             try connection.execute("DELETE FROM leader WHERE name = 'default' AND leader_id = \(id)")
         }
     }

@@ -25,7 +25,7 @@ public struct TrainingResult: Sendable {
 /// Why a trainer stopped early; thrown by `JobContext.throwIfInterrupted()`.
 public enum JobInterruption: Error, Sendable, Equatable, CustomStringConvertible {
     /// The job was cancelled or paused through the API (the new status).
-    case statusChanged(String)
+    case statusChanged(JobStatus)
     /// Another worker owns the job now: our lease expired.
     case leaseLost
     /// This process is shutting down; the job goes back to the queue.

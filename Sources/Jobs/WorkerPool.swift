@@ -18,7 +18,7 @@ public final class WorkerPool: Sendable {
     }
 
     public let configuration: Configuration
-    let queue: JobQueue
+    let store: JobStore
     let registry: TrainerRegistry
     private let databaseURL: String
     private let wakeups = ConditionLock(UInt64(0))
@@ -27,8 +27,8 @@ public final class WorkerPool: Sendable {
     private let busy = Atomic<Int>(0)
     private let contexts = Mutex<[String: JobContext]>([:])
 
-    public init(queue: JobQueue, registry: TrainerRegistry, databaseURL: String, configuration: Configuration) {
-        self.queue = queue
+    public init(store: JobStore, registry: TrainerRegistry, databaseURL: String, configuration: Configuration) {
+        self.store = store
         self.registry = registry
         self.databaseURL = databaseURL
         self.configuration = configuration
@@ -68,7 +68,7 @@ public final class WorkerPool: Sendable {
     }
 
     private func listen() {
-        let listener = Listener(url: databaseURL, channels: [JobQueue.channel])
+        let listener = Listener(url: databaseURL, channels: [JobStore.channel])
         while !stopping.load(ordering: .relaxed) {
             if !listener.wait(timeout: 0.5).isEmpty { wake() }
         }
@@ -79,7 +79,7 @@ public final class WorkerPool: Sendable {
             let seen = wakeups.withLock { $0 }
             var claimed: ClaimedJob?
             do {
-                claimed = try queue.claim(worker: worker)
+                claimed = try store.claim(worker: worker)
             } catch {
                 Log.warn("claim failed", [("worker", .string(worker)), ("error", .string("\(error)"))])
             }
@@ -95,7 +95,7 @@ public final class WorkerPool: Sendable {
     }
 
     private func run(_ job: ClaimedJob, as worker: String) {
-        let context = JobContext(job: job, queue: queue, worker: worker)
+        let context = JobContext(job: job, store: store, worker: worker)
         contexts.withLock { $0[job.id] = context }
         if stopping.load(ordering: .relaxed) { context.interrupt(.shutdown) }
         context.startHeartbeat(interval: configuration.heartbeatInterval) { job.status }
@@ -103,8 +103,8 @@ public final class WorkerPool: Sendable {
             context.stop()
             contexts.withLock { $0[job.id] = nil }
         }
-        Log.info("job claimed", [("job", .string(job.id)), ("status", .string(job.status)), ("worker", .string(worker)),
+        Log.info("job claimed", [("job", .string(job.id)), ("status", .string(job.status.rawValue)), ("worker", .string(worker)),
                                  ("attempt", .int(job.attempt))])
-        JobRunner(context: context, queue: queue, registry: registry, worker: worker).run()
+        JobRunner(context: context, store: store, registry: registry, worker: worker).run()
     }
 }

@@ -42,7 +42,7 @@ struct HealthRoutes {
         let counts = try? pool.withConnection { connection in
             try connection.query("""
                 SELECT status, count(*) AS jobs,
-                    count(*) FILTER (WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL) AS waiting
+                    count(*) FILTER (WHERE status = ANY(\(JobStatus.claimableNames)) AND locked_by IS NULL) AS waiting
                 FROM fine_tuning_job GROUP BY status
                 """).map { (try $0.decode(String.self, "status"), try $0.decode(Int.self, "jobs"), try $0.decode(Int.self, "waiting")) }
         }
@@ -50,8 +50,8 @@ struct HealthRoutes {
         out += "anneal_database_up \(counts == nil ? 0 : 1)\n"
         if let counts {
             out += "# HELP anneal_jobs Fine-tuning jobs by status.\n# TYPE anneal_jobs gauge\n"
-            for status in ["validating_files", "queued", "running", "paused", "succeeded", "failed", "cancelled"] {
-                let count = counts.first { $0.0 == status }?.1 ?? 0
+            for status in JobStatus.allCases {
+                let count = counts.first { $0.0 == status.rawValue }?.1 ?? 0
                 out += "anneal_jobs{status=\"\(status)\"} \(count)\n"
             }
             out += "# HELP anneal_queue_depth Jobs waiting for a worker.\n# TYPE anneal_queue_depth gauge\n"

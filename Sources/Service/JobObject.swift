@@ -1,18 +1,19 @@
 import JSON
+import Jobs
 import Store
 import Training
 
-/// The OpenAI `fine_tuning.job` object, plus `progress`, `queue_position` and `attempt`.
+/// The OpenAI `fine_tuning.job` object, plus `progress`, `queue_position`, `attempt` and `priority`.
 enum JobObject {
     static let columns: Query = """
         j.id, j.tenant_id, j.model, j.training_file, j.validation_file, j.suffix, j.seed, j.metadata::text,
         j.method::text, j.hyperparameters::text, j.status, j.error::text, j.fine_tuned_model, j.trained_tokens,
-        j.result_files::text, j.progress::text, j.attempt, j.max_attempts,
+        j.result_files::text, j.progress::text, j.attempt, j.max_attempts, j.priority,
         extract(epoch FROM j.created_at)::bigint AS created_at, extract(epoch FROM j.finished_at)::bigint AS finished_at,
         extract(epoch FROM j.estimated_finish)::bigint AS estimated_finish,
-        CASE WHEN j.status IN ('validating_files', 'queued') AND j.locked_by IS NULL THEN (
+        CASE WHEN j.status = ANY(\(JobStatus.claimableNames)) AND j.locked_by IS NULL THEN (
             SELECT count(*) FROM fine_tuning_job q
-            WHERE q.status IN ('validating_files', 'queued') AND q.locked_by IS NULL
+            WHERE q.status = ANY(\(JobStatus.claimableNames)) AND q.locked_by IS NULL
               AND (q.priority, q.scheduled_at, q.id) < (j.priority, j.scheduled_at, j.id)) END AS queue_position
         """
 
@@ -56,6 +57,7 @@ enum JobObject {
             "queue_position": .optional(try row.decode(Int?.self, "queue_position")),
             "attempt": .int(Int64(try row.decode(Int.self, "attempt"))),
             "max_attempts": .int(Int64(try row.decode(Int.self, "max_attempts"))),
+            "priority": .int(Int64(try row.decode(Int.self, "priority"))),
         ]
         return .object(object)
     }

@@ -14,50 +14,26 @@ struct JobRoutes {
         routes.add("POST", "/v1/fine_tuning/jobs") { request, context in try create(request, context) }
         routes.add("GET", "/v1/fine_tuning/jobs") { request, context in try list(request, context) }
         routes.add("GET", "/v1/fine_tuning/jobs/{id}") { _, context in .json(try find(context.parameter("id"), context)) }
-        routes.add("POST", "/v1/fine_tuning/jobs/{id}/cancel") { _, context in
-            try transition(context, "cancel", to: "cancelled", from: ["validating_files", "queued", "running", "paused"],
-                           message: "Job cancelled by the user")
-        }
-        routes.add("POST", "/v1/fine_tuning/jobs/{id}/pause") { _, context in
-            try transition(context, "pause", to: "paused", from: ["validating_files", "queued", "running"], message: "Job paused by the user")
-        }
-        routes.add("POST", "/v1/fine_tuning/jobs/{id}/resume") { _, context in
-            try transition(context, "resume", to: "resumed", from: ["paused"], message: "Job resumed by the user")
+        for action in JobAction.allCases {
+            routes.add("POST", "/v1/fine_tuning/jobs/{id}/\(action.rawValue)") { _, context in try act(action, context) }
         }
         routes.add("GET", "/v1/fine_tuning/jobs/{id}/events") { request, context in try events(request, context) }
         routes.add("GET", "/v1/fine_tuning/jobs/{id}/checkpoints") { request, context in try checkpoints(request, context) }
         routes.add("GET", "/v1/fine_tuning/jobs/{id}/metrics") { request, context in try metrics(request, context) }
     }
 
+    var store: JobStore { JobStore(pool: pool) }
+
     func create(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
         let spec = try JobSpec(try request.jsonObject(), catalog: catalog)
-        let id = Crypto.randomID(prefix: "ftjob-")
-        let row = try pool.transaction { connection in
-            for (param, file) in [("training_file", spec.trainingFile), ("validation_file", spec.validationFile)] {
-                guard let file else { continue }
-                let purpose = try connection.query("SELECT purpose FROM file WHERE id = \(file) AND tenant_id = \(context.tenant)")
-                    .first?.decode(String.self, "purpose")
-                guard let purpose else {
-                    throw HTTPError.badRequest("File \(file) does not exist", param: param, code: "invalid_file")
-                }
-                guard purpose == "fine-tune" else {
-                    throw HTTPError.badRequest("File \(file) has purpose \(purpose); upload it with purpose fine-tune",
-                                               param: param, code: "invalid_file_purpose")
-                }
-            }
-            try connection.execute("""
-                INSERT INTO fine_tuning_job (id, tenant_id, model, architecture, training_file, validation_file, suffix,
-                    seed, metadata, method, hyperparameters)
-                VALUES (\(id), \(context.tenant), \(spec.model.name), \(spec.model.architecture), \(spec.trainingFile),
-                    \(spec.validationFile), \(spec.suffix), \(spec.seed), \(spec.metadata?.encoded())::jsonb,
-                    \(spec.method.encoded())::jsonb, \(JSONValue.object(spec.hyperparameters).encoded())::jsonb)
-                """)
-            try JobEvents.add(connection, job: id, message: "Created fine-tuning job: \(id)")
-            try JobEvents.add(connection, job: id, message: "Validating training file: \(spec.trainingFile)")
-            try connection.notify(channel: JobQueue.channel, payload: id)
-            return try connection.query("SELECT \(JobObject.columns) FROM fine_tuning_job j WHERE j.id = \(id)")[0]
+        let job = NewJob(tenant: context.tenant, model: spec.model.name, architecture: spec.model.architecture,
+                         trainingFile: spec.trainingFile, validationFile: spec.validationFile, suffix: spec.suffix, seed: spec.seed,
+                         metadata: spec.metadata, method: spec.method, hyperparameters: spec.hyperparameters, priority: spec.priority)
+        do {
+            return .json(try store.create(job) { connection, id in try find(id, context, connection: connection) })
+        } catch let error as JobStoreError {
+            throw error.http
         }
-        return .json(try JobObject.json(row))
     }
 
     func list(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
@@ -88,38 +64,14 @@ struct JobRoutes {
         return try JobObject.json(row)
     }
 
-    /// Cancel, pause or resume. A running job's worker sees the new status at its next heartbeat
-    /// and stops within a step; resume puts the job back in the queue.
-    func transition(_ context: RequestContext, _ verb: String, to target: String, from allowed: [String], message: String) throws -> HTTPResponse {
+    /// Cancel, pause or resume (`JobStore.act`).
+    func act(_ action: JobAction, _ context: RequestContext) throws -> HTTPResponse {
         let id = context.parameter("id")
-        let job = try pool.transaction { connection -> JSONValue in
-            let current = try connection.query("""
-                SELECT status FROM fine_tuning_job WHERE id = \(id) AND tenant_id = \(context.tenant) FOR UPDATE
-                """).first?.decode(String.self, "status")
-            guard let current else { throw HTTPError.notFound("No such fine-tuning job: \(id)", param: "fine_tuning_job_id") }
-            guard allowed.contains(current) else {
-                throw HTTPError(.conflict, "Cannot \(verb) a job that is \(current)", param: "fine_tuning_job_id",
-                                code: "invalid_job_state")
-            }
-            if target == "resumed" {
-                try connection.execute("""
-                    UPDATE fine_tuning_job SET scheduled_at = now(),
-                        status = CASE WHEN validated_at IS NULL THEN 'validating_files' ELSE 'queued' END
-                    WHERE id = \(id)
-                    """)
-                try connection.notify(channel: JobQueue.channel, payload: id)
-            } else {
-                let terminal = target == "cancelled"
-                try connection.execute("""
-                    UPDATE fine_tuning_job SET status = \(target), estimated_finish = NULL,
-                        finished_at = CASE WHEN \(terminal) THEN now() ELSE NULL END
-                    WHERE id = \(id)
-                    """)
-            }
-            try JobEvents.add(connection, job: id, message: message)
-            return try find(id, context, connection: connection)
+        do {
+            return .json(try store.act(action, job: id, tenant: context.tenant) { connection in try find(id, context, connection: connection) })
+        } catch let error as JobStoreError {
+            throw error.http
         }
-        return .json(job)
     }
 
     func events(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
@@ -176,5 +128,18 @@ struct JobRoutes {
                 """)
         }
         return page.list(try rows.map(JobObject.checkpoint))
+    }
+}
+
+extension JobStoreError {
+    /// The API's answer: 400 for the request's files, 404 for an unknown job, 409 for an action
+    /// the job's status does not allow.
+    var http: HTTPError {
+        switch self {
+        case .missingFile(let param, _): HTTPError.badRequest(description, param: param, code: "invalid_file")
+        case .wrongPurpose(let param, _, _): HTTPError.badRequest(description, param: param, code: "invalid_file_purpose")
+        case .jobNotFound: HTTPError.notFound(description, param: "fine_tuning_job_id")
+        case .invalidState: HTTPError(.conflict, description, param: "fine_tuning_job_id", code: "invalid_job_state")
+        }
     }
 }

@@ -16,9 +16,11 @@ struct JobSpec {
     /// `{"type":"supervised"}`; the hyperparameters are stored beside it.
     var method: JSONValue
     var hyperparameters: JSONObject
+    /// 1 (the default, first) to 4 (last): which waiting jobs workers claim first.
+    var priority = 1
 
     static let fields: Set<String> = ["model", "training_file", "validation_file", "suffix", "seed", "metadata", "method",
-                                      "hyperparameters", "integrations", "adapter"]
+                                      "hyperparameters", "integrations", "adapter", "priority"]
 
     init(_ body: JSONObject, catalog: ModelCatalog) throws(HTTPError) {
         if let unknown = body.keys.first(where: { !JobSpec.fields.contains($0) }) {
@@ -46,6 +48,12 @@ struct JobSpec {
             seed = Int(Crypto.randomBytes(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7FFF_FFFF)
         }
         metadata = try JobSpec.metadata(body["metadata"])
+        if let value = body["priority"], !value.isNull {
+            guard let priority = value.int, (1...4).contains(priority) else {
+                throw .badRequest("priority must be an integer from 1 (first) to 4 (last)", param: "priority", code: "invalid_priority")
+            }
+            self.priority = priority
+        }
         if let integrations = body["integrations"], !integrations.isNull, integrations.array?.isEmpty != true {
             throw .badRequest("Integrations are not supported", param: "integrations", code: "unsupported_parameter")
         }

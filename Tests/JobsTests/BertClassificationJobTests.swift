@@ -30,7 +30,7 @@ struct BertClassificationJobTests {
         settings.heartbeatInterval = 0.2
         settings.pollInterval = 0.2
         settings.name = "bert-\(Crypto.hex(Crypto.randomBytes(3)))"
-        return WorkerPool(queue: JobQueue(pool: fixture.pool), registry: registry(), databaseURL: fixture.url, configuration: settings)
+        return WorkerPool(store: JobStore(pool: fixture.pool), registry: registry(), databaseURL: fixture.url, configuration: settings)
     }
 
     /// A queued bert job on the fixture files with `hyperparameters`.

@@ -18,10 +18,10 @@ struct QueueTests {
                 FROM generate_series(1, 1000) AS n
                 """)
         }
-        let queue = JobQueue(pool: fixture.pool)
+        let store = JobStore(pool: fixture.pool)
         let claims = Mutex<[String: [String]]>([:])
         concurrently(8) { worker in
-            while let job = try? queue.claim(worker: "worker-\(worker)") {
+            while let job = try? store.claim(worker: "worker-\(worker)") {
                 claims.withLock { $0[job.id, default: []].append("worker-\(worker)") }
             }
         }
@@ -46,31 +46,45 @@ struct QueueTests {
             try connection.execute("UPDATE fine_tuning_job SET priority = 2 WHERE id = \(late)")
             try connection.execute("UPDATE fine_tuning_job SET scheduled_at = now() + interval '1 hour' WHERE id = \(future)")
         }
-        let queue = JobQueue(pool: fixture.pool)
-        #expect(try queue.claim(worker: "w")?.id == urgent)
-        #expect(try queue.claim(worker: "w")?.id == late)
-        #expect(try queue.claim(worker: "w") == nil)
+        let store = JobStore(pool: fixture.pool)
+        #expect(try store.claim(worker: "w")?.id == urgent)
+        #expect(try store.claim(worker: "w")?.id == late)
+        #expect(try store.claim(worker: "w") == nil)
+    }
+
+    @Test("The claim reads the partial index of claimable jobs in claim order: no scan of the table, no sort")
+    func claimUsesTheIndex() throws {
+        let fixture = try QueueFixture()
+        for status in ["queued", "validating_files", "running", "paused"] { try fixture.addJob(status: status) }
+        let store = JobStore(pool: fixture.pool)
+        let plan = try fixture.pool.transaction { connection in
+            try connection.execute("SET LOCAL enable_seqscan = off")
+            let explain: Query = "EXPLAIN \(store.claimQuery(worker: "w"))"
+            return try connection.query(explain).map { try $0.decode(String.self, "QUERY PLAN") }.joined(separator: "\n")
+        }
+        #expect(plan.contains("fine_tuning_job_claimable"), "\(plan)")
+        #expect(!plan.contains("Sort"), "\(plan)")
     }
 
     @Test("A job whose worker died is requeued after its lease expires, and its attempt is counted")
     func leaseExpiryRequeues() throws {
         let fixture = try QueueFixture()
         let job = try fixture.addJob(status: "queued", maxAttempts: 2)
-        let queue = JobQueue(pool: fixture.pool, lease: 0.3)
-        let maintainer = Maintainer(queue: queue, id: "leader-test")
+        let store = JobStore(pool: fixture.pool, lease: 0.3)
+        let maintainer = Maintainer(store: store, id: "leader-test")
 
-        #expect(try queue.claim(worker: "doomed")?.attempt == 1)
+        #expect(try store.claim(worker: "doomed")?.attempt == 1)
         #expect(maintainer.runOnce().isEmpty, "the lease has not expired yet")
         sleep(seconds: 0.5)
         let rescued = maintainer.runOnce()
-        #expect(rescued.map(\.id) == [job] && rescued.first?.status == "queued")
+        #expect(rescued.map(\.id) == [job] && rescued.first?.status == .queued)
         var state = try fixture.status(job)
         #expect(state.status == "queued" && state.attempt == 1 && state.lockedBy == nil)
 
-        let second = try queue.claim(worker: "next")
+        let second = try store.claim(worker: "next")
         #expect(second?.id == job && second?.attempt == 2)
         sleep(seconds: 0.5)
-        #expect(maintainer.runOnce().first?.status == "failed")
+        #expect(maintainer.runOnce().first?.status == .failed)
         state = try fixture.status(job)
         #expect(state.status == "failed" && state.attempt == 2)
         #expect(state.error?.contains("stopped responding") == true)
@@ -83,23 +97,23 @@ struct QueueTests {
     func heartbeatsExtendLease() throws {
         let fixture = try QueueFixture()
         let job = try fixture.addJob(status: "queued")
-        let queue = JobQueue(pool: fixture.pool, lease: 0.4)
-        let maintainer = Maintainer(queue: queue, id: "leader-test")
-        _ = try queue.claim(worker: "alive")
+        let store = JobStore(pool: fixture.pool, lease: 0.4)
+        let maintainer = Maintainer(store: store, id: "leader-test")
+        _ = try store.claim(worker: "alive")
         for _ in 0..<4 {
             sleep(seconds: 0.2)
-            #expect(try queue.heartbeat(job: job, worker: "alive") == "running")
+            #expect(try store.heartbeat(job: job, worker: "alive") == .running)
             #expect(maintainer.runOnce().isEmpty)
         }
-        #expect(try queue.heartbeat(job: job, worker: "someone-else") == nil)
+        #expect(try store.heartbeat(job: job, worker: "someone-else") == nil)
     }
 
     @Test("Only one process leads at a time; a resigned leader is replaced at once")
     func leaderElection() throws {
         let fixture = try QueueFixture()
-        let queue = JobQueue(pool: fixture.pool)
-        let first = Maintainer(queue: queue, id: "first")
-        let second = Maintainer(queue: queue, id: "second")
+        let store = JobStore(pool: fixture.pool)
+        let first = Maintainer(store: store, id: "first")
+        let second = Maintainer(store: store, id: "second")
         #expect(try first.elect())
         #expect(try !second.elect())
         #expect(try first.elect(), "the leader renews")
@@ -111,15 +125,15 @@ struct QueueTests {
     func validationLossCounts() throws {
         let fixture = try QueueFixture()
         let job = try fixture.addJob(status: "validating_files", maxAttempts: 2)
-        let queue = JobQueue(pool: fixture.pool, lease: 0.2)
-        let maintainer = Maintainer(queue: queue, id: "leader-test")
-        #expect(try queue.claim(worker: "crashy")?.status == "validating_files")
+        let store = JobStore(pool: fixture.pool, lease: 0.2)
+        let maintainer = Maintainer(store: store, id: "leader-test")
+        #expect(try store.claim(worker: "crashy")?.status == .validatingFiles)
         sleep(seconds: 0.35)
-        #expect(maintainer.runOnce().first?.status == "validating_files")
+        #expect(maintainer.runOnce().first?.status == .validatingFiles)
         #expect(try fixture.status(job).attempt == 1)
-        _ = try queue.claim(worker: "crashy-again")
+        _ = try store.claim(worker: "crashy-again")
         sleep(seconds: 0.35)
-        #expect(maintainer.runOnce().first?.status == "failed")
+        #expect(maintainer.runOnce().first?.status == .failed)
         #expect(try fixture.status(job).error?.contains("stopped responding 2 times") == true)
     }
 
@@ -127,15 +141,15 @@ struct QueueTests {
     func rescueResumedLockedJob() throws {
         let fixture = try QueueFixture()
         let stuck = try fixture.addJob(status: "queued", maxAttempts: 1)
-        let queue = JobQueue(pool: fixture.pool, lease: 0.2)
-        _ = try queue.claim(worker: "dead")
+        let store = JobStore(pool: fixture.pool, lease: 0.2)
+        _ = try store.claim(worker: "dead")
         let other = try fixture.addJob(status: "queued", maxAttempts: 3)
-        _ = try queue.claim(worker: "dead-too")
+        _ = try store.claim(worker: "dead-too")
         _ = try fixture.pool.withConnection { connection in
             try connection.execute("UPDATE fine_tuning_job SET status = 'queued' WHERE id = \(stuck)")  // paused, then resumed
         }
         sleep(seconds: 0.35)
-        let rescued = Maintainer(queue: queue, id: "leader-test").runOnce()
+        let rescued = Maintainer(store: store, id: "leader-test").runOnce()
         #expect(Set(rescued.map(\.id)) == [stuck, other])
         #expect(try fixture.status(stuck).status == "failed" && fixture.status(other).status == "queued")
     }

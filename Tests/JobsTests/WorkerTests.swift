@@ -14,7 +14,7 @@ struct WorkerTests {
         settings.workers = 2
         settings.heartbeatInterval = 0.2
         settings.name = "test-\(Crypto.hex(Crypto.randomBytes(3)))"
-        return WorkerPool(queue: JobQueue(pool: fixture.pool, lease: lease), registry: registry, databaseURL: fixture.url,
+        return WorkerPool(store: JobStore(pool: fixture.pool, lease: lease), registry: registry, databaseURL: fixture.url,
                           configuration: settings)
     }
 
@@ -52,7 +52,7 @@ struct WorkerTests {
             try connection.execute("UPDATE fine_tuning_job SET status = 'cancelled', finished_at = now() WHERE id = \(job)")
         }
         let stopped = trainer.progress.withLock(when: { $0.interruption != nil }, timeout: 2) { state, _ in state }
-        #expect(stopped.interruption == .statusChanged("cancelled"))
+        #expect(stopped.interruption == .statusChanged(.cancelled))
         #expect(stopped.stoppedAt - cancelledAt < 1.0, "took \(stopped.stoppedAt - cancelledAt) s")
         #expect(try fixture.waitFor(2) { try fixture.status(job).lockedBy == nil })
         #expect(try fixture.status(job).status == "cancelled")

@@ -90,6 +90,8 @@ struct APITests {
             (["model": "tiny-gpt2", "adapter": ["type": "prefix"]], "adapter.type"),
             (["model": "tiny-gpt2", "adapter": ["type": "lora"], "hyperparameters": ["lora": ["r": 4]]], "adapter"),
             (["validation_file": "file-missing"], "validation_file"),
+            (["priority": 0], "priority"),
+            (["priority": "high"], "priority"),
         ]
         for (extra, param) in cases {
             let response = try api.createJob(file: file, extra: extra)
@@ -102,6 +104,8 @@ struct APITests {
         #expect(adapted.status == 200, "\(adapted.text)")
         let lora = adapted.json["method"]?["supervised"]?["hyperparameters"]?["lora"]
         #expect(lora?["r"] == 4 && lora?["target_modules"] == ["c_attn", "c_proj"], "\(adapted.text)")
+        let later = try api.createJob(file: file, extra: ["priority": 3])
+        #expect(later.status == 200 && later.json["priority"] == 3, "\(later.text)")
         let notJSON = try api.call("POST", "/v1/fine_tuning/jobs", body: Array("{".utf8))
         #expect(notJSON.status == 400 && notJSON.json["error"]?["code"] == "invalid_json")
     }

@@ -44,7 +44,7 @@ struct RunningJobTests {
         let paused = try api.call("POST", "/v1/fine_tuning/jobs/\(id)/pause")
         #expect(paused.json["status"] == "paused")
         let stop = trainer.state.withLock(when: { $0.reason != nil }, timeout: 2) { state, _ in state }
-        #expect(stop.reason == .statusChanged("paused"))
+        #expect(stop.reason == .statusChanged(.paused))
         trainer.state.withLock { $0.reason = nil; $0.steps = 0 }
         #expect(try api.call("POST", "/v1/fine_tuning/jobs/\(id)/resume").json["status"] == "queued")
         trainer.state.withLock(when: { $0.steps >= 2 }, timeout: 10) { _, _ in }
@@ -53,7 +53,7 @@ struct RunningJobTests {
         let cancelledAt = MonotonicClock.now
         #expect(try api.call("POST", "/v1/fine_tuning/jobs/\(id)/cancel").json["status"] == "cancelled")
         let stopped = trainer.state.withLock(when: { $0.reason != nil }, timeout: 2) { state, _ in state }
-        #expect(stopped.reason == .statusChanged("cancelled"))
+        #expect(stopped.reason == .statusChanged(.cancelled))
         #expect(stopped.stoppedAt - cancelledAt < 1.0, "stopped after \(stopped.stoppedAt - cancelledAt) s")
         let events = try api.call("GET", "/v1/fine_tuning/jobs/\(id)/events?limit=100").json["data"]?.array ?? []
         #expect(events.contains { $0["message"] == "Job paused by the user" })
