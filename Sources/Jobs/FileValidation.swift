@@ -2,17 +2,19 @@ import JSON
 import Store
 import Training
 
-/// The `validating_files` phase, run by a worker: re-reads the job's files from the store, checks
-/// every line, that both files have one shape, and that validation labels are training labels.
+/// The `validating_files` phase, run by a worker: each file's validation report (what upload
+/// validation found, kept in `file.report`; a file uploaded before reports were kept is checked
+/// once here and its report stored), that both files have one shape, and that validation labels
+/// are training labels. No file is checked line by line twice.
 enum FileValidation {
     static func run(_ context: JobContext) throws {
         let job = context.job
-        let training = try check(file: job.trainingFile, param: "training_file", context)
+        let training = try report(of: job.trainingFile, param: "training_file", context)
         var summary = "Training file \(job.trainingFile): \(training.exampleCount) examples"
         if training.shape?.isLabelled == true { summary += ", labels \(training.labels.joined(separator: ", "))" }
         try context.event(summary, data: details(training))
         guard let validationID = job.validationFile else { return }
-        let validation = try check(file: validationID, param: "validation_file", context)
+        let validation = try report(of: validationID, param: "validation_file", context)
         if validation.shape != training.shape {
             throw JobFailure(code: "invalid_validation_file",
                              message: "Validation file \(validationID) holds \(validation.shape?.keys ?? "?") records but the training file holds \(training.shape?.keys ?? "?")",
@@ -20,7 +22,8 @@ enum FileValidation {
         }
         if training.shape?.isLabelled == true {
             let known = Set(training.labels)
-            if let (line, label) = try firstUnknownLabel(in: validationID, known: known, context) {
+            let unknown = validation.labels.filter { !known.contains($0) }.map { (line: validation.firstLines[$0] ?? 0, label: $0) }
+            if let (line, label) = unknown.min(by: { $0.line < $1.line }) {
                 throw JobFailure(code: "invalid_validation_file",
                                  message: "Validation file \(validationID), line \(line): label \"\(label)\" is not among the training file's labels",
                                  param: "validation_file")
@@ -36,8 +39,16 @@ enum FileValidation {
         }
     }
 
-    static func check(file: String, param: String, _ context: JobContext) throws -> DatasetReport {
-        let code = "invalid_\(param)"
+    /// The file's stored report, or (a file without one) its lines checked now and the report stored.
+    static func report(of file: String, param: String, _ context: JobContext) throws -> DatasetReport {
+        let code = "invalid_\(param)", tenant = context.job.tenantID
+        let row = try context.pool.withConnection { connection in
+            try connection.query("SELECT report::text AS report FROM file WHERE id = \(file) AND tenant_id = \(tenant)").first
+        }
+        guard let row else { throw JobFailure(code: code, message: "File \(file) no longer exists", param: param) }
+        if let text = try row.decode(String?.self, "report"), let stored = DatasetReport(json: try JSONValue(parsing: text)) {
+            return stored
+        }
         guard let bytes = try content(of: file, context) else {
             throw JobFailure(code: code, message: "File \(file) no longer exists", param: param)
         }
@@ -45,17 +56,10 @@ enum FileValidation {
         guard report.isValid else {
             throw JobFailure(code: code, message: "File \(file): \(report.problemSummary)", param: param)
         }
-        return report
-    }
-
-    static func firstUnknownLabel(in file: String, known: Set<String>, _ context: JobContext) throws -> (Int, String)? {
-        guard let bytes = try content(of: file, context) else { return nil }
-        for (number, line) in JSONLines.lines(bytes) {
-            guard let record = try? JSONValue(parsing: line), let (_, label) = try? DatasetValidator.check(record),
-                  let label, !known.contains(label) else { continue }
-            return (number, label)
+        _ = try context.pool.withConnection { connection in
+            try connection.execute("UPDATE file SET report = \(report.json.encoded())::jsonb WHERE id = \(file) AND tenant_id = \(tenant)")
         }
-        return nil
+        return report
     }
 
     static func details(_ report: DatasetReport) -> JSONValue {

@@ -27,7 +27,7 @@ struct FileRoutes {
                                        param: "purpose", code: "invalid_purpose")
         }
         guard !bytes.isEmpty else { throw HTTPError.badRequest("The file is empty", param: "file", code: "empty_file") }
-        var shape: String?, examples: Int?, labels: String?
+        var shape: String?, examples: Int?, labels: String?, summary: String?
         if purpose == "fine-tune" {
             let report = DatasetValidator.validate(bytes)
             guard report.isValid else {
@@ -37,14 +37,15 @@ struct FileRoutes {
             shape = report.shape?.rawValue
             examples = report.exampleCount
             if report.shape?.isLabelled == true { labels = JSONValue.array(report.labels.map(JSONValue.string)).encoded() }
+            summary = report.json.encoded()
         }
         let id = Crypto.randomID(prefix: "file-")
         let sha = Crypto.hex(Crypto.sha256(bytes))
         let row = try pool.withConnection { connection in
             try connection.query("""
-                INSERT INTO file (id, tenant_id, filename, purpose, bytes, sha256, content, shape, example_count, labels)
+                INSERT INTO file (id, tenant_id, filename, purpose, bytes, sha256, content, shape, example_count, labels, report)
                 VALUES (\(id), \(context.tenant), \(filename), \(purpose), \(bytes.count), \(sha), \(bytes), \(shape),
-                        \(examples), \(labels)::jsonb)
+                        \(examples), \(labels)::jsonb, \(summary)::jsonb)
                 RETURNING \(FileRoutes.columns)
                 """)[0]
         }

@@ -203,4 +203,11 @@ CREATE INDEX fine_tuning_job_claimable ON fine_tuning_job (priority, scheduled_a
     WHERE locked_by IS NULL AND status IN ('validating_files', 'queued');
 
 """#),
+    Migration(version: 7, name: "file_report", sql: #"""
+-- What upload validation found, whole: record shape, example count, each label's count and first
+-- line. A job's validation phase reads it instead of checking every line of the file again.
+-- Files uploaded before get theirs the first time a job validates them.
+ALTER TABLE file ADD COLUMN report jsonb;
+
+"""#),
 ]

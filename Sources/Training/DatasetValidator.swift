@@ -35,10 +35,14 @@ public struct DatasetReport: Sendable {
     public var exampleCount = 0
     /// Label counts for labelled shapes, keyed by the label as text (integers in decimal).
     public var labelCounts: [String: Int] = [:]
+    /// The line each label first appears on.
+    public var firstLines: [String: Int] = [:]
     /// The first problems found (at most the validator's limit); empty when the file is valid.
     public var problems: [DatasetProblem] = []
 
     public var isValid: Bool { problems.isEmpty }
+
+    public init() {}
 
     /// The sorted label set: numerically when every label is an integer, else by UTF-8 bytes.
     public var labels: [String] {
@@ -79,7 +83,10 @@ public enum DatasetValidator {
                     firstShapeLine = number
                 }
                 report.exampleCount += 1
-                if let label { report.labelCounts[label, default: 0] += 1 }
+                if let label {
+                    report.labelCounts[label, default: 0] += 1
+                    if report.firstLines[label] == nil { report.firstLines[label] = number }
+                }
             } catch {
                 report.problems.append(DatasetProblem(line: number, reason: error.reason))
             }

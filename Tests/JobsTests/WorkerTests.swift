@@ -111,4 +111,30 @@ struct WorkerTests {
         #expect(try fixture.waitFor(10) { try fixture.status(job).status == "failed" })
         #expect(try fixture.status(job).error == "File file-gone no longer exists")
     }
+
+    @Test("A file is checked line by line once: its report is kept, and later jobs read the report")
+    func fileCheckedOnce() throws {
+        let fixture = try QueueFixture()
+        func report() throws -> JSONValue? {
+            try fixture.pool.withConnection { connection in
+                try connection.query("SELECT report::text AS report FROM file WHERE id = \(fixture.file)")[0]
+                    .decode(String?.self, "report").map { try JSONValue(parsing: $0) }
+            }
+        }
+        #expect(try report() == nil, "the fixture's file was inserted without a report, as before reports were kept")
+        let workers = pool(fixture, StepTrainer(steps: 1, stepSeconds: 0))
+        workers.start()
+        defer { workers.shutdown(grace: 5) }
+        let first = try fixture.addJob()
+        #expect(try fixture.waitFor(10) { try fixture.status(first).status == "succeeded" })
+        let stored = try #require(try report())
+        #expect(stored["examples"] == 3 && stored["label_counts"]?["fresh"] == 2 && stored["first_lines"]?["rotten"] == 2)
+        // A second job reads the kept report, not the lines: a report saying 7 examples is believed.
+        _ = try fixture.pool.withConnection { connection in
+            try connection.execute("UPDATE file SET report = jsonb_set(report, '{examples}', '7') WHERE id = \(fixture.file)")
+        }
+        let second = try fixture.addJob()
+        #expect(try fixture.waitFor(10) { try fixture.status(second).status == "succeeded" })
+        #expect(try fixture.events(second).contains { $0.hasPrefix("Training file \(fixture.file): 7 examples") })
+    }
 }
