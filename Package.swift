@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Tensor", "JSON", "Platform", "GGUF"], swiftSettings: engine),
 
         // MARK: - Models (the catalog, tokenizer and base-model loading, for jobs and serving)
-        .target(name: "Models", dependencies: ["Engine", "Tokenizers", "GGUF", "JSON", "Platform"], swiftSettings: settings),
+        .target(name: "Models", dependencies: ["Store", "Engine", "Tensor", "Tokenizers", "GGUF", "JSON", "Platform"], swiftSettings: settings),
         .target(name: "Inference", dependencies: ["Models", "Engine", "Tensor", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets, the trainer loop over the engine)

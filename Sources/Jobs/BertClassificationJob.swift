@@ -65,8 +65,10 @@ public struct BertClassificationJob: TrainingJob {
         let outcome = try trainer.run(JobTrainingHooks(context: context))
         if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
         let results = try ResultFile.write(context)
-        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [results], checkpoint: outcome.checkpoint,
-                              labels: trainer.dataset.labels)
+        let manifest = ModelManifest(kind: .classifier, base: job.model, architecture: job.architecture,
+                                     adapter: trainer.lora.map { $0.config.resolved($0.layout) }, labels: trainer.dataset.labels,
+                                     head: trainer.lora?.savedTensors.map(\.name) ?? [])
+        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [results], checkpoint: outcome.checkpoint, manifest: manifest)
     }
 
     /// One event per split: token-count percentiles and how many examples truncation shortens.

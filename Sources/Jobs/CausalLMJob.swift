@@ -63,6 +63,9 @@ public struct CausalLMJob: TrainingJob {
         try context.event("\(method): \(trainer.trained.params.count) trainable parameters; \(dataset.train.count) examples (\(dataset.validation.count) for evaluation), \(trainer.totalSteps) steps")
         let outcome = try trainer.run(JobTrainingHooks(context: context))
         if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
-        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [try ResultFile.write(context)], checkpoint: outcome.checkpoint)
+        let manifest = ModelManifest(kind: .causalLM, base: job.model, architecture: job.architecture,
+                                     adapter: trainer.lora.map { $0.config.resolved($0.layout) })
+        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [try ResultFile.write(context)], checkpoint: outcome.checkpoint,
+                              manifest: manifest)
     }
 }

@@ -1,4 +1,5 @@
 import JSON
+import Models
 import Platform
 import Store
 
@@ -119,12 +120,11 @@ extension JobStore {
         }
     }
 
-    /// Training finished: `succeeded`, unlocked, and its fine-tuned model registered, in one
-    /// transaction. False when the job was cancelled meanwhile.
+    /// Training finished: `succeeded`, unlocked, and its fine-tuned model registered with its
+    /// manifest, in one transaction. False when the job was cancelled meanwhile.
     public func succeed(job: ClaimedJob, worker: String, result: TrainingResult) throws -> Bool {
         let files = JSONValue.array(result.resultFiles.map(JSONValue.string)).encoded()
         let model = job.fineTunedModel
-        let labels = result.labels.map { JSONValue.array($0.map(JSONValue.string)).encoded() }
         return try pool.transaction { connection in
             guard try connection.execute("""
                 UPDATE fine_tuning_job SET status = \(JobStatus.succeeded), finished_at = now(), fine_tuned_model = \(model),
@@ -133,8 +133,8 @@ extension JobStore {
                 WHERE id = \(job.id) AND locked_by = \(worker) AND status = \(JobStatus.running)
                 """) == 1 else { return false }
             try connection.execute("""
-                INSERT INTO model (id, tenant_id, base_model, job_id, checkpoint_id, labels)
-                VALUES (\(model), \(job.tenantID), \(job.model), \(job.id), \(result.checkpoint), \(labels)::jsonb)
+                INSERT INTO model (id, tenant_id, base_model, job_id, checkpoint_id, manifest)
+                VALUES (\(model), \(job.tenantID), \(job.model), \(job.id), \(result.checkpoint), \(result.manifest.json.encoded())::jsonb)
                 ON CONFLICT (id) DO NOTHING
                 """)
             try JobEvents.add(connection, job: job.id, message: "New fine-tuned model created: \(model)")

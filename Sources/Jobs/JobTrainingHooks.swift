@@ -1,4 +1,5 @@
 import JSON
+import Models
 import Store
 import Training
 
@@ -13,8 +14,6 @@ struct JobTrainingHooks: TrainingHooks {
         self.context = context
         store = CheckpointStore(pool: context.pool)
     }
-
-    var modelName: String { "ft:\(context.job.model):\(context.job.suffix ?? ""):\(context.job.id)" }
 
     func shouldStop() throws { try context.throwIfInterrupted() }
 
@@ -32,8 +31,13 @@ struct JobTrainingHooks: TrainingHooks {
     func saveCheckpoint(step: Int, epoch: Double, metrics: JSONValue, state: JSONValue,
                         parts: [(name: String, bytes: [UInt8])], isBest: Bool, keep: Int?) throws -> String {
         let job = context.job.id
-        let id = try store.save(job: job, worker: context.worker, model: modelName, step: step, epoch: epoch,
+        let id: String
+        do {
+            id = try store.save(job: job, worker: context.worker, model: context.job.fineTunedModel, step: step, epoch: epoch,
                                 metrics: metrics, state: state, parts: parts)
+        } catch is CheckpointStore.LeaseLost {
+            throw JobInterruption.leaseLost
+        }
         if isBest { try store.markBest(job: job, best: id) }
         if let keep { try store.prune(job: job, keep: keep) }
         return id

@@ -11,14 +11,12 @@ public protocol TrainingJob: Sendable {
 public struct TrainingResult: Sendable {
     public var trainedTokens: Int
     public var resultFiles: [String]
-    /// The checkpoint holding the fine-tuned model's weights, and its classification labels.
+    /// The checkpoint holding the fine-tuned model's weights.
     public var checkpoint: String?
-    public var labels: [String]?
-    public init(trainedTokens: Int, resultFiles: [String] = [], checkpoint: String? = nil, labels: [String]? = nil) {
-        self.trainedTokens = trainedTokens
-        self.resultFiles = resultFiles
-        self.checkpoint = checkpoint
-        self.labels = labels
+    /// What the fine-tuned model is: written into its `model` row.
+    public var manifest: ModelManifest
+    public init(trainedTokens: Int, resultFiles: [String] = [], checkpoint: String? = nil, manifest: ModelManifest) {
+        (self.trainedTokens, self.resultFiles, self.checkpoint, self.manifest) = (trainedTokens, resultFiles, checkpoint, manifest)
     }
 }
 

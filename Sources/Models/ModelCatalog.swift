@@ -20,6 +20,9 @@ public struct ModelCatalog: Sendable {
 
         /// `config.json` of a Hugging Face folder, nil when it has none or it is not JSON.
         public var config: JSONValue? { Files.read(path + "/config.json").flatMap { try? JSONValue(parsing: $0) } }
+
+        /// `max_position_embeddings` of its config (512 when unreadable).
+        public var maxPositions: Int { config?["max_position_embeddings"]?.int ?? 512 }
     }
 
     public let models: [BaseModel]

@@ -2,6 +2,7 @@ import Engine
 import HTTP
 import Inference
 import JSON
+import Models
 import Platform
 import Tokenizers
 
@@ -11,13 +12,14 @@ extension CompletionRoutes {
     /// "top_k", "top_p", "repetition_penalty", "seed", "stop", "return_full_text"}}` →
     /// `{"generated_text", "details": {"finish_reason", "generated_tokens", "seed"}}`. As in TGI,
     /// decoding is greedy unless `do_sample` or a sampling parameter is set.
-    func predict(_ body: JSONObject, _ context: RequestContext) throws -> HTTPResponse {
+    /// `tuned`: the fine-tune `model` names, when the caller has already found it.
+    func predict(_ body: JSONObject, _ context: RequestContext, tuned: FineTunedModel? = nil) throws -> HTTPResponse {
         guard let name = body["model"]?.string else { throw HTTPError.badRequest("model is required", param: "model", code: "missing_parameter") }
         guard let inputs = body["inputs"]?.string, !inputs.isEmpty else {
             throw HTTPError.badRequest("inputs must be a non-empty string (the prompt)", param: "inputs")
         }
         let (settings, fullText) = try Self.generationSettings(body["parameters"] ?? .null)
-        return try withModel(name, tenant: context.tenant) { model, adapter in
+        return try withModel(name, tenant: context.tenant, known: tuned) { model, adapter in
             let ids = model.tokenizer.encodeIDs(inputs, addSpecialTokens: true).map(Int32.init)
             guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty once tokenized", param: "inputs") }
             guard ids.count + settings.maxTokens <= model.model.maxT else {

@@ -48,13 +48,13 @@ struct CompletionRoutes {
 
     /// Runs `body` with the model `name` resolves to: a base language model, a tenant's LoRA
     /// fine-tune with its adapter over the base's one resident copy, or a tenant's full
-    /// fine-tune (each loaded on first use).
-    func withModel<T>(_ name: String, tenant: String, _ body: (LanguageModel, LoRA?) throws -> T) throws -> T {
-        let (base, tuned) = try resolve(name, tenant: tenant)
-        if let tuned, tuned.config == nil {
+    /// fine-tune (each loaded on first use). `known`: the fine-tune, when already found.
+    func withModel<T>(_ name: String, tenant: String, known: FineTunedModel? = nil, _ body: (LanguageModel, LoRA?) throws -> T) throws -> T {
+        let (base, tuned) = try resolve(name, tenant: tenant, known: known)
+        if let tuned, tuned.adapter == nil {
             // Fully fine-tuned: its own weights, resident under its own name.
             return try models.withModel(name, load: {
-                let model = try tuned.loadWhole(pool: pool, metrics: metrics)
+                let model = LanguageModel(try tuned.causalLM(pool), metrics: metrics)
                 return (model, model.bytes)
             }) { model in try body(model, nil) }
         }
@@ -64,20 +64,21 @@ struct CompletionRoutes {
         }) { model in
             guard let tuned else { return try body(model, nil) }
             return try adapters.withModel(name, load: {
-                let adapter = try tuned.load(for: model.model.loraLayout, pool: pool)
+                let adapter = try tuned.adapter(for: model.model.loraLayout, pool: pool)
                 return (adapter, adapter.params.count * 4)
             }) { adapter in try body(model, adapter) }
         }
     }
 
-    /// The base model of `name`, and for a tenant's LoRA fine-tune its stored adapter.
-    func resolve(_ name: String, tenant: String) throws -> (ModelCatalog.BaseModel, StoredLanguageModel?) {
+    /// The base model of `name`, and the tenant's fine-tune when `name` is one.
+    func resolve(_ name: String, tenant: String, known: FineTunedModel? = nil) throws -> (ModelCatalog.BaseModel, FineTunedModel?) {
         if let base = catalog.model(named: name) { return (base, nil) }
-        guard let adapter = try StoredLanguageModel.find(name, tenant: tenant, pool: pool, catalog: catalog) else {
+        let tuned = try known ?? FineTunedModel.find(name, tenant: tenant, pool: pool, catalog: catalog)
+        guard tuned.isLanguageModel else {
             throw HTTPError.badRequest("\(name) is not a language model; completions need a Llama-family or GPT-2 model or its fine-tune",
                                        param: "model", code: "model_not_generative")
         }
-        return (adapter.base, adapter)
+        return (tuned.base, tuned)
     }
 
     func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LoRA?,

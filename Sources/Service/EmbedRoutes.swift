@@ -95,12 +95,3 @@ struct EmbedRoutes {
         return result
     }
 }
-
-extension EmbedRoutes {
-    /// `max_position_embeddings` of a folder's config.json (512 when unreadable).
-    static func maxPositions(_ folder: String) -> Int {
-        guard let bytes = Files.read(folder + "/config.json"),
-              let length = (try? JSONValue(parsing: bytes))?["max_position_embeddings"]?.int else { return 512 }
-        return length
-    }
-}

@@ -21,10 +21,15 @@ public struct LanguageModel: Sendable {
     /// Bytes the weights take, for the model cache.
     public var bytes: Int { base.bytes }
 
-    /// `base` loaded (`CausalLMBase.load`); `metrics` counts the decode batches of completions.
+    /// `loaded` ready to generate; `metrics` counts the decode batches of completions.
+    public init(_ loaded: CausalLMBase, metrics: GenerationMetrics? = nil) {
+        base = loaded
+        batcher = DecodeBatcher(model: loaded.model, metrics: metrics)
+    }
+
+    /// `base` loaded (`CausalLMBase.load`).
     public static func load(_ base: ModelCatalog.BaseModel, metrics: GenerationMetrics? = nil) throws(ModelLoadError) -> LanguageModel {
-        let loaded = try CausalLMBase.load(base)
-        return LanguageModel(base: loaded, batcher: DecodeBatcher(model: loaded.model, metrics: metrics))
+        LanguageModel(try CausalLMBase.load(base), metrics: metrics)
     }
 }
 

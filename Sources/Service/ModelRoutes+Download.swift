@@ -20,14 +20,14 @@ extension ModelRoutes {
         guard merged == nil || merged == "true" || merged == "false" else {
             throw HTTPError.badRequest("merged must be true or false", param: "merged")
         }
-        if catalog.model(named: id) == nil, let tuned = try StoredLanguageModel.find(id, tenant: context.tenant, pool: pool, catalog: catalog) {
-            return tuned.config != nil && merged != "true" ? try peftFolder(tuned) : try wholeFolder(tuned)
+        let model = try FineTunedModel.find(id, tenant: context.tenant, pool: pool, catalog: catalog)
+        if model.isLanguageModel {
+            return model.adapter != nil && merged != "true" ? try causalPEFTFolder(model) : try wholeFolder(model)
         }
-        let model = try StoredClassifier.find(id, tenant: context.tenant, pool: pool, catalog: catalog)
-        let (labels, base) = (model.labels, model.base)
-        if let lora = model.lora, merged != "true" { return try peftFolder(model, lora) }
+        let (labels, base) = (model.manifest.labels, model.base)
+        if model.adapter != nil, merged != "true" { return try classifierPEFTFolder(model) }
         let config = try Self.classifierConfig(base, labels: labels)
-        let weights = BertCheckpoint.serialized(try model.model(CheckpointStore(pool: pool), maxB: 1))
+        let weights = BertCheckpoint.serialized(try model.classifier(pool, maxB: 1))
         let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
             .compactMap { name in Files.read(base.path + "/" + name).map { (name, name == "tokenizer.json" ? Self.unpadded($0) : $0) } }
         return Self.tar(id, [("config.json", JSONValue.object(config).encodedBytes()), ("model.safetensors", weights)] + tokenizerFiles)
@@ -63,22 +63,17 @@ extension ModelRoutes {
     /// `PeftModel.from_pretrained` over the base loaded with the fine-tune's labels, which its
     /// `config.json` holds (`AutoModelForSequenceClassification.from_pretrained(base,
     /// config=AutoConfig.from_pretrained(folder))`).
-    func peftFolder(_ model: StoredClassifier, _ lora: LoRAConfig) throws -> HTTPResponse {
-        guard let bytes = try CheckpointStore(pool: pool).load(model.checkpoint, part: "lora")["lora"] else {
-            throw HTTPError(.internalServerError, "The adapter of \(model.name) is missing", param: "model", code: "model_unavailable")
-        }
-        var config = try BertConfig.load(folder: model.base.path)
-        config.labels = model.labels
-        let (json, weights) = try Classifier.adapter(config, lora: lora, bytes: bytes).peftFiles(base: model.base.name)
-        let labelled = try Self.classifierConfig(model.base, labels: model.labels)
+    func classifierPEFTFolder(_ model: FineTunedModel) throws -> HTTPResponse {
+        let (json, weights) = try model.classifierAdapter(pool).peftFiles(base: model.base.name)
+        let labelled = try Self.classifierConfig(model.base, labels: model.manifest.labels)
         return Self.tar(model.name, [("adapter_config.json", json.encodedBytes()), ("adapter_model.safetensors", weights),
                                      ("config.json", JSONValue.object(labelled).encodedBytes())])
     }
 
     /// A LoRA fine-tune as a PEFT folder (`adapter_config.json`, `adapter_model.safetensors`)
     /// that `PeftModel.from_pretrained` loads over the base model.
-    func peftFolder(_ adapter: StoredLanguageModel) throws -> HTTPResponse {
-        let lora = try adapter.load(for: try CausalLMBase.loraLayout(adapter.base), pool: pool)
+    func causalPEFTFolder(_ adapter: FineTunedModel) throws -> HTTPResponse {
+        let lora = try adapter.adapter(for: try CausalLMBase.loraLayout(adapter.base), pool: pool)
         let (config, weights) = lora.peftFiles(base: adapter.base.name)
         return Self.tar(adapter.name, [("adapter_config.json", config.encodedBytes()), ("adapter_model.safetensors", weights)])
     }
@@ -86,8 +81,8 @@ extension ModelRoutes {
     /// A fine-tuned language model as a Hugging Face folder (`config.json`, `model.safetensors`
     /// in float32, and the base's tokenizer files when it has them: a GGUF base's tokenizer stays
     /// in its GGUF file) that `AutoModelForCausalLM.from_pretrained` loads.
-    func wholeFolder(_ tuned: StoredLanguageModel) throws -> HTTPResponse {
-        let model = try tuned.loadWhole(pool: pool)
+    func wholeFolder(_ tuned: FineTunedModel) throws -> HTTPResponse {
+        let model = try tuned.causalLM(pool)
         var (config, weights) = model.model.huggingFaceFiles()
         // A Hugging Face base keeps its own config.json (token ids, generation settings); a GGUF
         // base's end-of-sequence token is written so that `generate` stops there.

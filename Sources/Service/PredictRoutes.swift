@@ -26,9 +26,10 @@ struct PredictRoutes {
     func predict(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
         let body = try request.jsonObject(), tenant = context.tenant
         guard let name = body["model"]?.string else { throw HTTPError.badRequest("model is required", param: "model", code: "missing_parameter") }
-        let generative = try catalog.model(named: name).map(\.isLanguageModel)
-            ?? (StoredLanguageModel.find(name, tenant: tenant, pool: pool, catalog: catalog) != nil)
-        if generative { return try completions.predict(body, context) }
+        if catalog.model(named: name)?.isLanguageModel == true { return try completions.predict(body, context) }
+        // A fine-tune says what it is; a base model that is not generative has no head to classify with.
+        let model = try FineTunedModel.find(name, tenant: tenant, pool: pool, catalog: catalog)
+        if model.isLanguageModel { return try completions.predict(body, context, tuned: model) }
         let (inputs, single) = try Self.inputs(body["inputs"])
         let raw = body["raw_scores"]?.bool ?? false, truncate = body["truncate"]?.bool ?? true
         var topK: Int?
@@ -36,7 +37,6 @@ struct PredictRoutes {
             guard let k = value.int, k > 0 else { throw HTTPError.badRequest("top_k must be a positive integer", param: "top_k") }
             topK = k
         }
-        let model = try StoredClassifier.find(name, tenant: tenant, pool: pool, catalog: catalog)
         let logits = try model.logits(inputs, truncate: truncate, tokenizers: tokenizers, classifier: classifier, pool: pool)
         let results = logits.map { model.ranked($0, raw: raw, topK: topK) }
         return .json(single ? results[0] : .array(results))

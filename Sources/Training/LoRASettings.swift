@@ -2,56 +2,15 @@ import Engine
 import JSON
 
 extension LoRAConfig {
-    /// The adapter a job asks for in `hyperparameters.lora` (PEFT's names): `r` (8),
-    /// `lora_alpha` (2r), `target_modules` (a list of the model's linear layers, checked against
-    /// `layout` when given, or "all-linear"; none: the model's default, as PEFT's),
-    /// `use_rslora` (false), `lora_dropout` (0; on the adapters' input while training, as PEFT's).
+    /// The adapter a job asks for in `hyperparameters.lora` (`LoRAConfig(json:)`); errors name
+    /// the parameter (`hyperparameters.lora.r`).
     public static func from(hyperparameters: JSONValue?, layout: LoRALayout? = nil) throws(HyperparameterError) -> LoRAConfig {
-        let lora = hyperparameters?["lora"]
         let param = "hyperparameters.lora"
-        func fail(_ message: String, _ key: String) -> HyperparameterError { HyperparameterError(message: message, param: "\(param).\(key)") }
-        if let lora, lora != .null {
-            guard let object = lora.object else { throw HyperparameterError(message: "\(param) must be an object", param: param) }
-            let known: Set<String> = ["r", "lora_alpha", "target_modules", "use_rslora", "lora_dropout"]
-            if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-                throw fail("Unknown LoRA setting \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))", unknown)
-            }
+        do {
+            return try LoRAConfig(json: hyperparameters?["lora"], layout: layout)
+        } catch {
+            guard let key = error.key else { throw HyperparameterError(message: "\(param) \(error.message)", param: param) }
+            throw HyperparameterError(message: error.message, param: "\(param).\(key)")
         }
-        var config = LoRAConfig(r: 8, alpha: 16, targets: [])
-        if let r = lora?["r"], r != .null {
-            guard let value = r.int, (1...256).contains(value) else { throw fail("r must be an integer from 1 to 256", "r") }
-            config.r = value
-        }
-        if let alpha = lora?["lora_alpha"], alpha != .null {
-            guard let value = alpha.double, value > 0, value <= 1e6 else { throw fail("lora_alpha must be a positive number up to 1e6", "lora_alpha") }
-            config.alpha = value
-        } else {
-            config.alpha = Double(2 * config.r)
-        }
-        if let targets = lora?["target_modules"], targets != .null {
-            let names = targets.string.map { [$0] } ?? targets.array?.compactMap(\.string) ?? []
-            guard !names.isEmpty, names.count == (targets.string == nil ? targets.array?.count : 1) else {
-                throw fail("target_modules must be \"all-linear\" or a non-empty list of layer names", "target_modules")
-            }
-            if let layout {
-                do { _ = try layout.selected(names) } catch { throw fail(error.description, "target_modules") }
-            }
-            config.targets = names
-        }
-        if let rs = lora?["use_rslora"], rs != .null {
-            guard let value = rs.bool else { throw fail("use_rslora must be a boolean", "use_rslora") }
-            config.useRSLoRA = value
-        }
-        if let dropout = lora?["lora_dropout"], dropout != .null {
-            guard let value = dropout.double, (0...0.99).contains(value) else { throw fail("lora_dropout must be a number from 0 to 0.99", "lora_dropout") }
-            config.dropout = value
-        }
-        return config
-    }
-
-    /// The settings as `hyperparameters.lora` holds them, every value resolved.
-    public var json: JSONValue {
-        ["r": .int(Int64(r)), "lora_alpha": .double(alpha), "target_modules": .array(targets.map { .string($0) }),
-         "use_rslora": .bool(useRSLoRA), "lora_dropout": .double(dropout)]
     }
 }

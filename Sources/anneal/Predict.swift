@@ -25,9 +25,10 @@ func predict(_ arguments: [String]) {
     let tokenizers = TokenizerCache()
     let classifier = Classifier(capacityBytes: 1 << 40, window: 0)
     EngineThreads.use(configuration.threads)
-    let stored: StoredClassifier
+    let stored: FineTunedModel
     do {
-        stored = try StoredClassifier.find(model, tenant: nil, pool: pool, catalog: catalog)
+        stored = try FineTunedModel.find(model, tenant: nil, pool: pool, catalog: catalog)
+        _ = try stored.classifierConfig()
     } catch {
         fail("predict: \(error)")
     }

@@ -53,7 +53,7 @@ struct BertClassificationJobTests {
     /// The parameters of the checkpoint the job's model links to.
     static func modelWeights(_ fixture: QueueFixture, _ job: String) throws -> (checkpoint: String, labels: String, params: [UInt8]) {
         let row = try fixture.pool.withConnection { connection in
-            try connection.query("SELECT checkpoint_id, labels::text AS labels FROM model WHERE job_id = \(job)")[0]
+            try connection.query("SELECT checkpoint_id, (manifest -> 'labels')::text AS labels FROM model WHERE job_id = \(job)")[0]
         }
         let checkpoint = try row.decode(String.self, "checkpoint_id")
         let parts = try CheckpointStore(pool: fixture.pool).load(checkpoint)

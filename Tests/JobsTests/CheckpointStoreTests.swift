@@ -1,5 +1,6 @@
 import Jobs
 import JSON
+import Models
 import Platform
 import Store
 import Testing

@@ -1,5 +1,6 @@
 import Jobs
 import JSON
+import Models
 import Platform
 import Store
 import TestSupport
@@ -106,6 +107,6 @@ struct StepTrainer: TrainingJob {
             progress.withLock { $0.step = step }
             try context.reportProgress(step: step, totalSteps: steps, epoch: Double(step) / Double(steps))
         }
-        return TrainingResult(trainedTokens: steps * 100)
+        return TrainingResult(trainedTokens: steps * 100, manifest: ModelManifest(kind: .causalLM, base: context.job.model, architecture: "test", adapter: nil))
     }
 }

@@ -34,6 +34,13 @@ extension BertConfig {
         LoRALayout(layers: numLayers, blocks: "bert.encoder.layer", modules: BertModule.allCases.map { ($0.rawValue, $0.shape(self).input, $0.shape(self).output) },
                    defaults: ["query", "value"], taskType: "SEQ_CLS")
     }
+
+    /// The head a LoRA classifier trains beside its adapters (PEFT's `modules_to_save`), named as
+    /// in BertForSequenceClassification, in the order the adapter's arena holds them. Weight
+    /// decay applies to the weight only.
+    public var loraHead: [(name: String, shape: [Int], decay: Bool)] {
+        [("classifier.weight", [numLabels, hiddenSize], true), ("classifier.bias", [numLabels], false)]
+    }
 }
 
 extension Bert {

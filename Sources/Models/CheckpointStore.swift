@@ -16,6 +16,12 @@ public struct CheckpointStore: Sendable {
         public var isBest: Bool
     }
 
+    /// A save under a worker's lease found that the worker no longer holds the job.
+    public struct LeaseLost: Error, CustomStringConvertible, Sendable {
+        public var job: String
+        public var description: String { "the lease on \(job) is lost: another worker owns it" }
+    }
+
     public struct CorruptCheckpoint: Error, CustomStringConvertible, Sendable {
         public var checkpoint: String
         public var part: String
@@ -34,7 +40,7 @@ public struct CheckpointStore: Sendable {
     /// Saves a checkpoint and returns its id (`ftckpt-…`). `model` names it for the API, e.g.
     /// `ft:base:suffix:ftjob-…:ckpt-step-100`. A checkpoint of the same step from an earlier
     /// attempt is replaced. With `worker`, the save happens only while that worker holds the
-    /// job's lease (else `JobInterruption.leaseLost`), so a worker that lost its job cannot write.
+    /// job's lease (else `LeaseLost`), so a worker that lost its job cannot write.
     public func save(job: String, worker: String? = nil, model: String, step: Int, epoch: Double, metrics: JSONValue,
                      state: JSONValue, parts: [(name: String, bytes: [UInt8])]) throws -> String {
         let id = Crypto.randomID(prefix: "ftckpt-")
@@ -44,7 +50,7 @@ public struct CheckpointStore: Sendable {
                 let held = try connection.query("""
                     SELECT 1 AS held FROM fine_tuning_job WHERE id = \(job) AND locked_by = \(worker) FOR SHARE
                     """)
-                if held.isEmpty { throw JobInterruption.leaseLost }
+                if held.isEmpty { throw LeaseLost(job: job) }
             }
             try connection.execute("DELETE FROM fine_tuning_job_checkpoint WHERE job_id = \(job) AND step_number = \(step)")
             try connection.execute("""

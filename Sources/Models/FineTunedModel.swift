@@ -1,0 +1,125 @@
+import Engine
+import JSON
+import Store
+import Tensor
+
+/// A fine-tuned model as the store knows it: its name, its base in the catalog, the checkpoint
+/// holding its weights and its manifest. Everything that serves or exports a fine-tune starts
+/// here (`/predict`, completions, the download, `anneal predict`); the weights come through
+/// `CheckpointStore`, and what they are through the manifest.
+public struct FineTunedModel: Sendable {
+    public let name: String
+    public let base: ModelCatalog.BaseModel
+    public let checkpoint: String
+    public let manifest: ModelManifest
+
+    public var isLanguageModel: Bool { manifest.kind == .causalLM }
+    /// The adapter's settings, nil for a full fine-tune.
+    public var adapter: LoRAConfig? { manifest.adapter }
+
+    /// The tenant's model `name` (any tenant's when `tenant` is nil, for local use). A base model
+    /// of the catalog is not a fine-tune (`withoutHead`); an unknown model is `notFound`.
+    public static func find(_ name: String, tenant: String?, pool: ConnectionPool, catalog: ModelCatalog) throws -> FineTunedModel {
+        if catalog.model(named: name) != nil {
+            throw ModelLoadError(.withoutHead, model: name, "\(name) is a base model without a classification head; fine-tune it first")
+        }
+        let row = try pool.withConnection { connection in
+            try connection.query("""
+                SELECT checkpoint_id, manifest::text AS manifest FROM model
+                WHERE id = \(name) AND (\(tenant)::text IS NULL OR tenant_id = \(tenant))
+                """).first
+        }
+        guard let row else { throw ModelLoadError(.notFound, model: name, "The model \(name) does not exist") }
+        let manifest: ModelManifest
+        do { manifest = try ModelManifest(json: try JSONValue(parsing: row.decode(String.self, "manifest"))) } catch {
+            throw ModelLoadError(.unavailable, model: name, "The manifest of \(name) cannot be read: \(error)")
+        }
+        guard let base = catalog.model(named: manifest.base) else {
+            throw ModelLoadError(.notFound, model: name, "The model \(name) does not exist: its base \(manifest.base) is no longer served")
+        }
+        guard let checkpoint = try row.decode(String?.self, "checkpoint_id") else {
+            throw ModelLoadError(.unavailable, model: name, "\(name) has no stored weights")
+        }
+        return FineTunedModel(name: name, base: base, checkpoint: checkpoint, manifest: manifest)
+    }
+
+    /// The checkpoint part holding the trained weights, verified.
+    public func weights(_ pool: ConnectionPool) throws -> [UInt8] {
+        let part = manifest.weightsPart.rawValue
+        guard let bytes = try CheckpointStore(pool: pool).load(checkpoint, part: part)[part] else {
+            throw ModelLoadError(.unavailable, model: name, "The weights of \(name) are missing")
+        }
+        return bytes
+    }
+
+    func unfit(_ what: String) -> ModelLoadError {
+        ModelLoadError(.unavailable, model: name, "The stored \(what) of \(name) does not fit its base \(base.name)")
+    }
+}
+
+extension FineTunedModel {
+    /// The base's BERT config with this classifier's labels.
+    public func classifierConfig() throws -> BertConfig {
+        guard manifest.kind == .classifier else {
+            throw ModelLoadError(.withoutHead, model: name, "\(name) is a language model, not a classifier")
+        }
+        var config = try BertConfig.load(folder: base.path)
+        config.labels = manifest.labels
+        return config
+    }
+
+    /// The adapter with its trained head (a LoRA classifier), shaped for the base's config.
+    public func classifierAdapter(_ pool: ConnectionPool) throws -> LoRA {
+        let config = try classifierConfig()
+        guard let settings = adapter else { throw ModelLoadError(.unavailable, model: name, "\(name) has no adapter") }
+        let adapter = try LoRA(layout: config.loraLayout, config: settings, trainable: false,
+                               saved: config.loraHead.filter { manifest.head.contains($0.name) })
+        guard adapter.params.restore(try weights(pool)) else { throw unfit("adapter") }
+        return adapter
+    }
+
+    /// The classifier for inference: the checkpoint's weights, or the base's with the adapter
+    /// merged in and the trained head.
+    public func classifier(_ pool: ConnectionPool, maxB: Int = 16) throws -> Bert {
+        let config = try classifierConfig()
+        let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, 512), trainable: false)
+        model.firstTokenOnly = true  // only logits are read
+        guard adapter != nil else {
+            guard model.restore(.params, bytes: try weights(pool)) else { throw unfit("weights") }
+            return model
+        }
+        _ = try BertCheckpoint.load(model, from: SafeTensors(path: base.path + "/model.safetensors"), headOptional: true)
+        let adapter = try classifierAdapter(pool)
+        adapter.merge { model.weight(module: $0, layer: $1) }
+        for (tensor, destination) in [("classifier.weight", model.parameters.clsw), ("classifier.bias", model.parameters.clsb)] {
+            guard let trained = adapter.saved(tensor) else { throw unfit("head") }
+            destination.pointer.update(from: trained, count: destination.count)
+        }
+        return model
+    }
+}
+
+extension FineTunedModel {
+    /// A LoRA language model's adapter, shaped for `layout` (its base's).
+    public func adapter(for layout: LoRALayout, pool: ConnectionPool) throws -> LoRA {
+        guard let settings = adapter else { throw ModelLoadError(.unavailable, model: name, "\(name) has no adapter") }
+        let adapter = try LoRA(layout: layout, config: settings, trainable: false)
+        guard adapter.params.restore(try weights(pool)) else { throw unfit("adapter") }
+        return adapter
+    }
+
+    /// The fine-tuned language model whole: the base loaded afresh with the checkpoint's weights
+    /// (a full fine-tune) or with the adapter merged into them (a LoRA fine-tune).
+    public func causalLM(_ pool: ConnectionPool) throws -> CausalLMBase {
+        guard isLanguageModel else {
+            throw ModelLoadError(.notGenerative, model: name, "\(name) is not a language model; completions need a Llama-family or GPT-2 model or its fine-tune")
+        }
+        let loaded = try CausalLMBase.load(base)
+        if adapter != nil {
+            try self.adapter(for: loaded.model.loraLayout, pool: pool).merge(into: loaded.model)
+        } else {
+            guard loaded.model.params.restore(try weights(pool)) else { throw unfit("weights") }
+        }
+        return loaded
+    }
+}
