@@ -1,5 +1,4 @@
 import Engine
-import Models
 import Platform
 
 /// Sequence classification with fine-tuned BERT models: models load lazily into an LRU
@@ -34,19 +33,6 @@ public final class Classifier: Sendable {
 
     /// The logits (one row of `labels.count` per sequence) of `request`.
     public func logits(_ request: Request) throws -> [[Float]] { try batcher.submit(request) }
-
-    /// An inference model from a base folder's config, the fine-tune's labels and its parameters
-    /// (raw float32, as the trainer checkpoints them).
-    public static func model(folder: String, labels: [String], params: [UInt8], maxB: Int = 16) throws -> Bert {
-        var config = try BertConfig.load(folder: folder)
-        config.labels = labels
-        let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, 512), trainable: false)
-        model.firstTokenOnly = true  // only logits are read
-        guard model.restore(.params, bytes: params) else {
-            throw ModelLoadError(.unavailable, model: folder, "The stored weights do not fit the base model's config")
-        }
-        return model
-    }
 
     /// Runs the requests of one batch, all sequences of a model together in passes of maxB.
     static func run(_ requests: [Request], cache: ModelCache<ConditionLock<Bert>>) throws -> [[[Float]]] {

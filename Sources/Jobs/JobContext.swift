@@ -30,6 +30,10 @@ public final class JobContext: Sendable {
         if let reason = interruption.withLock({ $0 }) { throw reason }
     }
 
+    /// The worker is shutting down: the job goes back to the queue and resumes elsewhere, so
+    /// the trainer saves a checkpoint before it stops.
+    var isShuttingDown: Bool { interruption.withLock { $0 } == .shutdown }
+
     func interrupt(_ reason: JobInterruption) {
         interruption.withLock { current in
             if current == nil { current = reason }

@@ -3,7 +3,8 @@ import Models
 import Store
 import Training
 
-/// The trainer's hooks over a claimed job: stops through `JobContext.throwIfInterrupted()`, progress
+/// The trainer's hooks over a claimed job: stops through `JobContext.throwIfInterrupted()` (with a
+/// checkpoint first on shutdown), progress
 /// after every step, metrics into the metrics table (and as events), checkpoints into the
 /// `CheckpointStore` under this worker's lease.
 struct JobTrainingHooks: TrainingHooks {
@@ -16,6 +17,10 @@ struct JobTrainingHooks: TrainingHooks {
     }
 
     func shouldStop() throws { try context.throwIfInterrupted() }
+
+    /// A shutdown (SIGTERM: a rolling deploy, a drained node) keeps the steps since the last
+    /// checkpoint; a cancel, a pause or a lost lease does not need them.
+    var savesBeforeStopping: Bool { context.isShuttingDown }
 
     func progress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int) throws {
         try context.reportProgress(step: step, totalSteps: totalSteps, epoch: epoch, trainedTokens: trainedTokens)

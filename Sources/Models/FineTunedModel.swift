@@ -85,7 +85,7 @@ extension FineTunedModel {
         let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, 512), trainable: false)
         model.firstTokenOnly = true  // only logits are read
         guard adapter != nil else {
-            guard model.restore(.params, bytes: try weights(pool)) else { throw unfit("weights") }
+            guard model.params.restore(try weights(pool)) else { throw unfit("weights") }
             return model
         }
         _ = try BertCheckpoint.load(model, from: SafeTensors(path: base.path + "/model.safetensors"), headOptional: true)

@@ -3,14 +3,12 @@ import JSON
 import Platform
 import Tensor
 
-/// Fine-tuning of a causal language model (Llama, GPT-2) on a `CausalLMDataset`, with LoRA (the
-/// base weights frozen and shared, only the adapters trained) or in full (every weight), with
-/// AdamW on the schedule, gradient accumulation and clipping; train metrics every
-/// `logging_steps`, validation loss per `eval_strategy`, checkpoints (what is trained and its
-/// AdamW moments: for LoRA megabytes, not the model) per `save_strategy`. As with
-/// classification, the data position is a function of the step, so a resumed run repeats the
-/// uninterrupted one.
-public final class CausalLMTrainer {
+/// Fine-tuning of a causal language model (Llama, GPT-2) on a `CausalLMDataset`
+/// (`TrainingTask`), with LoRA (the base weights frozen and shared, only the adapters trained)
+/// or in full (every weight). Checkpoints hold what is trained and its AdamW moments: for LoRA
+/// megabytes, not the model. Train metrics add `mean_token_accuracy`; evaluation gives the
+/// validation loss (lower is better: it picks the best checkpoint), perplexity and accuracy.
+public final class CausalLMTrainer: TrainingTask {
     public let arguments: TrainingArguments
     public let dataset: CausalLMDataset
     public let model: any CausalLM
@@ -18,15 +16,15 @@ public final class CausalLMTrainer {
     public let lora: LoRA?
     /// What the optimizer updates: the adapters, or the model's own weights.
     public let trained: TrainedParameters
-    /// The checkpoint part holding `trained.params`: `lora` or `params`.
-    public var weightsPart: String { lora == nil ? "params" : "lora" }
-    var plan: TrainingPlan
-    var state = TrainerState()
     /// Token accuracy since the last train metrics (not checkpointed: a resumed run's first window
     /// counts from the resume).
     var windowCorrect = 0, windowScored = 0
-    public var stepsPerEpoch: Int { plan.stepsPerEpoch }
-    public var totalSteps: Int { plan.totalSteps }
+
+    public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: lora != nil) }
+    public var trainingExamples: Int { dataset.train.count }
+    public var hasValidation: Bool { !dataset.validation.isEmpty }
+    public var labels: [String] { [] }
+    public var bestMetric: (name: String, greaterIsBetter: Bool) { ("loss", false) }
 
     /// `lora` nil: full fine-tuning (the model's weights change in place).
     public init(model: any CausalLM, lora config: LoRAConfig?, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
@@ -44,82 +42,6 @@ public final class CausalLMTrainer {
             lora = nil
             trained = TrainedParameters(params: model.params, groups: model.parameterGroups, weightDecay: arguments.weightDecay)
         }
-        plan = TrainingPlan(arguments: arguments, examples: dataset.train.count)
-    }
-
-    public func run(_ hooks: some TrainingHooks) throws -> TrainingOutcome {
-        if let latest = try hooks.latestCheckpoint() { try restore(latest.state, parts: latest.parts, id: latest.id) }
-        var lastSaved = state.lastCheckpoint, lastEvaluation: JSONObject?
-        while state.step < totalSteps && !state.stoppedEarly {
-            try hooks.shouldStop()
-            let (loss, tokens) = trainStep()
-            let lr = plan.schedule.rate(at: state.step)
-            let norm = trained.step(lr: lr, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
-            state.step += 1
-            state.trainedTokens += tokens
-            state.windowLoss += Double(loss)
-            state.windowSteps += 1
-            let epoch = Double(state.step) / Double(stepsPerEpoch), last = state.step == totalSteps
-            try hooks.progress(step: state.step, totalSteps: totalSteps, epoch: epoch, trainedTokens: state.trainedTokens)
-            if state.step % arguments.loggingSteps == 0 || last {
-                try hooks.metrics(kind: "train", step: state.step, epoch: epoch, values: [
-                    "loss": .double(state.windowLoss / Double(state.windowSteps)), "learning_rate": .double(lr), "grad_norm": .double(norm),
-                    "mean_token_accuracy": .double(windowScored == 0 ? 0 : Double(windowCorrect) / Double(windowScored)),
-                ])
-                (state.windowLoss, state.windowSteps, windowCorrect, windowScored) = (0, 0, 0, 0)
-            }
-            let epochEnd = state.step % stepsPerEpoch == 0 || last
-            var evaluation: JSONObject?, improved = false
-            if plan.due(arguments.evalStrategy, every: arguments.evalSteps ?? arguments.loggingSteps, step: state.step, epochEnd: epochEnd), !dataset.validation.isEmpty {
-                let values = evaluate()
-                try hooks.metrics(kind: "eval", step: state.step, epoch: epoch, values: values)
-                (evaluation, lastEvaluation) = (values, values)
-                improved = track(values["loss"]?.double)
-            }
-            if plan.due(arguments.saveStrategy, every: arguments.saveSteps, step: state.step, epochEnd: epochEnd) || last || state.stoppedEarly {
-                let id = try hooks.saveCheckpoint(step: state.step, epoch: epoch, metrics: .object(evaluation ?? [:]),
-                                                  state: state.json(seed: arguments.seed, optimizerStep: trained.optimizer.step, labels: [], isBest: improved),
-                                                  parts: [(weightsPart, trained.params.bytes), ("m", trained.m.bytes), ("v", trained.v.bytes)],
-                                                  isBest: improved, keep: arguments.saveTotalLimit)
-                if improved { state.bestCheckpoint = id }
-                (state.lastCheckpoint, lastSaved) = (id, id)
-            }
-        }
-        var final = lastSaved ?? ""
-        if arguments.loadBestModelAtEnd, let best = state.bestCheckpoint, best != lastSaved {
-            guard let bytes = try hooks.loadCheckpoint(best)[weightsPart], trained.params.restore(bytes) else {
-                throw TrainingError("checkpoint \(best) has no matching \(weightsPart)")
-            }
-            final = best
-        }
-        return TrainingOutcome(checkpoint: final, steps: state.step, trainedTokens: state.trainedTokens,
-                               stoppedEarly: state.stoppedEarly, bestMetric: state.bestMetric, lastEvaluation: lastEvaluation)
-    }
-
-    /// Validation loss is the metric (lower is better): the best so far and early stopping.
-    func track(_ loss: Double?) -> Bool {
-        guard let loss else { return false }
-        let previous = state.bestMetric
-        let improved = previous.map { loss < $0 } ?? true
-        if improved { state.bestMetric = loss }
-        if let patience = arguments.earlyStoppingPatience {
-            if let previous, !(improved && previous - loss > arguments.earlyStoppingThreshold) {
-                state.patience += 1
-                if state.patience >= patience { state.stoppedEarly = true }
-            } else {
-                state.patience = 0
-            }
-        }
-        return improved
-    }
-
-    func restore(_ json: JSONValue, parts: [String: [UInt8]], id: String) throws {
-        let restored = try TrainerState(json: json, id: id)
-        for (name, arena) in [(weightsPart, trained.params), ("m", trained.m), ("v", trained.v)] {
-            guard let bytes = parts[name], arena.restore(bytes) else { throw TrainingError("checkpoint \(id): part \(name) is missing or has the wrong size") }
-        }
-        trained.restoreOptimizerStep(json["optimizer_step"]?.int ?? restored.step)
-        state = restored
     }
 
     /// The examples at `indices` right-padded to the longest (targets -100 there; the attention
@@ -135,25 +57,30 @@ public final class CausalLMTrainer {
         return (ids, targets, indices.count, T)
     }
 
-    /// One optimizer step's micro-batches into the adapters' gradients; the mean loss and the tokens seen.
-    func trainStep() -> (Float, Int) {
-        let microBatches = plan.microBatches(step: state.step), count = microBatches.count
+    /// One optimizer step's micro-batches into the trained parameters' gradients.
+    public func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats {
+        let count = microBatches.count
         trained.grads.zero()
-        var loss: Float = 0, tokens = 0
+        var stats = StepStats(loss: 0, samples: 0, tokens: 0)
         defer { lora?.dropoutSeed = nil }  // evaluation and serving run without dropout
         for (micro, indices) in microBatches.enumerated() {
-            // A function of the step: a resumed run drops what the uninterrupted one did.
-            lora?.dropoutSeed = SplitMix.hash(seed: SplitMix.hash(seed: UInt64(arguments.seed), index: state.step), index: micro)
+            lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
             let batch = batch(dataset.train, indices)
             let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T,
                                                 into: lora == nil ? trained.grads : nil, lora: lora,
                                                 dloss: 1 / Float(count))
-            loss += result.loss / Float(count)
+            stats.loss += result.loss / Float(count)
             windowCorrect += result.correct
             windowScored += result.scored
-            tokens += batch.ids.count
+            stats.samples += batch.B
+            stats.tokens += batch.ids.count
         }
-        return (loss, tokens)
+        return stats
+    }
+
+    public func windowMetrics(samples: Int, seconds: Double) -> JSONObject {
+        defer { (windowCorrect, windowScored) = (0, 0) }
+        return ["mean_token_accuracy": .double(windowScored == 0 ? 0 : Double(windowCorrect) / Double(windowScored))]
     }
 
     /// Mean token loss on the validation set (weighted by the tokens each batch scores), its

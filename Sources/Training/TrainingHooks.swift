@@ -6,6 +6,9 @@ import JSON
 public protocol TrainingHooks {
     /// Throws to stop training between steps (cancel, pause, lost lease, shutdown).
     func shouldStop() throws
+    /// Whether the stop `shouldStop` is about to throw wants the steps since the last
+    /// checkpoint kept (a shutdown: the job resumes elsewhere); the loop saves one first.
+    var savesBeforeStopping: Bool { get }
     func progress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int) throws
     /// `kind` is `train` or `eval`.
     func metrics(kind: String, step: Int, epoch: Double, values: JSONObject) throws
@@ -17,6 +20,10 @@ public protocol TrainingHooks {
     func latestCheckpoint() throws -> (id: String, state: JSONValue, parts: [String: [UInt8]])?
     /// The parts of a stored checkpoint (the best model at the end).
     func loadCheckpoint(_ id: String) throws -> [String: [UInt8]]
+}
+
+extension TrainingHooks {
+    public var savesBeforeStopping: Bool { false }
 }
 
 /// How a run ended: the checkpoint holding the final model (the best one when

@@ -8,13 +8,18 @@ enum TinyBert {
         typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: 0.1, attentionDropout: 0.1, labels: ["no", "yes", "maybe"])
 
     static func make(seed: UInt64 = 3, B: Int = 3, T: Int = 5) -> Bert {
-        let model = Bert(config: config, maxB: B, maxT: T, trainable: true, optimizer: AdamW(weightDecay: 0.01))
+        let model = Bert(config: config, maxB: B, maxT: T, trainable: true)
         var rng = TestRandom(seed)
         for i in 0..<model.params.count { model.params.pointer[i] = rng.uniform() * 0.2 }
         for ln in [model.parameters.embLNw, model.parameters.ln1w, model.parameters.ln2w] {
             for i in 0..<ln.count { ln.pointer[i] += 1 }
         }
         return model
+    }
+
+    /// AdamW (weight decay 0.01) over the model's parameters and gradients.
+    static func optimizer(_ model: Bert) -> TrainedParameters {
+        TrainedParameters(params: model.params, grads: model.grads!, groups: model.parameterGroups, weightDecay: 0.01)
     }
 
     static func batch(B: Int = 3, T: Int = 5) -> BertBatch {

@@ -16,13 +16,18 @@ final class MemoryHooks: TrainingHooks {
     var metrics: [(kind: String, step: Int, values: JSONObject)] = []
     var lastStep = 0
     var stopAfter: Int?
+    /// Like `stopAfter`, for a stop that wants a checkpoint first (a worker's shutdown).
+    var shutdownAfter: Int?
     private var counter = 0
 
     struct Stop: Error {}
 
     func shouldStop() throws {
         if let stopAfter, lastStep >= stopAfter { throw Stop() }
+        if savesBeforeStopping { throw Stop() }
     }
+
+    var savesBeforeStopping: Bool { shutdownAfter.map { lastStep >= $0 } ?? false }
 
     func progress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int) throws { lastStep = step }
 

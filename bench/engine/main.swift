@@ -99,7 +99,8 @@ var config: BertConfig
 do { config = try BertConfig.load(folder: folder) } catch { fail("\(error)") }
 let training = mode == "train"
 if training { config.labels = ["negative", "positive"] }
-let model = Bert(config: config, maxB: B, maxT: T, trainable: training, optimizer: AdamW(weightDecay: 0.01))
+let model = Bert(config: config, maxB: B, maxT: T, trainable: training)
+let trained = training ? TrainedParameters(params: model.params, grads: model.grads!, groups: model.parameterGroups, weightDecay: 0.01) : nil
 do { try BertCheckpoint.load(model, from: SafeTensors(path: folder + "/model.safetensors")) } catch { fail("\(error)") }
 model.initializeHead(seed: 1)
 model.training = training
@@ -128,7 +129,8 @@ var state: UInt64 = 12345
         model.zeroGradients()
         try model.forward(data)
         try model.backward()
-        model.step(lr: 2e-5, maxGradNorm: 1)
+        _ = trained!.step(lr: 2e-5, maxGradNorm: 1)
+        model.step = trained!.optimizer.step
     } else {
         try model.forward(data)
     }

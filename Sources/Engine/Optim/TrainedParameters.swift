@@ -8,11 +8,15 @@ public final class TrainedParameters: @unchecked Sendable {
     public var optimizer: AdamW
 
     /// `trainable: false` allocates no gradients or moments (weights that are only used).
-    public init(params: Arena, groups: [(range: Range<Int>, decay: Bool)], weightDecay: Double, trainable: Bool = true) {
-        (self.params, self.groups) = (params, groups)
-        let count = trainable ? params.count : 0
-        grads = Arena(count: count)
-        (m, v) = (Arena(count: count), Arena(count: count))
+    public convenience init(params: Arena, groups: [(range: Range<Int>, decay: Bool)], weightDecay: Double, trainable: Bool = true) {
+        self.init(params: params, grads: Arena(count: trainable ? params.count : 0), groups: groups, weightDecay: weightDecay)
+    }
+
+    /// Over gradients the model already keeps (BERT's backward writes into its own `grads`).
+    public init(params: Arena, grads: Arena, groups: [(range: Range<Int>, decay: Bool)], weightDecay: Double) {
+        precondition(grads.count == params.count || grads.count == 0, "TrainedParameters: gradients of another size")
+        (self.params, self.grads, self.groups) = (params, grads, groups)
+        (m, v) = (Arena(count: grads.count), Arena(count: grads.count))
         optimizer = AdamW(weightDecay: weightDecay)
     }
 

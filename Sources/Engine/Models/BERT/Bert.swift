@@ -5,23 +5,23 @@ import Tensor
 /// head (BertForSequenceClassification), over one arena per role. The activations are sized
 /// for (maxB, maxT) at creation; larger batches are refused.
 ///
-/// Training: `zeroGradients()`, `forward(batch)`, `backward()`, `step(lr:)`. Dropout is on while
-/// `training` is true and is reproducible from `seed` and the step number.
+/// Training: `zeroGradients()`, `forward(batch)`, `backward()`, then an optimizer step over
+/// `params` and `grads` (`TrainedParameters`, which the trainer keeps). Dropout is on while
+/// `training` is true and is reproducible from `seed` and `step`.
 public final class Bert: @unchecked Sendable {
     public let config: BertConfig
     public let maxB: Int
     public let maxT: Int
     public let params: Arena
-    public let parameters: BertParameters
+    public private(set) var parameters: BertParameters
     public let grads: Arena?
-    public let gradients: BertParameters?
-    let m: Arena?
-    let v: Arena?
+    public private(set) var gradients: BertParameters?
     let acts: BertActivations
     var dacts: BertActivationGrads?
-    public var optimizer: AdamW
     public var training = false
     public var seed: UInt64 = 0
+    /// The optimizer step dropout masks follow (the trainer sets it to AdamW's update count).
+    public var step = 0
     /// The batch of the last forward pass.
     public internal(set) var batch: BertBatch?
     /// Mean loss of the last forward pass with labels.
@@ -38,15 +38,14 @@ public final class Bert: @unchecked Sendable {
     /// head only, besides the adapters'; nothing below the first layer.
     public let frozen: Bool
 
-    /// `trainable` allocates gradients and AdamW moments; an inference model holds only its
-    /// parameters and activations. `frozen` (with `trainable`): only the head trains, beside
-    /// LoRA adapters, and no moments are allocated here (the trainer keeps the head's).
-    public init(config: BertConfig, maxB: Int, maxT: Int, trainable: Bool, frozen: Bool = false, optimizer: AdamW = AdamW()) {
+    /// `trainable` allocates gradients and the activations backward needs; an inference model
+    /// holds only its parameters and activations. `frozen` (with `trainable`): only the head
+    /// trains, beside LoRA adapters.
+    public init(config: BertConfig, maxB: Int, maxT: Int, trainable: Bool, frozen: Bool = false) {
         precondition(maxB >= 1 && maxT >= 1 && maxT <= config.maxPositions, "Bert: (B, T) must fit the position table")
         self.config = config
         self.maxB = maxB
         self.maxT = maxT
-        self.optimizer = optimizer
         self.frozen = frozen
         let count = BertParameters.count(config)
         params = Arena(count: count)
@@ -55,11 +54,9 @@ public final class Bert: @unchecked Sendable {
             let g = Arena(count: count)
             grads = g
             gradients = BertParameters(arena: g, config: config)
-            m = frozen ? nil : Arena(count: count)
-            v = frozen ? nil : Arena(count: count)
             dacts = BertActivationGrads(config: config, B: maxB, T: maxT)
         } else {
-            (grads, gradients, m, v, dacts) = (nil, nil, nil, nil, nil)
+            (grads, gradients, dacts) = (nil, nil, nil)
         }
         acts = BertActivations(config: config, B: maxB, T: maxT, stacked: trainable)
     }
@@ -87,22 +84,26 @@ public final class Bert: @unchecked Sendable {
     }
 
     /// The seed of dropout site `site` (0: embeddings, then 3 per layer, then the classifier) at
-    /// optimizer step `optimizer.step`.
+    /// optimizer step `step`.
     func dropoutSeed(_ site: Int) -> UInt64 {
-        SplitMix.hash(seed: seed, index: optimizer.step &* 4096 &+ site)
+        SplitMix.hash(seed: seed, index: step &* 4096 &+ site)
     }
 
-    /// Clips gradients by global norm (when given), then one AdamW update at `lr`; returns the
-    /// gradient norm before clipping.
-    @discardableResult
-    public func step(lr: Double, maxGradNorm: Double? = nil) -> Double {
-        guard let grads, let m, let v else { preconditionFailure("Bert: step on an inference model") }
-        let groups = BertParameters.groups(config)
-        let ranges = groups.map(\.range)
-        let norm = maxGradNorm.map { GradientClipping.clip(grads: grads, ranges: ranges, maxNorm: $0) }
-            ?? GradientClipping.norm(grads: grads, ranges: ranges)
-        optimizer.update(params: params, grads: grads, m: m, v: v, groups: groups, lr: lr)
-        return norm
+    /// AdamW's groups over `params`: matrices take weight decay; biases and LayerNorm weights do not.
+    public var parameterGroups: [(range: Range<Int>, decay: Bool)] { BertParameters.groups(config) }
+
+    /// The classification head's weight (NL, C) and bias (NL), and their gradients, read from
+    /// and written to elsewhere: a LoRA classifier's head lives in its adapter's arenas (PEFT's
+    /// `modules_to_save`), so the optimizer updates the one copy the model computes with.
+    public func bindHead(weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>,
+                         dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
+        parameters.clsw = TensorSlice(pointer: weight, offset: parameters.clsw.offset, shape: parameters.clsw.shape)
+        parameters.clsb = TensorSlice(pointer: bias, offset: parameters.clsb.offset, shape: parameters.clsb.shape)
+        if var g = gradients {
+            g.clsw = TensorSlice(pointer: dweight, offset: g.clsw.offset, shape: g.clsw.shape)
+            g.clsb = TensorSlice(pointer: dbias, offset: g.clsb.offset, shape: g.clsb.shape)
+            gradients = g
+        }
     }
 
     func check(_ batch: BertBatch) throws(BatchError) {

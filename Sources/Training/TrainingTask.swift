@@ -1,0 +1,57 @@
+import Engine
+import JSON
+
+/// What a fine-tuning method brings to the one training loop (`TrainingLoop`): the parameters
+/// the optimizer updates, one optimizer step's forward and backward, its own train metrics and
+/// its evaluation. Progress, logging, evaluation and save schedules, best-checkpoint tracking,
+/// early stopping, cancellation, checkpoints and resuming are the loop's, the same for every
+/// method: classification and causal-LM fine-tuning now, preference and prefix tuning next.
+public protocol TrainingTask: AnyObject {
+    var arguments: TrainingArguments { get }
+    /// What the optimizer updates: every weight, or adapters (with any head beside them).
+    var trained: TrainedParameters { get }
+    /// The checkpoint part holding `trained.params`.
+    var weightsPart: CheckpointPart { get }
+    /// Training examples: the unit of the data order and of the step plan.
+    var trainingExamples: Int { get }
+    var hasValidation: Bool { get }
+    /// Saved with each checkpoint: a resumed run must be on the same labels ([] for none).
+    var labels: [String] { get }
+    /// The evaluation metric that picks the best checkpoint and drives early stopping.
+    var bestMetric: (name: String, greaterIsBetter: Bool) { get }
+
+    /// Forward and backward over the micro-batches of optimizer step `step` (example indices),
+    /// gradients into `trained.grads` (zeroed first), each micro-batch's loss scaled by
+    /// 1/count. Dropout is a function of `step`, so a resumed run repeats the uninterrupted one.
+    func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats
+    /// This method's train metrics for the window since the last log, after loss, learning rate
+    /// and gradient norm (the window's samples and seconds given); resets its own counters.
+    func windowMetrics(samples: Int, seconds: Double) -> JSONObject
+    /// Metrics on the validation set, without dropout.
+    func evaluate() throws -> JSONObject
+}
+
+/// What one optimizer step saw.
+public struct StepStats: Sendable {
+    /// The mean loss over its micro-batches.
+    public var loss: Float
+    public var samples: Int
+    public var tokens: Int
+    public init(loss: Float, samples: Int, tokens: Int) { (self.loss, self.samples, self.tokens) = (loss, samples, tokens) }
+}
+
+extension TrainingTask {
+    /// Trains to the end (or an early stop), resuming from the hooks' latest checkpoint if any.
+    public func run(_ hooks: some TrainingHooks) throws -> TrainingOutcome {
+        var loop = TrainingLoop(task: self)
+        return try loop.run(hooks)
+    }
+
+    public var totalSteps: Int { arguments.totalSteps(examples: trainingExamples) }
+
+    /// The LoRA dropout seed of micro-batch `micro` of step `step`: a function of the step, so a
+    /// resumed run drops what the uninterrupted one did.
+    public func dropoutSeed(step: Int, micro: Int) -> UInt64 {
+        SplitMix.hash(seed: SplitMix.hash(seed: UInt64(arguments.seed), index: step), index: micro)
+    }
+}
