@@ -48,7 +48,7 @@ let package = Package(
 
         // MARK: - Models (the catalog, tokenizer and base-model loading, for jobs and serving)
         .target(name: "Models", dependencies: ["Store", "Engine", "Tensor", "Tokenizers", "GGUF", "JSON", "Platform"], swiftSettings: settings),
-        .target(name: "Inference", dependencies: ["Models", "Engine", "Tensor", "Platform"], swiftSettings: settings),
+        .target(name: "Inference", dependencies: ["Models", "Store", "Engine", "Tokenizers", "Tensor", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets, the trainer loop over the engine)
         .target(name: "Training", dependencies: ["Engine", "Tensor", "Tokenizers", "JSON"], swiftSettings: settings),
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform", "GGUF"], exclude: ["Fixtures"], swiftSettings: settings + cpuLevel),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tensor", "Tokenizers", "GGUF", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Platform", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Tokenizers", "GGUF", "JSON", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Models", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Models", "Inference", "Engine", "GGUF", "Tokenizers", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),

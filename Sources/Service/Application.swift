@@ -20,10 +20,8 @@ public final class Application: Sendable {
     public let metrics = RequestMetrics()
     public let generation = GenerationMetrics()
     public let embedder = Embedder()
-    /// Language models for completions, loaded on first use, up to `modelCacheMB`.
-    public let languageModels: ModelCache<LanguageModel>
-    /// LoRA adapters of fine-tuned language models (their bases stay in `languageModels`, once).
-    public let adapters = ModelCache<LoRA>(capacityBytes: 512 << 20)
+    /// Language models for completions and their fine-tunes, loaded on first use, up to `modelCacheMB`.
+    public let languageModels: LanguageModels
     /// Fine-tuned classifiers for /predict, cached up to `modelCacheMB`.
     public let classifier: Classifier
     public var workers: WorkerPool? { jobs.workers }
@@ -32,7 +30,7 @@ public final class Application: Sendable {
     public init(configuration: Configuration, trainers: TrainerRegistry = TrainerRegistry(),
                 workerConfiguration: WorkerPool.Configuration? = nil) {
         self.configuration = configuration
-        languageModels = ModelCache(capacityBytes: configuration.modelCacheMB << 20)
+        languageModels = LanguageModels(capacityBytes: configuration.modelCacheMB << 20, metrics: generation)
         classifier = Classifier(capacityBytes: configuration.modelCacheMB << 20)
         pool = ConnectionPool(url: configuration.databaseURL, size: 16)
         catalog = ModelCatalog(folder: configuration.models)
@@ -50,7 +48,7 @@ public final class Application: Sendable {
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
             EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
-            let completions = CompletionRoutes(pool: pool, catalog: catalog, models: languageModels, adapters: adapters, metrics: generation)
+            let completions = CompletionRoutes(pool: pool, catalog: catalog, models: languageModels)
             completions.add(to: &routes)
             PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier, completions: completions).add(to: &routes)
         }

@@ -28,7 +28,6 @@ extension CompletionRoutes {
             }
             let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop,
                                             adapter: adapter, cancelled: context.clientGone) { _ in true }
-            metrics.record(tokens: result.tokens, finish: result.finish)
             let sampled = settings.sampler.temperature > 0
             return .json(["generated_text": .string(fullText ? inputs + result.text : result.text),
                           "details": ["finish_reason": .string(result.finish.tgi), "generated_tokens": .int(Int64(result.tokens)),

@@ -17,11 +17,7 @@ import Training
 struct CompletionRoutes {
     let pool: ConnectionPool
     let catalog: ModelCatalog
-    let models: ModelCache<LanguageModel>
-    /// LoRA adapters of fine-tuned models, by model id: small, and all share their base's one
-    /// resident copy in `models`.
-    let adapters: ModelCache<LoRA>
-    let metrics: GenerationMetrics
+    let models: LanguageModels
 
     func add(to routes: inout RouteTable) {
         routes.add("POST", "/v1/completions") { request, context in try complete(request, chat: false, context) }
@@ -51,23 +47,7 @@ struct CompletionRoutes {
     /// fine-tune (each loaded on first use). `known`: the fine-tune, when already found.
     func withModel<T>(_ name: String, tenant: String, known: FineTunedModel? = nil, _ body: (LanguageModel, LoRA?) throws -> T) throws -> T {
         let (base, tuned) = try resolve(name, tenant: tenant, known: known)
-        if let tuned, tuned.adapter == nil {
-            // Fully fine-tuned: its own weights, resident under its own name.
-            return try models.withModel(name, load: {
-                let model = LanguageModel(try tuned.causalLM(pool), metrics: metrics)
-                return (model, model.bytes)
-            }) { model in try body(model, nil) }
-        }
-        return try models.withModel(base.name, load: {
-            let model = try LanguageModel.load(base, metrics: metrics)
-            return (model, model.bytes)
-        }) { model in
-            guard let tuned else { return try body(model, nil) }
-            return try adapters.withModel(name, load: {
-                let adapter = try tuned.adapter(for: model.model.loraLayout, pool: pool)
-                return (adapter, adapter.params.count * 4)
-            }) { adapter in try body(model, adapter) }
-        }
+        return try models.withModel(base, tuned: tuned, pool: pool, body)
     }
 
     /// The base model of `name`, and the tenant's fine-tune when `name` is one.
@@ -101,7 +81,6 @@ struct CompletionRoutes {
         if !settings.stream {
             let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler,
                                             stop: settings.stop, adapter: adapter, cancelled: clientGone) { _ in true }
-            metrics.record(tokens: result.tokens, finish: result.finish)
             var object = envelope
             object["choices"] = [Self.choice(chat: chat, text: result.text, finish: result.finish, delta: false)]
             object["usage"] = usage(result.tokens)
@@ -124,7 +103,6 @@ struct CompletionRoutes {
                         return false
                     }
                 }
-                metrics.record(tokens: result.tokens, finish: result.finish)
                 if let failure { throw failure }
                 try send([Self.choice(chat: chat, text: "", finish: result.finish, delta: true)], nil)
                 if settings.includeUsage { try send([], usage(result.tokens)) }

@@ -1,4 +1,5 @@
 import HTTP
+import Inference
 import JSON
 import Jobs
 import Store

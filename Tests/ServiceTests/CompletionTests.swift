@@ -1,6 +1,7 @@
 import Engine
 import GGUF
 import HTTP
+import Inference
 import JSON
 import Models
 import Platform

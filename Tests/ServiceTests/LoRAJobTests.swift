@@ -56,7 +56,7 @@ struct LoRAJobTests {
         for (name, texts) in together.withLock({ $0 }) { #expect(texts == [alone[name]!, alone[name]!], "\(name)") }
         #expect(api.application.generation.largestBatch >= 2)
         #expect(api.application.languageModels.resident.map(\.key) == [Self.model])
-        #expect(Set(api.application.adapters.resident.map(\.key)) == Set(names))
+        #expect(Set(api.application.languageModels.residentAdapters.map(\.key)) == Set(names))
         #expect(try api.call("POST", "/v1/chat/completions", json: ["model": .string(names[0]), "messages": [["role": "user", "content": "Hi"]]],
                              key: api.keyB).status == 404)
 

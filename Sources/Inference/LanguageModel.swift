@@ -1,6 +1,4 @@
 import Engine
-import HTTP
-import Inference
 import Models
 import Tokenizers
 
@@ -52,14 +50,16 @@ extension LanguageModel {
     /// Generates after `prompt` until a stop token, a stop string or `maxTokens`. `emit` gets
     /// each new piece of text as soon as it is complete UTF-8 and not possibly the start of a
     /// stop string; it returns false to stop early. `cancelled` is asked before each token (a
-    /// client that hung up).
+    /// client that hung up). The generation is counted in the model's `GenerationMetrics`.
     public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String], adapter: LoRA? = nil,
                          cancelled: @escaping @Sendable () -> Bool = { false },
                          emit: (String) throws -> Bool) throws -> (text: String, tokens: Int, finish: FinishReason) {
         let capacity = min(model.maxT, prompt.count + maxTokens)
         let session = model.session(lora: adapter, capacity: capacity)
-        return try batcher.generate(session: session, logits: session.append(prompt), stream: stream(prompt, stop: stop),
-                                    maxTokens: maxTokens, sampler: sampler, cancelled: cancelled, emit: emit)
+        let result = try batcher.generate(session: session, logits: session.append(prompt), stream: stream(prompt, stop: stop),
+                                          maxTokens: maxTokens, sampler: sampler, cancelled: cancelled, emit: emit)
+        batcher.metrics?.record(tokens: result.tokens, finish: result.finish)
+        return result
     }
 
     func stream(_ prompt: [Int32], stop: [String]) -> TextStream {

@@ -1,5 +1,4 @@
 import Engine
-import Inference
 import Platform
 
 /// Concurrent generations of one base model (Llama or GPT-2), and of any of its LoRA fine-tunes,

@@ -1,7 +1,7 @@
 import GGUF
 import JSON
 import Platform
-@testable import Service
+@testable import Inference
 import Testing
 import TestSupport
 import Tokenizers

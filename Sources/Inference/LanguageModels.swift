@@ -1,0 +1,49 @@
+import Engine
+import Models
+import Store
+import Tensor
+
+/// The language models this process serves, loaded on first use and kept while they fit:
+/// a base model once, however many of its LoRA fine-tunes are in use (each an adapter over the
+/// base's one resident copy, decoding in the base's shared batches), and a full fine-tune as a
+/// model of its own.
+public final class LanguageModels: Sendable {
+    public let metrics: GenerationMetrics
+    /// Base models and full fine-tunes, least recently used dropped first past the capacity.
+    let models: ModelCache<LanguageModel>
+    /// LoRA adapters of fine-tunes, by model name: small beside their bases.
+    let adapters: ModelCache<LoRA>
+
+    public init(capacityBytes: Int, adapterCapacityBytes: Int = 512 << 20, metrics: GenerationMetrics) {
+        models = ModelCache(capacityBytes: capacityBytes)
+        adapters = ModelCache(capacityBytes: adapterCapacityBytes)
+        self.metrics = metrics
+    }
+
+    /// Base models and full fine-tunes resident now, and the adapters, for metrics and tests.
+    public var resident: [(key: String, bytes: Int)] { models.resident }
+    public var residentAdapters: [(key: String, bytes: Int)] { adapters.resident }
+
+    /// Runs `body` with `base`, or with the fine-tune `tuned` of it (its weights from `pool`):
+    /// the base with the adapter of a LoRA fine-tune, or the whole model of a full one. The
+    /// models stay in use, so not evicted, until `body` returns.
+    public func withModel<T>(_ base: ModelCatalog.BaseModel, tuned: FineTunedModel?, pool: ConnectionPool,
+                             _ body: (LanguageModel, LoRA?) throws -> T) throws -> T {
+        if let tuned, tuned.adapter == nil {
+            return try models.withModel(tuned.name, load: {
+                let model = LanguageModel(try tuned.causalLM(pool), metrics: metrics)
+                return (model, model.bytes)
+            }) { model in try body(model, nil) }
+        }
+        return try models.withModel(base.name, load: {
+            let model = try LanguageModel.load(base, metrics: metrics)
+            return (model, model.bytes)
+        }) { model in
+            guard let tuned else { return try body(model, nil) }
+            return try adapters.withModel(tuned.name, load: {
+                let adapter = try tuned.adapter(for: model.model.loraLayout, pool: pool)
+                return (adapter, adapter.params.count * 4)
+            }) { adapter in try body(model, adapter) }
+        }
+    }
+}
