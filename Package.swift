@@ -57,10 +57,10 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Jobs", dependencies: ["Store", "Training", "Models", "Engine", "Tensor", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Training", "Store", "Tokenizers", "Engine", "Tensor", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Store", "Training", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
-        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Inference", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Benchmarks (bench/train, bench/infer)
         .executableTarget(name: "anneal-bench", dependencies: ["Engine", "Tensor", "Platform"], path: "bench/engine", swiftSettings: settings),

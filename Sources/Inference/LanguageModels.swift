@@ -2,6 +2,7 @@ import Engine
 import Models
 import Store
 import Tensor
+import Tokenizers
 
 /// The language models this process serves, loaded on first use and kept while they fit:
 /// a base model once, however many of its LoRA fine-tunes are in use (each an adapter over the
@@ -28,22 +29,42 @@ public final class LanguageModels: Sendable {
     /// the base with the adapter of a LoRA fine-tune, or the whole model of a full one. The
     /// models stay in use, so not evicted, until `body` returns.
     public func withModel<T>(_ base: ModelCatalog.BaseModel, tuned: FineTunedModel?, pool: ConnectionPool,
-                             _ body: (LanguageModel, LoRA?) throws -> T) throws -> T {
+                             _ body: (ServedModel) throws -> T) throws -> T {
         if let tuned, tuned.adapter == nil {
             return try models.withModel(tuned.name, load: {
                 let model = LanguageModel(try tuned.causalLM(pool), metrics: metrics)
                 return (model, model.bytes)
-            }) { model in try body(model, nil) }
+            }) { model in try body(ServedModel(model: model, adapter: nil)) }
         }
         return try models.withModel(base.name, load: {
             let model = try LanguageModel.load(base, metrics: metrics)
             return (model, model.bytes)
         }) { model in
-            guard let tuned else { return try body(model, nil) }
+            guard let tuned else { return try body(ServedModel(model: model, adapter: nil)) }
             return try adapters.withModel(tuned.name, load: {
                 let adapter = try tuned.adapter(for: model.model.loraLayout, pool: pool)
                 return (adapter, adapter.params.count * 4)
-            }) { adapter in try body(model, adapter) }
+            }) { adapter in try body(ServedModel(model: model, adapter: adapter)) }
         }
+    }
+}
+
+/// A language model as one request uses it: the resident model and the adapter of the fine-tune
+/// the request names (nil: the model itself).
+public struct ServedModel: Sendable {
+    public let model: LanguageModel
+    let adapter: LoRA?
+
+    public var name: String { model.name }
+    public var tokenizer: Tokenizer { model.tokenizer }
+    public var template: ChatTemplate? { model.template }
+    /// The longest prompt and generation together, in tokens.
+    public var contextLength: Int { model.model.maxT }
+
+    /// `LanguageModel.generate` through this request's adapter.
+    public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String],
+                         cancelled: @escaping @Sendable () -> Bool = { false },
+                         emit: (String) throws -> Bool) throws -> (text: String, tokens: Int, finish: FinishReason) {
+        try model.generate(prompt: prompt, maxTokens: maxTokens, sampler: sampler, stop: stop, adapter: adapter, cancelled: cancelled, emit: emit)
     }
 }

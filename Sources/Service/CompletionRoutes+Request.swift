@@ -56,7 +56,7 @@ extension CompletionRoutes {
 
     /// The prompt text: `prompt` (a string, or a list of one), or `messages` rendered with the
     /// model's chat template.
-    static func prompt(_ body: JSONObject, chat: Bool, model: LanguageModel) throws(HTTPError) -> String {
+    static func prompt(_ body: JSONObject, chat: Bool, model: ServedModel) throws(HTTPError) -> String {
         if !chat {
             if let text = body["prompt"]?.string { return text }
             if let list = body["prompt"]?.array, list.count == 1, let text = list[0].string { return text }

@@ -1,4 +1,3 @@
-import Engine
 import HTTP
 import Inference
 import JSON
@@ -19,15 +18,15 @@ extension CompletionRoutes {
             throw HTTPError.badRequest("inputs must be a non-empty string (the prompt)", param: "inputs")
         }
         let (settings, fullText) = try Self.generationSettings(body["parameters"] ?? .null)
-        return try withModel(name, tenant: context.tenant, known: tuned) { model, adapter in
+        return try withModel(name, tenant: context.tenant, known: tuned) { model in
             let ids = model.tokenizer.encodeIDs(inputs, addSpecialTokens: true).map(Int32.init)
             guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty once tokenized", param: "inputs") }
-            guard ids.count + settings.maxTokens <= model.model.maxT else {
-                throw HTTPError.badRequest("The prompt (\(ids.count) tokens) and max_new_tokens (\(settings.maxTokens)) exceed the context of \(model.model.maxT) tokens",
+            guard ids.count + settings.maxTokens <= model.contextLength else {
+                throw HTTPError.badRequest("The prompt (\(ids.count) tokens) and max_new_tokens (\(settings.maxTokens)) exceed the context of \(model.contextLength) tokens",
                                            param: "parameters.max_new_tokens", code: "context_length_exceeded")
             }
             let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop,
-                                            adapter: adapter, cancelled: context.clientGone) { _ in true }
+                                            cancelled: context.clientGone) { _ in true }
             let sampled = settings.sampler.temperature > 0
             return .json(["generated_text": .string(fullText ? inputs + result.text : result.text),
                           "details": ["finish_reason": .string(result.finish.tgi), "generated_tokens": .int(Int64(result.tokens)),

@@ -1,14 +1,10 @@
-import Engine
 import HTTP
 import Inference
-import Jobs
 import JSON
 import Models
 import Platform
 import Store
-import Tensor
 import Tokenizers
-import Training
 
 /// OpenAI's `POST /v1/completions` and `POST /v1/chat/completions` for language models (GGUF
 /// Llama, Hugging Face Llama and GPT-2 folders) and their fine-tunes, with `stream: true` as server-sent events ending in `data: [DONE]`. Sampling: `temperature`
@@ -37,15 +33,15 @@ struct CompletionRoutes {
     func complete(_ request: HTTPRequest, chat: Bool, _ context: RequestContext) throws -> HTTPResponse {
         let body = try request.jsonObject()
         let settings = try Self.settings(body, chat: chat)
-        return try withModel(settings.model, tenant: context.tenant) { model, adapter in
-            try respond(body, chat: chat, settings: settings, model: model, adapter: adapter, context: context)
+        return try withModel(settings.model, tenant: context.tenant) { model in
+            try respond(body, chat: chat, settings: settings, model: model, context: context)
         }
     }
 
     /// Runs `body` with the model `name` resolves to: a base language model, a tenant's LoRA
     /// fine-tune with its adapter over the base's one resident copy, or a tenant's full
     /// fine-tune (each loaded on first use). `known`: the fine-tune, when already found.
-    func withModel<T>(_ name: String, tenant: String, known: FineTunedModel? = nil, _ body: (LanguageModel, LoRA?) throws -> T) throws -> T {
+    func withModel<T>(_ name: String, tenant: String, known: FineTunedModel? = nil, _ body: (ServedModel) throws -> T) throws -> T {
         let (base, tuned) = try resolve(name, tenant: tenant, known: known)
         return try models.withModel(base, tuned: tuned, pool: pool, body)
     }
@@ -61,14 +57,14 @@ struct CompletionRoutes {
         return (tuned.base, tuned)
     }
 
-    func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: LanguageModel, adapter: LoRA?,
+    func respond(_ body: JSONObject, chat: Bool, settings: Settings, model: ServedModel,
                  context: RequestContext) throws -> HTTPResponse {
         let clientGone = context.clientGone
         let prompt = try Self.prompt(body, chat: chat, model: model)
         let ids = model.tokenizer.encodeIDs(prompt, addSpecialTokens: !chat).map(Int32.init)
         guard !ids.isEmpty else { throw HTTPError.badRequest("The prompt is empty", param: chat ? "messages" : "prompt") }
-        guard ids.count + settings.maxTokens <= model.model.maxT else {
-            throw HTTPError.badRequest("The prompt (\(ids.count) tokens) and max_tokens (\(settings.maxTokens)) exceed the context of \(model.model.maxT) tokens",
+        guard ids.count + settings.maxTokens <= model.contextLength else {
+            throw HTTPError.badRequest("The prompt (\(ids.count) tokens) and max_tokens (\(settings.maxTokens)) exceed the context of \(model.contextLength) tokens",
                                        param: "max_tokens", code: "context_length_exceeded")
         }
         let id = Crypto.randomID(prefix: chat ? "chatcmpl-" : "cmpl-"), created = WallClock.unixSeconds
@@ -80,7 +76,7 @@ struct CompletionRoutes {
         }
         if !settings.stream {
             let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler,
-                                            stop: settings.stop, adapter: adapter, cancelled: clientGone) { _ in true }
+                                            stop: settings.stop, cancelled: clientGone) { _ in true }
             var object = envelope
             object["choices"] = [Self.choice(chat: chat, text: result.text, finish: result.finish, delta: false)]
             object["usage"] = usage(result.tokens)
@@ -89,11 +85,11 @@ struct CompletionRoutes {
         // The stream runs after this handler returns: it holds the model (and adapter) in the caches
         // again while it generates, so they are not evicted under it.
         return Self.events(envelope: envelope, chat: chat) { [self] send in
-            try withModel(settings.model, tenant: context.tenant) { model, adapter in
+            try withModel(settings.model, tenant: context.tenant) { model in
                 if chat { try send([Self.chunk(delta: ["role": "assistant", "content": ""], finish: nil)], nil) }
                 var failure: (any Error)?  // a write that failed: the client is gone
                 let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop,
-                                                adapter: adapter, cancelled: clientGone) { piece in
+                                                cancelled: clientGone) { piece in
                     do {
                         try send([chat ? Self.chunk(delta: ["content": .string(piece)], finish: nil)
                                        : ["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": .null]], nil)

@@ -1,4 +1,3 @@
-import Engine
 import HTTP
 import JSON
 import Models
@@ -157,21 +156,17 @@ struct JobSpec {
         // failed job, and stored resolved (the model's default target modules written out).
         // Without them, a language model is fine-tuned in full.
         guard resolved["lora"] != nil else { return resolved }
-        guard model.isLanguageModel || model.architecture == "bert" else {
+        guard model.takesLoRA else {
             throw .badRequest("LoRA is not implemented for \(model.architecture) models; they are fine-tuned in full (omit lora)",
                               param: param + ".lora", code: "unsupported_adapter")
         }
-        let layout: LoRALayout
-        do { layout = try model.architecture == "bert" ? BertConfig.load(folder: model.path).loraLayout : CausalLMBase.loraLayout(model) } catch {
-            throw .badRequest("\(model.name) cannot be fine-tuned: \(error)", param: "model", code: "unsupported_model")
-        }
+        let layout = try Result { () throws(ModelLoadError) in try model.loraLayout() }.mapError { error in
+            HTTPError.badRequest("\(model.name) cannot be fine-tuned: \(error)", param: "model", code: "unsupported_model")
+        }.get()
         do {
-            var config = try LoRAConfig.from(hyperparameters: .object(resolved), layout: layout)
-            if config.targets.isEmpty { config.targets = layout.defaults }
-            resolved["lora"] = config.json
+            return try Hyperparameters.resolvingLoRA(resolved, layout: layout)
         } catch {
             throw .badRequest(error.message, param: error.param.replacing("hyperparameters", with: param), code: "invalid_hyperparameter")
         }
-        return resolved
     }
 }

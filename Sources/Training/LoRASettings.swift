@@ -14,3 +14,13 @@ extension LoRAConfig {
         }
     }
 }
+
+extension Hyperparameters {
+    /// `hyperparameters` with its `lora` settings checked against `layout` and written out
+    /// resolved (the model's default target modules named), as a job stores them.
+    public static func resolvingLoRA(_ hyperparameters: JSONObject, layout: LoRALayout) throws(HyperparameterError) -> JSONObject {
+        var resolved = hyperparameters
+        resolved["lora"] = try LoRAConfig.from(hyperparameters: .object(hyperparameters), layout: layout).resolved(layout).json
+        return resolved
+    }
+}
