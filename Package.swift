@@ -56,7 +56,7 @@ let package = Package(
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Jobs", dependencies: ["Store", "Training", "Models", "Engine", "Tensor", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Jobs", dependencies: ["Store", "Training", "Models", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Store", "Training", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable

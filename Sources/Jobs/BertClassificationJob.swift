@@ -1,12 +1,10 @@
-import Engine
 import JSON
 import Models
-import Tensor
 import Training
 
-/// Fine-tunes a BERT-family base model for sequence classification (architecture `bert`): reads
-/// the job's files, trains with `ClassificationTrainer` through `JobTrainingHooks` (resuming
-/// from the job's latest checkpoint), and names the checkpoint holding the final model.
+/// Fine-tunes a BERT-family base model for sequence classification (architecture `bert`): the
+/// job's files as labelled examples, `ClassificationTrainer` (every weight, or LoRA adapters
+/// and the head), the steps every job shares in `JobContext+Training`.
 public struct BertClassificationJob: TrainingJob {
     /// The base model named by a job (nil when the catalog has no such model).
     public typealias BaseLoader = @Sendable (_ model: String) throws -> ClassificationBase?
@@ -20,37 +18,13 @@ public struct BertClassificationJob: TrainingJob {
     }
 
     public func train(_ context: JobContext) throws -> TrainingResult {
-        let job = context.job
-        let base: ClassificationBase
-        do {
-            guard let loaded = try loadBase(job.model) else {
-                throw JobFailure(code: "model_not_found", message: "Base model \(job.model) is not available", param: "model")
-            }
-            base = loaded
-        } catch let failure as JobFailure {
-            throw failure
-        } catch {
-            throw JobFailure(code: "invalid_model", message: "Base model \(job.model) cannot be loaded: \(error)", param: "model")
-        }
-        let arguments = TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed))
-        guard let training = try FileValidation.content(of: job.trainingFile, context) else {
-            throw JobFailure(code: "invalid_training_file", message: "File \(job.trainingFile) no longer exists", param: "training_file")
-        }
-        var validation: [UInt8]?
-        if let file = job.validationFile {
-            guard let bytes = try FileValidation.content(of: file, context) else {
-                throw JobFailure(code: "invalid_validation_file", message: "File \(file) no longer exists", param: "validation_file")
-            }
-            validation = bytes
-        }
+        let job = context.job, arguments = context.arguments
+        let base = try context.base(loadBase)
+        let (training, validation) = try context.files()
         let trainer: ClassificationTrainer
         do {
-            var lora: LoRAConfig?
-            do {
-                if job.hyperparameters["lora"] != nil { lora = try LoRAConfig.from(hyperparameters: job.hyperparameters, layout: base.config.loraLayout) }
-            } catch {
-                throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
-            }
+            let lora = try Result { () throws(HyperparameterError) in try Hyperparameters.lora(job.hyperparameters, layout: base.loraLayout) }
+                .mapError(context.invalid).get()
             trainer = try ClassificationTrainer(config: base.config, weights: base.weights, tokenizer: base.tokenizer, training: training,
                                                 validation: validation, arguments: arguments, lora: lora)
         } catch let problem as DatasetProblem {
@@ -58,17 +32,11 @@ public struct BertClassificationJob: TrainingJob {
             throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)
         }
         try Self.reportLengths(trainer.dataset, maxLength: arguments.maxSeqLength, context)
-        if let lora = trainer.lora {
-            try context.event("LoRA r \(lora.config.r), alpha \(lora.config.alpha) on \(lora.modules.map(\.id).joined(separator: ", ")), with the classifier: \(lora.params.count) trainable parameters")
-        }
-        try context.event("Training \(trainer.dataset.train.count) examples (\(trainer.dataset.validation.count) for evaluation), labels \(trainer.dataset.labels.joined(separator: ", ")), \(trainer.totalSteps) steps")
-        let outcome = try trainer.run(JobTrainingHooks(context: context))
-        if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
-        let results = try ResultFile.write(context)
-        let manifest = ModelManifest(kind: .classifier, base: job.model, architecture: job.architecture,
-                                     adapter: trainer.lora.map { $0.config.resolved($0.layout) }, labels: trainer.dataset.labels,
-                                     head: trainer.lora?.savedTensors.map(\.name) ?? [])
-        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [results], checkpoint: outcome.checkpoint, manifest: manifest)
+        if let adapter = trainer.adapterSummary { try context.event(adapter) }
+        try context.event(trainer.planSummary)
+        return try context.run(trainer, manifest: ModelManifest(kind: .classifier, base: job.model, architecture: job.architecture,
+                                                                adapter: trainer.adapterSettings, labels: trainer.dataset.labels,
+                                                                head: trainer.headTensors))
     }
 
     /// One event per split: token-count percentiles and how many examples truncation shortens.

@@ -1,15 +1,11 @@
-import Engine
 import JSON
 import Models
-import Tensor
-import Tokenizers
 import Training
 
 /// Fine-tuning of a causal language model (a Llama-family GGUF, or a Llama or GPT-2 Hugging Face
-/// folder): reads the job's files as causal-LM data, trains with `CausalLMTrainer` through
-/// `JobTrainingHooks` (resuming from the job's latest checkpoint), LoRA adapters when
-/// `hyperparameters.lora` is given and every weight otherwise, and names the checkpoint holding
-/// the result.
+/// folder): the job's files as causal-LM data, `CausalLMTrainer` (LoRA adapters when
+/// `hyperparameters.lora` is given, every weight otherwise), the steps every job shares in
+/// `JobContext+Training`.
 public struct CausalLMJob: TrainingJob {
     /// The base model named by a job (nil when the catalog has no such model).
     public typealias BaseLoader = @Sendable (_ model: String) throws -> CausalLMBase?
@@ -24,33 +20,15 @@ public struct CausalLMJob: TrainingJob {
 
     public func train(_ context: JobContext) throws -> TrainingResult {
         let job = context.job
-        let loaded: CausalLMBase?
-        do { loaded = try loadBase(job.model) } catch {
-            throw JobFailure(code: "model_unavailable", message: "Base model \(job.model) cannot be loaded: \(error)", param: "model")
+        let base = try context.base(loadBase)
+        let lora = try Result { () throws(HyperparameterError) in try Hyperparameters.lora(job.hyperparameters, layout: base.loraLayout) }
+            .mapError(context.invalid).get()
+        var arguments = context.arguments
+        if arguments.maxSeqLength > base.contextLength {
+            try context.event("max_seq_length \(arguments.maxSeqLength) is longer than the model's context: examples are cut at \(base.contextLength)")
+            arguments.maxSeqLength = base.contextLength
         }
-        guard let base = loaded else {
-            throw JobFailure(code: "model_not_found", message: "Base model \(job.model) is not available", param: "model")
-        }
-        var config: LoRAConfig?
-        do {
-            if job.hyperparameters["lora"] != nil { config = try LoRAConfig.from(hyperparameters: job.hyperparameters, layout: base.model.loraLayout) }
-        } catch {
-            throw JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
-        }
-        var arguments = TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed))
-        if arguments.maxSeqLength > base.model.maxT {
-            try context.event("max_seq_length \(arguments.maxSeqLength) is longer than the model's context: examples are cut at \(base.model.maxT)")
-            arguments.maxSeqLength = base.model.maxT
-        }
-        guard let training = try FileValidation.content(of: job.trainingFile, context) else {
-            throw JobFailure(code: "invalid_training_file", message: "File \(job.trainingFile) no longer exists", param: "training_file")
-        }
-        let validation = try job.validationFile.map { file throws -> [UInt8] in
-            guard let bytes = try FileValidation.content(of: file, context) else {
-                throw JobFailure(code: "invalid_validation_file", message: "File \(file) no longer exists", param: "validation_file")
-            }
-            return bytes
-        }
+        let (training, validation) = try context.files()
         let dataset: CausalLMDataset
         do {
             dataset = try CausalLMDataset(training: training, validation: validation, arguments: arguments, tokenizer: base.tokenizer,
@@ -58,14 +36,9 @@ public struct CausalLMJob: TrainingJob {
         } catch {
             throw JobFailure(code: "invalid_training_file", message: error.description, param: "training_file")
         }
-        let trainer = try CausalLMTrainer(model: base.model, lora: config, dataset: dataset, arguments: arguments)
-        let method = trainer.lora.map { "LoRA r \($0.config.r), alpha \($0.config.alpha) on \($0.modules.map(\.id).joined(separator: ", "))" } ?? "Full fine-tuning"
-        try context.event("\(method): \(trainer.trained.params.count) trainable parameters; \(dataset.train.count) examples (\(dataset.validation.count) for evaluation), \(trainer.totalSteps) steps")
-        let outcome = try trainer.run(JobTrainingHooks(context: context))
-        if outcome.stoppedEarly { try context.event("Early stopping after step \(outcome.steps)") }
-        let manifest = ModelManifest(kind: .causalLM, base: job.model, architecture: job.architecture,
-                                     adapter: trainer.lora.map { $0.config.resolved($0.layout) })
-        return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [try ResultFile.write(context)], checkpoint: outcome.checkpoint,
-                              manifest: manifest)
+        let trainer = try CausalLMTrainer(model: base.model, lora: lora, dataset: dataset, arguments: arguments)
+        try context.event(trainer.summary)
+        return try context.run(trainer, manifest: ModelManifest(kind: .causalLM, base: job.model, architecture: job.architecture,
+                                                                adapter: trainer.adapterSettings))
     }
 }

@@ -80,6 +80,11 @@ public struct CausalLMBase: Sendable {
         return config
     }
 
+    /// The layers LoRA can adapt in this model.
+    public var loraLayout: LoRALayout { model.loraLayout }
+    /// The longest sequence the model is loaded for, in tokens.
+    public var contextLength: Int { model.maxT }
+
     /// Bytes the weights take, for the model caches.
     public var bytes: Int { model.parameterCount * 4 }
 }

@@ -12,6 +12,9 @@ public struct ClassificationBase: Sendable {
         (self.config, self.weights, self.tokenizer) = (config, weights, tokenizer)
     }
 
+    /// The layers LoRA can adapt in this model.
+    public var loraLayout: LoRALayout { config.loraLayout }
+
     /// The model in `folder` with `tokenizer`.
     public init(folder: String, tokenizer: Tokenizer) throws {
         self.init(config: try BertConfig.load(folder: folder), weights: try SafeTensors(path: folder + "/model.safetensors"), tokenizer: tokenizer)

@@ -23,4 +23,11 @@ extension Hyperparameters {
         resolved["lora"] = try LoRAConfig.from(hyperparameters: .object(hyperparameters), layout: layout).resolved(layout).json
         return resolved
     }
+
+    /// The LoRA adapter a job's hyperparameters ask for on a model of `layout`; nil without `lora`
+    /// (every weight is trained).
+    public static func lora(_ hyperparameters: JSONValue, layout: LoRALayout) throws(HyperparameterError) -> LoRAConfig? {
+        guard hyperparameters["lora"] != nil else { return nil }
+        return try LoRAConfig.from(hyperparameters: hyperparameters, layout: layout)
+    }
 }
