@@ -91,10 +91,7 @@ extension FineTunedModel {
         _ = try BertCheckpoint.load(model, from: SafeTensors(path: base.path + "/model.safetensors"), headOptional: true)
         let adapter = try classifierAdapter(pool)
         adapter.merge { model.weight(module: $0, layer: $1) }
-        for (tensor, destination) in [("classifier.weight", model.parameters.clsw), ("classifier.bias", model.parameters.clsb)] {
-            guard let trained = adapter.saved(tensor) else { throw unfit("head") }
-            destination.pointer.update(from: trained, count: destination.count)
-        }
+        guard model.copyHead(from: adapter) else { throw unfit("head") }
         return model
     }
 }

@@ -44,12 +44,7 @@ public final class ClassificationTrainer: TrainingTask {
                 adapter = try LoRA(layout: config.loraLayout, config: settings, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay,
                                    saved: config.loraHead)
             } catch { throw TrainingError(error.description) }
-            // The head starts from the model's and from now on lives in the adapter's arenas only.
-            let (w, b) = (adapter.saved("classifier.weight")!, adapter.saved("classifier.bias")!)
-            w.update(from: model.parameters.clsw.pointer, count: model.parameters.clsw.count)
-            b.update(from: model.parameters.clsb.pointer, count: model.parameters.clsb.count)
-            model.bindHead(weight: w, bias: b, dweight: adapter.saved("classifier.weight", in: adapter.grads)!,
-                           dbias: adapter.saved("classifier.bias", in: adapter.grads)!)
+            model.trainHead(in: adapter)  // the head starts from the model's and lives in the adapter's arenas only
             model.lora = adapter
             (lora, trained) = (adapter, adapter.trained)
         } else {

@@ -39,7 +39,33 @@ extension BertConfig {
     /// in BertForSequenceClassification, in the order the adapter's arena holds them. Weight
     /// decay applies to the weight only.
     public var loraHead: [(name: String, shape: [Int], decay: Bool)] {
-        [("classifier.weight", [numLabels, hiddenSize], true), ("classifier.bias", [numLabels], false)]
+        [(Self.headWeight, [numLabels, hiddenSize], true), (Self.headBias, [numLabels], false)]
+    }
+
+    static let headWeight = "classifier.weight", headBias = "classifier.bias"
+}
+
+extension Bert {
+    /// LoRA classification training: the head's current values move into `adapter`'s arenas
+    /// (made with `saved: config.loraHead`), and from then on the model reads and trains the
+    /// head there, so the optimizer updates the one copy the model computes with.
+    public func trainHead(in adapter: LoRA) {
+        guard let w = adapter.saved(BertConfig.headWeight), let b = adapter.saved(BertConfig.headBias),
+              let dw = adapter.saved(BertConfig.headWeight, in: adapter.grads), let db = adapter.saved(BertConfig.headBias, in: adapter.grads) else {
+            preconditionFailure("Bert: the adapter was not made with the head (config.loraHead)")
+        }
+        w.update(from: parameters.clsw.pointer, count: parameters.clsw.count)
+        b.update(from: parameters.clsb.pointer, count: parameters.clsb.count)
+        bindHead(weight: w, bias: b, dweight: dw, dbias: db)
+    }
+
+    /// Inference: the head a LoRA classifier trained, copied from `adapter` into the model.
+    /// False when the adapter has no head.
+    public func copyHead(from adapter: LoRA) -> Bool {
+        guard let w = adapter.saved(BertConfig.headWeight), let b = adapter.saved(BertConfig.headBias) else { return false }
+        parameters.clsw.pointer.update(from: w, count: parameters.clsw.count)
+        parameters.clsb.pointer.update(from: b, count: parameters.clsb.count)
+        return true
     }
 }
 

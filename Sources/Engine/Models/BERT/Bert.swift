@@ -95,7 +95,7 @@ public final class Bert: @unchecked Sendable {
     /// The classification head's weight (NL, C) and bias (NL), and their gradients, read from
     /// and written to elsewhere: a LoRA classifier's head lives in its adapter's arenas (PEFT's
     /// `modules_to_save`), so the optimizer updates the one copy the model computes with.
-    public func bindHead(weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>,
+    func bindHead(weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>,
                          dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
         parameters.clsw = TensorSlice(pointer: weight, offset: parameters.clsw.offset, shape: parameters.clsw.shape)
         parameters.clsb = TensorSlice(pointer: bias, offset: parameters.clsb.offset, shape: parameters.clsb.shape)
