@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Models", "Store", "Engine", "Tokenizers", "Tensor", "Platform"], swiftSettings: settings),
 
         // MARK: - Training (datasets, the trainer loop over the engine)
-        .target(name: "Training", dependencies: ["Engine", "Tensor", "Tokenizers", "JSON"], swiftSettings: settings),
+        .target(name: "Training", dependencies: ["Engine", "Tensor", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tensor", "Tokenizers", "GGUF", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "Tokenizers", "GGUF", "JSON", "Platform", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Models", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Models", "Engine", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Models", "Inference", "Engine", "GGUF", "Tokenizers", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
     ]
 )
