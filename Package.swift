@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Jobs", dependencies: ["Store", "Training", "Models", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Store", "Training", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
         .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Inference", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),

@@ -6,7 +6,24 @@ import Training
 /// validation found, kept in `file.report`; a file uploaded before reports were kept is checked
 /// once here and its report stored), that both files have one shape, and that validation labels
 /// are training labels. No file is checked line by line twice.
-enum FileValidation {
+public enum FileValidation {
+    /// What checking an uploaded fine-tune file found: the problems (nil: valid), its record
+    /// shape, examples and labels, and the whole report as the file row keeps it.
+    public struct Upload: Sendable {
+        public var problems: String?
+        public var shape: String?
+        public var examples: Int
+        public var labels: [String]?
+        public var report: JSONValue
+    }
+
+    /// Checks every line of an uploaded file, once: jobs read the kept report.
+    public static func check(upload bytes: [UInt8]) -> Upload {
+        let report = DatasetValidator.validate(bytes)
+        return Upload(problems: report.isValid ? nil : report.problemSummary, shape: report.shape?.rawValue, examples: report.exampleCount,
+                      labels: report.shape?.isLabelled == true ? report.labels : nil, report: report.json)
+    }
+
     static func run(_ context: JobContext) throws {
         let job = context.job
         let training = try report(of: job.trainingFile, param: "training_file", context)

@@ -1,8 +1,8 @@
 import HTTP
+import Jobs
 import JSON
 import Platform
 import Store
-import Training
 
 /// `/v1/files`: uploads (multipart or raw JSONL), listing, retrieval, content and deletion.
 /// Files live in PostgreSQL; a `fine-tune` file is validated line by line on upload.
@@ -29,15 +29,14 @@ struct FileRoutes {
         guard !bytes.isEmpty else { throw HTTPError.badRequest("The file is empty", param: "file", code: "empty_file") }
         var shape: String?, examples: Int?, labels: String?, summary: String?
         if purpose == "fine-tune" {
-            let report = DatasetValidator.validate(bytes)
-            guard report.isValid else {
-                throw HTTPError.badRequest("Invalid fine-tune file \(filename): \(report.problemSummary)", param: "file",
-                                           code: "invalid_file_format")
+            let checked = FileValidation.check(upload: bytes)
+            if let problems = checked.problems {
+                throw HTTPError.badRequest("Invalid fine-tune file \(filename): \(problems)", param: "file", code: "invalid_file_format")
             }
-            shape = report.shape?.rawValue
-            examples = report.exampleCount
-            if report.shape?.isLabelled == true { labels = JSONValue.array(report.labels.map(JSONValue.string)).encoded() }
-            summary = report.json.encoded()
+            shape = checked.shape
+            examples = checked.examples
+            labels = checked.labels.map { JSONValue.array($0.map(JSONValue.string)).encoded() }
+            summary = checked.report.encoded()
         }
         let id = Crypto.randomID(prefix: "file-")
         let sha = Crypto.hex(Crypto.sha256(bytes))

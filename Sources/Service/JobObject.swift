@@ -1,7 +1,6 @@
 import JSON
 import Jobs
 import Store
-import Training
 
 /// The OpenAI `fine_tuning.job` object, plus `progress`, `queue_position`, `attempt` and `priority`.
 enum JobObject {
@@ -24,9 +23,7 @@ enum JobObject {
         }
         // What the trainer will use: HF's defaults where unset and OpenAI's "auto" resolved.
         let seed = try row.decode(Int64.self, "seed")
-        let stored = try parsed("hyperparameters")
-        var hyperparameters = TrainingArguments(stored.object ?? [:], seed: Int(seed)).json
-        if stored["lora"] != nil, case .object(var object) = hyperparameters { object["lora"] = stored["lora"]; hyperparameters = .object(object) }
+        let hyperparameters = JobSpec.resolved(hyperparameters: try parsed("hyperparameters"), seed: Int(seed))
         var method = try parsed("method")
         if case .object(var object) = method, let type = object["type"]?.string {
             object[type] = .object(["hyperparameters": hyperparameters])

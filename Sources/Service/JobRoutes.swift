@@ -25,10 +25,11 @@ struct JobRoutes {
     var store: JobStore { JobStore(pool: pool) }
 
     func create(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
-        let spec = try JobSpec(try request.jsonObject(), catalog: catalog)
-        let job = NewJob(tenant: context.tenant, model: spec.model.name, architecture: spec.model.architecture,
-                         trainingFile: spec.trainingFile, validationFile: spec.validationFile, suffix: spec.suffix, seed: spec.seed,
-                         metadata: spec.metadata, method: spec.method, hyperparameters: spec.hyperparameters, priority: spec.priority)
+        let spec: JobSpec
+        do { spec = try JobSpec(try request.jsonObject(), catalog: catalog) } catch let error as JobSpecError {
+            throw HTTPError.badRequest(error.message, param: error.param, code: error.code)
+        }
+        let job = spec.job(tenant: context.tenant)
         do {
             return .json(try store.create(job) { connection, id in try find(id, context, connection: connection) })
         } catch let error as JobStoreError {

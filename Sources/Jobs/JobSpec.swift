@@ -1,11 +1,11 @@
-import HTTP
 import JSON
 import Models
 import Platform
 import Training
 
-/// A `POST /v1/fine_tuning/jobs` body, checked: every problem is a 400 naming its `param`.
-struct JobSpec {
+/// A `POST /v1/fine_tuning/jobs` body, checked: every problem is a `JobSpecError` naming its
+/// `param` (the API answers it with a 400).
+public struct JobSpec: Sendable {
     var model: ModelCatalog.BaseModel
     var trainingFile: String
     var validationFile: String?
@@ -21,7 +21,7 @@ struct JobSpec {
     static let fields: Set<String> = ["model", "training_file", "validation_file", "suffix", "seed", "metadata", "method",
                                       "hyperparameters", "integrations", "adapter", "priority"]
 
-    init(_ body: JSONObject, catalog: ModelCatalog) throws(HTTPError) {
+    public init(_ body: JSONObject, catalog: ModelCatalog) throws(JobSpecError) {
         if let unknown = body.keys.first(where: { !JobSpec.fields.contains($0) }) {
             throw .badRequest("Unrecognized request argument: \(unknown)", param: unknown, code: "unknown_parameter")
         }
@@ -63,7 +63,7 @@ struct JobSpec {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
     }
 
-    static func string(_ body: JSONObject, _ key: String, required: Bool) throws(HTTPError) -> String? {
+    static func string(_ body: JSONObject, _ key: String, required: Bool) throws(JobSpecError) -> String? {
         guard let value = body[key], !value.isNull else {
             if required { throw .badRequest("Missing required parameter: \(key)", param: key, code: "missing_required_parameter") }
             return nil
@@ -75,7 +75,7 @@ struct JobSpec {
     }
 
     /// At most 16 string pairs, keys up to 64 and values up to 512 characters (OpenAI's limits).
-    static func metadata(_ value: JSONValue?) throws(HTTPError) -> JSONValue? {
+    static func metadata(_ value: JSONValue?) throws(JobSpecError) -> JSONValue? {
         guard let value, !value.isNull else { return nil }
         guard let object = value.object, object.count <= 16 else {
             throw .badRequest("metadata must be an object of at most 16 string values", param: "metadata", code: "invalid_metadata")
@@ -92,7 +92,7 @@ struct JobSpec {
     /// `method` (`{"type":"supervised","supervised":{"hyperparameters":{...}}}`) or the deprecated
     /// top-level `hyperparameters`. A top-level `adapter` (`{"type":"lora", "r", ...}`) is the
     /// same as `hyperparameters.lora`.
-    static func method(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(HTTPError) -> (JSONValue, JSONObject) {
+    static func method(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(JobSpecError) -> (JSONValue, JSONObject) {
         var body = body
         let adapted = body["adapter"] != nil && body["adapter"]?.isNull == false
         if adapted { body = try merge(adapter: body["adapter"]!, into: body) }
@@ -106,7 +106,7 @@ struct JobSpec {
     }
 
     /// `body` with `adapter`'s settings moved into the hyperparameters' `lora`.
-    static func merge(adapter: JSONValue, into body: JSONObject) throws(HTTPError) -> JSONObject {
+    static func merge(adapter: JSONValue, into body: JSONObject) throws(JobSpecError) -> JSONObject {
         var body = body
         guard var settings = adapter.object, settings["type"]?.string == "lora" else {
             throw .badRequest("adapter must be an object with type \"lora\"", param: "adapter.type", code: "invalid_adapter")
@@ -129,7 +129,7 @@ struct JobSpec {
         return body
     }
 
-    static func supervised(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(HTTPError) -> (JSONValue, JSONObject) {
+    static func supervised(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(JobSpecError) -> (JSONValue, JSONObject) {
         guard let method = body["method"], !method.isNull else {
             return (["type": "supervised"], try hyperparameters(body["hyperparameters"], param: "hyperparameters", model: model))
         }
@@ -147,7 +147,7 @@ struct JobSpec {
         return (["type": "supervised"], settings)
     }
 
-    static func hyperparameters(_ value: JSONValue?, param: String, model: ModelCatalog.BaseModel) throws(HTTPError) -> JSONObject {
+    static func hyperparameters(_ value: JSONValue?, param: String, model: ModelCatalog.BaseModel) throws(JobSpecError) -> JSONObject {
         var resolved: JSONObject
         do { resolved = try Hyperparameters.validate(value, param: param) } catch {
             throw .badRequest(error.message, param: error.param, code: "invalid_hyperparameter")
@@ -161,12 +161,41 @@ struct JobSpec {
                               param: param + ".lora", code: "unsupported_adapter")
         }
         let layout = try Result { () throws(ModelLoadError) in try model.loraLayout() }.mapError { error in
-            HTTPError.badRequest("\(model.name) cannot be fine-tuned: \(error)", param: "model", code: "unsupported_model")
+            JobSpecError.badRequest("\(model.name) cannot be fine-tuned: \(error)", param: "model", code: "unsupported_model")
         }.get()
         do {
             return try Hyperparameters.resolvingLoRA(resolved, layout: layout)
         } catch {
             throw .badRequest(error.message, param: error.param.replacing("hyperparameters", with: param), code: "invalid_hyperparameter")
         }
+    }
+
+    /// What a job's trainer will use, for the job object: the stored hyperparameters over HF's
+    /// defaults, OpenAI's "auto" resolved, and the LoRA settings as stored.
+    public static func resolved(hyperparameters stored: JSONValue, seed: Int) -> JSONValue {
+        var resolved = TrainingArguments(stored.object ?? [:], seed: seed).json
+        if stored["lora"] != nil, case .object(var object) = resolved {
+            object["lora"] = stored["lora"]
+            resolved = .object(object)
+        }
+        return resolved
+    }
+
+    /// The job to create for `tenant`.
+    public func job(tenant: String) -> NewJob {
+        NewJob(tenant: tenant, model: model.name, architecture: model.architecture, trainingFile: trainingFile, validationFile: validationFile,
+               suffix: suffix, seed: seed, metadata: metadata, method: method, hyperparameters: hyperparameters, priority: priority)
+    }
+}
+
+/// A problem with a job request: the message, the parameter it names and a code.
+public struct JobSpecError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var param: String?
+    public var code: String
+    public var description: String { message }
+
+    static func badRequest(_ message: String, param: String?, code: String) -> JobSpecError {
+        JobSpecError(message: message, param: param, code: code)
     }
 }
