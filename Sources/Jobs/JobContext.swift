@@ -12,6 +12,9 @@ public final class JobContext: Sendable {
     let store: JobStore
     let worker: String
     private let interruption = Mutex<JobInterruption?>(nil)
+    /// When a shutdown must be done (monotonic seconds), and how fast this job's checkpoints
+    /// were written (bytes a second; nil until one was).
+    private let shutdown = Mutex<(deadline: Double?, saveRate: Double?)>((nil, nil))
     private let finished = Atomic<Bool>(false)
     /// When this attempt started, the step it started from (a resumed job starts mid-run), and
     /// the last progress write.
@@ -31,13 +34,29 @@ public final class JobContext: Sendable {
     }
 
     /// The worker is shutting down: the job goes back to the queue and resumes elsewhere, so
-    /// the trainer saves a checkpoint before it stops.
+    /// the trainer saves a checkpoint before it stops when one fits in the grace period.
     var isShuttingDown: Bool { interruption.withLock { $0 } == .shutdown }
 
-    func interrupt(_ reason: JobInterruption) {
+    /// Whether a checkpoint of `bytes` can be written, at twice the time this job's last one
+    /// took (50 MB/s before any), before the shutdown's deadline.
+    func canSave(bytes: Int) -> Bool {
+        let (deadline, rate) = shutdown.withLock { $0 }
+        guard let deadline else { return true }
+        return 2 * Double(bytes) / (rate ?? 50e6) < deadline - MonotonicClock.now
+    }
+
+    /// A checkpoint of `bytes` took `seconds` to write.
+    func recordSave(bytes: Int, seconds: Double) {
+        guard seconds > 0 else { return }
+        shutdown.withLock { $0.saveRate = Double(bytes) / seconds }
+    }
+
+    /// Stops the trainer at its next check; `deadline`: a shutdown's end (monotonic seconds).
+    func interrupt(_ reason: JobInterruption, deadline: Double? = nil) {
         interruption.withLock { current in
             if current == nil { current = reason }
         }
+        if let deadline { shutdown.withLock { $0.deadline = deadline } }
     }
 
     /// Records progress and, from the measured pace, the estimated finish time. Written at most

@@ -4,7 +4,8 @@ import Store
 /// the same set). `JobStore` makes every change from one to another.
 ///
 ///     validating_files ─▶ queued ─▶ running ─▶ succeeded | failed
-///     (any but a finished one) ─cancel─▶ cancelled;  ─pause─▶ paused ─resume─▶ validating_files | queued
+///     validating_files, queued, running, paused ─cancel─▶ cancelled
+///     validating_files, queued, running ─pause─▶ paused ─resume─▶ validating_files | queued
 public enum JobStatus: String, Sendable, CaseIterable, CustomStringConvertible, PostgresEncodable, PostgresDecodable {
     case validatingFiles = "validating_files"
     case queued

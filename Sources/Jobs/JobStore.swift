@@ -22,7 +22,9 @@ public struct JobStore: Sendable {
     }
 
     /// The claim statement (also for tests that check its plan): `validating_files` jobs stay in
-    /// that status, `queued` ones become `running` and count an attempt.
+    /// that status, `queued` ones become `running` and count an attempt. The claimable statuses
+    /// are written out as literals (`JobStatus.claimable`): the planner matches them against the
+    /// partial index's predicate only as constants.
     public func claimQuery(worker: String) -> Query {
         """
         WITH next AS (

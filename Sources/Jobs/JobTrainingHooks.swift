@@ -1,5 +1,6 @@
 import JSON
 import Models
+import Platform
 import Store
 import Training
 
@@ -19,8 +20,11 @@ struct JobTrainingHooks: TrainingHooks {
     func shouldStop() throws { try context.throwIfInterrupted() }
 
     /// A shutdown (SIGTERM: a rolling deploy, a drained node) keeps the steps since the last
-    /// checkpoint; a cancel, a pause or a lost lease does not need them.
-    var savesBeforeStopping: Bool { context.isShuttingDown }
+    /// checkpoint when the save fits in the grace period; a cancel, a pause or a lost lease does
+    /// not need them.
+    func savesBeforeStopping(checkpointBytes: Int) -> Bool {
+        context.isShuttingDown && context.canSave(bytes: checkpointBytes)
+    }
 
     func progress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int) throws {
         try context.reportProgress(step: step, totalSteps: totalSteps, epoch: epoch, trainedTokens: trainedTokens)
@@ -36,13 +40,14 @@ struct JobTrainingHooks: TrainingHooks {
     func saveCheckpoint(step: Int, epoch: Double, metrics: JSONValue, state: JSONValue,
                         parts: [(name: String, bytes: [UInt8])], isBest: Bool, keep: Int?) throws -> String {
         let job = context.job.id
-        let id: String
+        let id: String, started = MonotonicClock.now
         do {
             id = try store.save(job: job, worker: context.worker, model: context.job.fineTunedModel, step: step, epoch: epoch,
                                 metrics: metrics, state: state, parts: parts)
         } catch is CheckpointStore.LeaseLost {
             throw JobInterruption.leaseLost
         }
+        context.recordSave(bytes: parts.reduce(0) { $0 + $1.bytes.count }, seconds: MonotonicClock.now - started)
         if isBest { try store.markBest(job: job, best: id) }
         if let keep { try store.prune(job: job, keep: keep) }
         return id

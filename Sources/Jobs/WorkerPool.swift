@@ -26,6 +26,8 @@ public final class WorkerPool: Sendable {
     private let running = ConditionLock(0)
     private let busy = Atomic<Int>(0)
     private let contexts = Mutex<[String: JobContext]>([:])
+    /// When a shutdown must be done (monotonic seconds), once one began.
+    private let shutdownDeadline = Mutex<Double?>(nil)
 
     public init(store: JobStore, registry: TrainerRegistry, databaseURL: String, configuration: Configuration) {
         self.store = store
@@ -55,8 +57,10 @@ public final class WorkerPool: Sendable {
     /// seconds for the workers to release them. Returns whether all stopped in time.
     @discardableResult
     public func shutdown(grace: Double) -> Bool {
+        let deadline = MonotonicClock.now + grace
+        shutdownDeadline.withLock { $0 = deadline }
         stopping.store(true, ordering: .relaxed)
-        for context in contexts.withLock({ Array($0.values) }) { context.interrupt(.shutdown) }
+        for context in contexts.withLock({ Array($0.values) }) { context.interrupt(.shutdown, deadline: deadline) }
         wake()
         return running.withLock(when: { $0 == 0 }, timeout: grace) { _, ready in ready }
     }
@@ -97,7 +101,7 @@ public final class WorkerPool: Sendable {
     private func run(_ job: ClaimedJob, as worker: String) {
         let context = JobContext(job: job, store: store, worker: worker)
         contexts.withLock { $0[job.id] = context }
-        if stopping.load(ordering: .relaxed) { context.interrupt(.shutdown) }
+        if stopping.load(ordering: .relaxed) { context.interrupt(.shutdown, deadline: shutdownDeadline.withLock { $0 }) }
         context.startHeartbeat(interval: configuration.heartbeatInterval) { job.status }
         defer {
             context.stop()

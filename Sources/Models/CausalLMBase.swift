@@ -73,9 +73,12 @@ public struct CausalLMBase: Sendable {
 
     /// `config.json` of a Hugging Face folder of a causal model Anneal runs.
     static func folderConfig(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> JSONValue {
-        guard base.isLanguageModel, let config = base.config else {
+        guard base.isLanguageModel else {
             throw ModelLoadError(.notGenerative, model: base.name,
                                  "\(base.name) (\(base.architecture)) is not a language model Anneal runs; completions need a Llama-family (GGUF or Hugging Face) or GPT-2 model")
+        }
+        guard let config = base.config else {
+            throw ModelLoadError(.unavailable, model: base.name, "The config.json of \(base.name) cannot be read")
         }
         return config
     }

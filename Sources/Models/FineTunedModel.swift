@@ -14,6 +14,8 @@ public struct FineTunedModel: Sendable {
     public let manifest: ModelManifest
 
     public var isLanguageModel: Bool { manifest.kind == .causalLM }
+    /// The longest input a classifier takes, in tokens: its position table, at most 512.
+    public var maxTokens: Int { min(512, base.maxPositions) }
     /// The adapter's settings, nil for a full fine-tune.
     public var adapter: LoRAConfig? { manifest.adapter }
 
@@ -58,11 +60,24 @@ public struct FineTunedModel: Sendable {
 }
 
 extension FineTunedModel {
-    /// The base's BERT config with this classifier's labels.
-    public func classifierConfig() throws -> BertConfig {
+    /// Throws unless this is a classifier.
+    public func requireClassifier() throws(ModelLoadError) {
         guard manifest.kind == .classifier else {
             throw ModelLoadError(.withoutHead, model: name, "\(name) is a language model, not a classifier")
         }
+    }
+
+    /// Throws unless this is a language model.
+    public func requireLanguageModel() throws(ModelLoadError) {
+        guard isLanguageModel else {
+            throw ModelLoadError(.notGenerative, model: name,
+                                 "\(name) is not a language model; completions need a Llama-family or GPT-2 model or its fine-tune")
+        }
+    }
+
+    /// The base's BERT config with this classifier's labels.
+    public func classifierConfig() throws -> BertConfig {
+        try requireClassifier()
         var config = try BertConfig.load(folder: base.path)
         config.labels = manifest.labels
         return config
@@ -82,7 +97,7 @@ extension FineTunedModel {
     /// merged in and the trained head.
     public func classifier(_ pool: ConnectionPool, maxB: Int = 16) throws -> Bert {
         let config = try classifierConfig()
-        let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, 512), trainable: false)
+        let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, maxTokens), trainable: false)
         model.firstTokenOnly = true  // only logits are read
         guard adapter != nil else {
             guard model.params.restore(try weights(pool)) else { throw unfit("weights") }
@@ -108,9 +123,7 @@ extension FineTunedModel {
     /// The fine-tuned language model whole: the base loaded afresh with the checkpoint's weights
     /// (a full fine-tune) or with the adapter merged into them (a LoRA fine-tune).
     public func causalLM(_ pool: ConnectionPool) throws -> CausalLMBase {
-        guard isLanguageModel else {
-            throw ModelLoadError(.notGenerative, model: name, "\(name) is not a language model; completions need a Llama-family or GPT-2 model or its fine-tune")
-        }
+        try requireLanguageModel()
         let loaded = try CausalLMBase.load(base)
         if adapter != nil {
             try self.adapter(for: loaded.model.loraLayout, pool: pool).merge(into: loaded.model)

@@ -1,6 +1,6 @@
-/// Why a model cannot be loaded or served, with the model's name. The API turns `code` into a
-/// status: `notFound` 404, `unavailable` (stored weights missing or not fitting) 500, the
-/// others 400 (the request names a model that cannot do what it asks).
+/// Why a model cannot be loaded or served, with the model's name. `unavailable` is the store's
+/// or the server's fault (weights missing or not fitting); the others are the caller's (an
+/// unknown model, or one that cannot do what was asked of it).
 public struct ModelLoadError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Code: String, Sendable {
         case notFound = "model_not_found"

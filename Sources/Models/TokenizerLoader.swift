@@ -63,9 +63,9 @@ public final class TokenizerCache: Sendable {
 
     public init() {}
 
-    public func tokenizer(for model: ModelCatalog.BaseModel) throws(ModelLoadError) -> Tokenizer {
+    public func tokenizer(for model: ModelCatalog.BaseModel) throws(TokenizerLoader.LoadError) -> Tokenizer {
         if let tokenizer = loaded.withLock({ $0[model.path] }) { return tokenizer }
-        let tokenizer = try TokenizerLoader.load(model)
+        let tokenizer = try TokenizerLoader.load(path: model.path)
         loaded.withLock { $0[model.path] = tokenizer }
         return tokenizer
     }

@@ -7,7 +7,9 @@ public enum FileDescriptor {
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(Errno) {
         var offset = 0
         while offset < bytes.count {
-            offset += try valueOrErrno { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+            let n = try valueOrErrno { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+            guard n > 0 else { throw Errno(rawValue: EIO) }  // no progress: never spin
+            offset += n
         }
     }
 

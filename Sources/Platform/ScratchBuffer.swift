@@ -28,18 +28,21 @@ public enum ScratchBuffer {
         return storage
     }
 
+    /// Requests larger than this (64 MiB) get their own buffer, so a thread keeps at most this.
+    public static let kept = 16 << 20
+
     /// Runs `body` with at least `count` floats (their values undefined) that stay valid until it returns.
     public static func withFloats<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
         let storage = self.storage
-        if storage.lent {
+        if storage.lent || count > kept {
             let own = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
             defer { own.deallocate() }
             return try body(own)
         }
-        if storage.capacity < count {
+        if storage.capacity < max(1, count) {
             storage.pointer?.deallocate()
-            storage.pointer = .allocate(capacity: count)
-            storage.capacity = count
+            storage.pointer = .allocate(capacity: max(1, count))
+            storage.capacity = max(1, count)
         }
         storage.lent = true
         defer { storage.lent = false }

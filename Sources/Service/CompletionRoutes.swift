@@ -50,10 +50,7 @@ struct CompletionRoutes {
     func resolve(_ name: String, tenant: String, known: FineTunedModel? = nil) throws -> (ModelCatalog.BaseModel, FineTunedModel?) {
         if let base = catalog.model(named: name) { return (base, nil) }
         let tuned = try known ?? FineTunedModel.find(name, tenant: tenant, pool: pool, catalog: catalog)
-        guard tuned.isLanguageModel else {
-            throw HTTPError.badRequest("\(name) is not a language model; completions need a Llama-family or GPT-2 model or its fine-tune",
-                                       param: "model", code: "model_not_generative")
-        }
+        try tuned.requireLanguageModel()
         return (tuned.base, tuned)
     }
 

@@ -15,7 +15,7 @@ extension FineTunedModel {
         do { tokenizer = try cache.tokenizer(for: base) } catch {
             throw ModelLoadError(.unavailable, model: name, "The tokenizer of \(base.name) cannot be loaded: \(error)")
         }
-        let limit = min(512, base.maxPositions)
+        let limit = maxTokens
         tokenizer.padding = nil
         tokenizer.truncation = truncate ? Truncation(maxLength: limit) : nil
         return (tokenizer, limit)
@@ -25,7 +25,7 @@ extension FineTunedModel {
     /// the weights load from the store on the first call).
     public func logits(_ inputs: [(String, String?)], truncate: Bool, tokenizers: TokenizerCache,
                        classifier: Classifier, pool: ConnectionPool) throws -> [[Float]] {
-        _ = try classifierConfig()  // a language model is no classifier
+        try requireClassifier()
         let (tokenizer, limit) = try tokenizer(tokenizers, truncate: truncate)
         let encodings = inputs.map { tokenizer.encode($0.0, pair: $0.1) }
         if let long = encodings.firstIndex(where: { $0.ids.count > limit }) {

@@ -6,9 +6,10 @@ import JSON
 public protocol TrainingHooks {
     /// Throws to stop training between steps (cancel, pause, lost lease, shutdown).
     func shouldStop() throws
-    /// Whether the stop `shouldStop` is about to throw wants the steps since the last
-    /// checkpoint kept (a shutdown: the job resumes elsewhere); the loop saves one first.
-    var savesBeforeStopping: Bool { get }
+    /// Asked after `shouldStop` threw: whether that stop wants the steps since the last
+    /// checkpoint kept (a shutdown: the job resumes elsewhere) and a checkpoint of
+    /// `checkpointBytes` can be saved in the time left; the loop then saves one before stopping.
+    func savesBeforeStopping(checkpointBytes: Int) -> Bool
     func progress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int) throws
     /// `kind` is `train` or `eval`.
     func metrics(kind: String, step: Int, epoch: Double, values: JSONObject) throws
@@ -23,7 +24,7 @@ public protocol TrainingHooks {
 }
 
 extension TrainingHooks {
-    public var savesBeforeStopping: Bool { false }
+    public func savesBeforeStopping(checkpointBytes: Int) -> Bool { false }
 }
 
 /// How a run ended: the checkpoint holding the final model (the best one when

@@ -29,10 +29,14 @@ struct TrainingLoop<Task: TrainingTask> {
         var windowStart = clock.now, windowSamples = 0
         let totalSteps = plan.totalSteps, stepsPerEpoch = plan.stepsPerEpoch
         while state.step < totalSteps && !state.stoppedEarly {
-            if hooks.savesBeforeStopping && state.step > savedStep {
-                _ = try save(hooks, metrics: [:], isBest: false)
+            do { try hooks.shouldStop() } catch {
+                // A shutdown keeps what was trained since the last checkpoint, when there is time.
+                let bytes = 3 * task.trained.params.count * MemoryLayout<Float>.size
+                if state.step > savedStep && hooks.savesBeforeStopping(checkpointBytes: bytes) {
+                    _ = try save(hooks, metrics: [:], isBest: false, keep: nil)
+                }
+                throw error
             }
-            try hooks.shouldStop()
             let stats = try task.accumulate(step: state.step, microBatches: plan.microBatches(step: state.step))
             let lr = plan.schedule.rate(at: state.step)
             let norm = task.trained.step(lr: lr, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
@@ -62,7 +66,7 @@ struct TrainingLoop<Task: TrainingTask> {
                 improved = track(values)
             }
             if plan.due(arguments.saveStrategy, every: arguments.saveSteps, step: state.step, epochEnd: epochEnd) || last || state.stoppedEarly {
-                _ = try save(hooks, metrics: evaluation ?? [:], isBest: improved)
+                _ = try save(hooks, metrics: evaluation ?? [:], isBest: improved, keep: arguments.saveTotalLimit)
             }
         }
         var final = state.lastCheckpoint ?? ""
@@ -79,14 +83,15 @@ struct TrainingLoop<Task: TrainingTask> {
                                stoppedEarly: state.stoppedEarly, bestMetric: state.bestMetric, lastEvaluation: lastEvaluation)
     }
 
-    /// Saves what is trained, AdamW's moments and the loop's state at the current step.
-    mutating func save(_ hooks: some TrainingHooks, metrics: JSONObject, isBest: Bool) throws -> String {
+    /// Saves what is trained, AdamW's moments and the loop's state at the current step; `keep`
+    /// prunes older checkpoints (a shutdown's checkpoint prunes none of the user's).
+    mutating func save(_ hooks: some TrainingHooks, metrics: JSONObject, isBest: Bool, keep: Int?) throws -> String {
         let trained = task.trained
         let id = try hooks.saveCheckpoint(step: state.step, epoch: Double(state.step) / Double(plan.stepsPerEpoch), metrics: .object(metrics),
                                           state: state.json(seed: arguments.seed, optimizerStep: trained.optimizer.step, labels: task.labels, isBest: isBest),
                                           parts: [(task.weightsPart.rawValue, trained.params.bytes), (CheckpointPart.m.rawValue, trained.m.bytes),
                                                   (CheckpointPart.v.rawValue, trained.v.bytes)],
-                                          isBest: isBest, keep: arguments.saveTotalLimit)
+                                          isBest: isBest, keep: keep)
         if isBest { state.bestCheckpoint = id }
         state.lastCheckpoint = id
         savedStep = state.step

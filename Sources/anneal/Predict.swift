@@ -28,7 +28,7 @@ func predict(_ arguments: [String]) {
     let stored: FineTunedModel
     do {
         stored = try FineTunedModel.find(model, tenant: nil, pool: pool, catalog: catalog)
-        _ = try stored.classifierConfig()
+        try stored.requireClassifier()
     } catch {
         fail("predict: \(error)")
     }

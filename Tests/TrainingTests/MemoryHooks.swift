@@ -24,10 +24,10 @@ final class MemoryHooks: TrainingHooks {
 
     func shouldStop() throws {
         if let stopAfter, lastStep >= stopAfter { throw Stop() }
-        if savesBeforeStopping { throw Stop() }
+        if let shutdownAfter, lastStep >= shutdownAfter { throw Stop() }
     }
 
-    var savesBeforeStopping: Bool { shutdownAfter.map { lastStep >= $0 } ?? false }
+    func savesBeforeStopping(checkpointBytes: Int) -> Bool { shutdownAfter.map { lastStep >= $0 } ?? false }
 
     func progress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int) throws { lastStep = step }
 
