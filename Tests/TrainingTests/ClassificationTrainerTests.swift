@@ -75,29 +75,35 @@ import Training
         #expect(outcome.trainedTokens > 48 * 5)
     }
 
+    /// An uninterrupted run beside one that `stop` interrupts after step 3, leaving checkpoints at
+    /// `saved`, and that a new trainer resumes: the two end with the same weights and metrics.
+    static func interruptedRun(_ h: JSONObject, stop: (MemoryHooks) -> Void, saved: [Int]) throws
+        -> (whole: ClassificationTrainer, resumed: ClassificationTrainer, hooks: MemoryHooks) {
+        let whole = try trainer(h)
+        let reference = MemoryHooks()
+        _ = try whole.run(reference)
+
+        let hooks = MemoryHooks()
+        stop(hooks)
+        #expect(throws: MemoryHooks.Stop.self) { try trainer(h).run(hooks) }
+        #expect(hooks.checkpoints.map(\.step) == saved)
+        (hooks.stopAfter, hooks.shutdownAfter) = (nil, nil)
+        let resumed = try trainer(h)
+        let outcome = try resumed.run(hooks)
+        #expect(outcome.steps == 6)
+        #expect(digest(resumed.trained.params.bytes) == digest(whole.trained.params.bytes))
+        #expect(hooks.metrics.last!.values == reference.metrics.last!.values)
+        return (whole, resumed, hooks)
+    }
+
     @Test func resumedRunIsBitIdentical() throws {
         var h = Self.small
         h["gradient_accumulation_steps"] = 2
         h["batch_size"] = 4
         h["eval_strategy"] = "steps"
         h["eval_steps"] = 2
-        let whole = try Self.trainer(h)
-        let reference = MemoryHooks()
-        _ = try whole.run(reference)
-        let expected = whole.trained.params.bytes
-
-        let first = try Self.trainer(h)
-        let hooks = MemoryHooks()
-        hooks.stopAfter = 3
-        #expect(throws: MemoryHooks.Stop.self) { try first.run(hooks) }
-        #expect(hooks.checkpoints.map(\.step) == [2])
-        hooks.stopAfter = nil
-        let second = try Self.trainer(h)
-        let outcome = try second.run(hooks)
-        #expect(outcome.steps == 6)
-        #expect(digest(second.trained.params.bytes) == digest(expected))
-        #expect(digest(second.trained.m.bytes) == digest(whole.trained.m.bytes))
-        #expect(hooks.metrics.last!.values == reference.metrics.last!.values)
+        let (whole, resumed, _) = try Self.interruptedRun(h, stop: { $0.stopAfter = 3 }, saved: [2])
+        #expect(digest(resumed.trained.m.bytes) == digest(whole.trained.m.bytes))
     }
 
     /// A rolling deploy's SIGTERM: the loop saves the steps since the last checkpoint before it
@@ -106,21 +112,8 @@ import Training
         var h = Self.small
         h["eval_strategy"] = "steps"
         h["eval_steps"] = 2
-        let whole = try Self.trainer(h)
-        let reference = MemoryHooks()
-        _ = try whole.run(reference)
-
-        let hooks = MemoryHooks()
-        hooks.shutdownAfter = 3
-        #expect(throws: MemoryHooks.Stop.self) { try Self.trainer(h).run(hooks) }
-        #expect(hooks.checkpoints.map(\.step) == [2, 3], "a checkpoint at the step the shutdown came after")
-        hooks.shutdownAfter = nil
-        let second = try Self.trainer(h)
-        let outcome = try second.run(hooks)
-        #expect(outcome.steps == 6)
+        let (_, _, hooks) = try Self.interruptedRun(h, stop: { $0.shutdownAfter = 3 }, saved: [2, 3])
         #expect(hooks.metrics.filter { $0.kind == "train" }.map(\.step) == [2, 4, 6], "no step trained twice")
-        #expect(digest(second.trained.params.bytes) == digest(whole.trained.params.bytes))
-        #expect(hooks.metrics.last!.values == reference.metrics.last!.values)
     }
 
     @Test func saveTotalLimitKeepsTheBest() throws {
