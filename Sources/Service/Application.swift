@@ -17,6 +17,8 @@ public final class Application: Sendable {
     public let catalog: ModelCatalog
     public let tokenizers = TokenizerCache()
     public let metrics = RequestMetrics()
+    /// Wakes job event streams on new events.
+    let events: EventHub
     public let generation = GenerationMetrics()
     public let embedder = Embedder()
     /// Language models for completions and their fine-tunes, loaded on first use, up to `modelCacheMB`.
@@ -32,6 +34,7 @@ public final class Application: Sendable {
         languageModels = LanguageModels(capacityBytes: configuration.modelCacheMB << 20, metrics: generation)
         classifier = Classifier(capacityBytes: configuration.modelCacheMB << 20)
         pool = ConnectionPool(url: configuration.databaseURL, size: 16)
+        events = EventHub(databaseURL: configuration.databaseURL)
         catalog = ModelCatalog(folder: configuration.models)
         jobs = JobWorkers(databaseURL: configuration.databaseURL, workers: configuration.workers, lease: Double(configuration.leaseSeconds),
                           registry: TrainerRegistry.standard(catalog: catalog).merging(trainers),
@@ -43,7 +46,7 @@ public final class Application: Sendable {
         Router(middleware: [StoreErrorMiddleware(), AuthMiddleware(pool: pool)]) { routes in
             HealthRoutes(pool: pool, metrics: metrics, generation: generation, workers: workers).add(to: &routes)
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
-            JobRoutes(pool: pool, catalog: catalog).add(to: &routes)
+            JobRoutes(pool: pool, catalog: catalog, hub: events).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
             EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
@@ -73,6 +76,7 @@ public final class Application: Sendable {
     public func stop() {
         let server = self.server.withLock { $0 }
         let grace = configuration.shutdownGrace
+        events.stop()  // event streams end, so the server can drain
         // The server drains on its own thread while the workers hand their jobs back.
         let drainedState = ConditionLock<Bool?>(server == nil ? true : nil)
         if let server {

@@ -80,6 +80,39 @@ public final class TestClient {
         }
     }
 
+    /// The head of a streamed (chunked) response; its body follows through `nextChunk()`.
+    public func readStreamHead() throws -> Response? {
+        while true {
+            if let end = headEnd() {
+                let head = String(decoding: buffer[..<end], as: UTF8.self)
+                var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+                let statusLine = lines.removeFirst().split(separator: " ")
+                var headers = HTTPHeaders()
+                for line in lines where !line.isEmpty {
+                    guard let colon = line.firstIndex(of: ":") else { continue }
+                    headers.add(String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " }))
+                }
+                buffer.removeFirst(end + 4)
+                return Response(status: Int(statusLine[1]) ?? 0, headers: headers, body: [])
+            }
+            guard try fill() else { return nil }
+        }
+    }
+
+    /// The next chunk of a chunked body; empty for the last one, nil when the connection ends
+    /// (or the read times out) first.
+    public func nextChunk() throws -> [UInt8]? {
+        guard let lineEnd = try line() else { return nil }
+        let size = Int(String(decoding: buffer[..<lineEnd], as: UTF8.self), radix: 16) ?? 0
+        buffer.removeFirst(lineEnd + 2)
+        while buffer.count < size + 2 {
+            guard try fill() else { return nil }
+        }
+        let chunk = Array(buffer[0..<size])
+        buffer.removeFirst(size + 2)
+        return chunk
+    }
+
     /// Whether the server has closed the connection (reads end of stream within the timeout).
     public func isClosedByServer() -> Bool {
         (try? fill()) == false

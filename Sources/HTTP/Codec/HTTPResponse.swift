@@ -3,8 +3,13 @@
 /// once the client is gone. The server frames the pieces (chunked for HTTP/1.1).
 public struct HTTPBodyStream: Sendable {
     public let produce: @Sendable (_ write: (_ bytes: [UInt8]) throws -> Void) throws -> Void
-    public init(_ produce: @escaping @Sendable (_ write: (_ bytes: [UInt8]) throws -> Void) throws -> Void) {
+    /// A stream that lasts as long as its client wants (an event stream) runs on a thread of its
+    /// own instead of holding one of the server's handler threads.
+    public let longLived: Bool
+
+    public init(longLived: Bool = false, _ produce: @escaping @Sendable (_ write: (_ bytes: [UInt8]) throws -> Void) throws -> Void) {
         self.produce = produce
+        self.longLived = longLived
     }
 }
 

@@ -271,14 +271,17 @@ final class ServerLoop: @unchecked Sendable {
             }
             let channel = StreamChannel(chunked: chunked) { [self] kind in post(Completion(connectionID: id, kind: kind)) }
             post(Completion(connectionID: id, kind: .streamStart(answer.head, channel, keepAlive: keepAlive && chunked)))
-            var complete = true
-            do {
-                try stream.produce { bytes in try channel.send(bytes) }
-            } catch {
-                complete = false
-                Log.warn("response stream stopped", [("request_id", .string(requestID)), ("error", .string("\(error)"))])
+            let send: @Sendable () -> Void = {
+                var complete = true
+                do {
+                    try stream.produce { bytes in try channel.send(bytes) }
+                } catch {
+                    complete = false
+                    Log.warn("response stream stopped", [("request_id", .string(requestID)), ("error", .string("\(error)"))])
+                }
+                channel.finish(complete: complete)
             }
-            channel.finish(complete: complete)
+            if stream.longLived { Thread.spawn(name: "http-stream", send) } else { send() }
         }
     }
 }

@@ -5,10 +5,13 @@ import Models
 import Platform
 import Store
 
-/// `/v1/fine_tuning/jobs`: create, list, retrieve, cancel, pause, resume, events, checkpoints.
+/// `/v1/fine_tuning/jobs`: create, list, retrieve, cancel, pause, resume, events (a page, or a
+/// live stream: `JobRoutes+Stream`), checkpoints, metrics.
 struct JobRoutes {
     let pool: ConnectionPool
     let catalog: ModelCatalog
+    /// Wakes the event streams.
+    let hub: EventHub
 
     func add(to routes: inout RouteTable) {
         routes.add("POST", "/v1/fine_tuning/jobs") { request, context in try create(request, context) }
@@ -76,6 +79,9 @@ struct JobRoutes {
     }
 
     func events(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        if request.queryValue("stream") == "true" || request.head.headers["Accept"]?.contains("text/event-stream") == true {
+            return try streamEvents(request, context)
+        }
         let page = try Page(request)
         let id = context.parameter("id")
         let rows = try pool.withConnection { connection in
