@@ -48,36 +48,25 @@ public final class TestClient {
 
     /// The next response, or nil when the server closed the connection first.
     public func readResponse() throws -> Response? {
-        while true {
-            if let end = headEnd() {
-                let head = String(decoding: buffer[..<end], as: UTF8.self)
-                var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-                let statusLine = lines.removeFirst().split(separator: " ")
-                let status = Int(statusLine[1]) ?? 0
-                var headers = HTTPHeaders()
-                for line in lines where !line.isEmpty {
-                    guard let colon = line.firstIndex(of: ":") else { continue }
-                    headers.add(String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " }))
-                }
-                buffer.removeFirst(end + 4)
-                if headers["Transfer-Encoding"]?.lowercased() == "chunked" {
-                    guard let body = try readChunkedBody() else { return nil }
-                    return Response(status: status, headers: headers, body: body)
-                }
-                if let length = headers["Content-Length"].flatMap({ Int($0) }) ?? (status < 200 || status == 204 ? 0 : nil) {
-                    while buffer.count < length {
-                        guard try fill() else { return nil }
-                    }
-                    let body = Array(buffer[0..<length])
-                    buffer.removeFirst(length)
-                    return Response(status: status, headers: headers, body: body)
-                }
-                while try fill() {}  // no length: the body ends with the connection
-                defer { buffer.removeAll() }
-                return Response(status: status, headers: headers, body: buffer)
-            }
-            guard try fill() else { return nil }
+        guard var response = try readStreamHead() else { return nil }
+        if response.headers["Transfer-Encoding"]?.lowercased() == "chunked" {
+            guard let body = try readChunkedBody() else { return nil }
+            response.body = body
+            return response
         }
+        let status = response.status
+        if let length = response.headers["Content-Length"].flatMap({ Int($0) }) ?? (status < 200 || status == 204 ? 0 : nil) {
+            while buffer.count < length {
+                guard try fill() else { return nil }
+            }
+            response.body = Array(buffer[0..<length])
+            buffer.removeFirst(length)
+            return response
+        }
+        while try fill() {}  // no length: the body ends with the connection
+        defer { buffer.removeAll() }
+        response.body = buffer
+        return response
     }
 
     /// The head of a streamed (chunked) response; its body follows through `nextChunk()`.
@@ -121,17 +110,11 @@ public final class TestClient {
     /// Decodes a chunked body; nil when the connection ends before the last chunk.
     private func readChunkedBody() throws -> [UInt8]? {
         var body: [UInt8] = []
-        while true {
-            guard let lineEnd = try line() else { return nil }
-            let size = Int(String(decoding: buffer[..<lineEnd], as: UTF8.self), radix: 16) ?? 0
-            buffer.removeFirst(lineEnd + 2)
-            while buffer.count < size + 2 {
-                guard try fill() else { return nil }
-            }
-            body.append(contentsOf: buffer[0..<size])
-            buffer.removeFirst(size + 2)
-            if size == 0 { return body }
+        while let chunk = try nextChunk() {
+            if chunk.isEmpty { return body }
+            body += chunk
         }
+        return nil
     }
 
     private func line() throws -> Int? {
