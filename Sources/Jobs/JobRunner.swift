@@ -1,4 +1,5 @@
 import JSON
+import Models
 import Platform
 import Store
 
@@ -30,6 +31,7 @@ struct JobRunner {
                 throw JobFailure(code: "unsupported_architecture",
                                  message: "Training for architecture \(job.architecture) is not available", param: "model")
             }
+            try Reproducibility.record(context, base: registry.catalog?.model(named: job.model))
             let result = try trainer.train(context)
             try context.throwIfInterrupted()
             try finish(result)

@@ -57,12 +57,15 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
 /// Trainers by model architecture (`bert`, `llama`, ...).
 public struct TrainerRegistry: Sendable {
     private var trainers: [String: any TrainingJob] = [:]
+    /// Where the trainers' base models come from, for the jobs' reproducibility manifests.
+    public var catalog: ModelCatalog?
     public init() {}
 
     /// Every architecture Anneal trains, with bases from `catalog`: BERT-family classifiers, and
     /// causal language models (GGUF Llama, Hugging Face Llama and GPT-2; LoRA or full).
     public static func standard(catalog: ModelCatalog) -> TrainerRegistry {
         var registry = TrainerRegistry()
+        registry.catalog = catalog
         registry.register("bert", BertClassificationJob(catalog: catalog))
         for architecture in ["gguf", "llama", "gpt2"] { registry.register(architecture, CausalLMJob(catalog: catalog)) }
         return registry

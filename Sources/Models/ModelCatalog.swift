@@ -21,6 +21,22 @@ public struct ModelCatalog: Sendable {
         /// `config.json` of a Hugging Face folder, nil when it has none or it is not JSON.
         public var config: JSONValue? { Files.read(path + "/config.json").flatMap { try? JSONValue(parsing: $0) } }
 
+        /// The SHA-256 (hex) of every file in the folder and its subfolders, by relative path,
+        /// sorted: what a job trained from. Files are memory-mapped, not read into memory.
+        public func fileHashes() throws -> [(path: String, sha256: String)] {
+            var hashes: [(path: String, sha256: String)] = []
+            func walk(_ relative: String) throws {
+                for name in Files.list(path + relative) where !name.hasPrefix(".") {
+                    let child = relative + "/" + name
+                    if Files.isDirectory(path + child) { try walk(child); continue }
+                    let mapped = try MappedFile(path: path + child)
+                    hashes.append((String(child.dropFirst()), Crypto.hex(Crypto.sha256(mapped.bytes))))
+                }
+            }
+            try walk("")
+            return hashes.sorted { $0.path < $1.path }
+        }
+
         /// `max_position_embeddings` of its config (512 when unreadable).
         public var maxPositions: Int { config?["max_position_embeddings"]?.int ?? 512 }
     }

@@ -9,7 +9,7 @@ import Tokenizers
 // Subcommands are parsed by hand (swift-argument-parser links Foundation); settings come from
 // the environment and flags override them (see Configuration).
 
-let version = "0.1.0"
+let version = Build.version
 
 let usage = """
     anneal \(version): fine-tune pretrained transformer models and serve them over HTTP

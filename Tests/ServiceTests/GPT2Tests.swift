@@ -103,13 +103,14 @@ struct GPT2Tests {
         #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "Hi"], key: api.keyB).status == 404)
 
         let entries = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download").body)
-        try #require(entries.count == 2)
+        try #require(entries.count == 3)
+        #expect(entries[2].name.hasSuffix("/anneal_manifest.json"))
         let config = try JSONValue(parsing: entries[0].body)
         #expect(config["fan_in_fan_out"] == true && config["target_modules"] == ["c_attn", "c_proj", "c_fc"], "\(config)")
         #expect(config["lora_dropout"] == 0.05)
         #expect(config["base_model_name_or_path"] == "tiny-gpt2")
         let merged = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download?merged=true").body)
-        #expect(merged.map { $0.name.split(separator: "/").last! } == ["config.json", "model.safetensors", "tokenizer.json"])
+        #expect(merged.map { $0.name.split(separator: "/").last! } == ["config.json", "model.safetensors", "tokenizer.json", "anneal_manifest.json"])
         #expect(try api.call("GET", "/v1/models/\(name)/download?merged=maybe").status == 400)
         let header = entries[1].body
         let size = header.prefix(8).enumerated().reduce(0) { $0 | Int($1.1) << (8 * $1.0) }
@@ -141,8 +142,8 @@ struct GPT2Tests {
         #expect(reply.status == 200, "\(reply.text)")
         #expect(Set(api.application.languageModels.resident.map(\.key)) == [name], "its own weights, not the base's")
         let entries = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download").body)
-        #expect(entries.map { $0.name.split(separator: "/").last! } == ["config.json", "model.safetensors", "tokenizer.json"])
+        #expect(entries.map { $0.name.split(separator: "/").last! } == ["config.json", "model.safetensors", "tokenizer.json", "anneal_manifest.json"])
         #expect(try JSONValue(parsing: entries[0].body)["model_type"] == "gpt2")
-        #expect(entries.count == 3 && entries[1].body != Files.read(Self.folder + "/model.safetensors"))
+        #expect(entries.count == 4 && entries[1].body != Files.read(Self.folder + "/model.safetensors"))
     }
 }

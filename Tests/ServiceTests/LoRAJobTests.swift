@@ -64,7 +64,8 @@ struct LoRAJobTests {
         let tar = try api.call("GET", "/v1/models/\(names[0])/download", timeout: 60)
         #expect(tar.status == 200)
         let entries = APIHarness.tarEntries(tar.body)
-        try #require(entries.count == 2)
+        try #require(entries.count == 3)
+        #expect(entries[2].name.hasSuffix("/anneal_manifest.json"), "the job's reproducibility manifest travels with the adapter")
         let config = entries[0]
         let json = try JSONValue(parsing: config.body)
         #expect(config.name.hasSuffix("/adapter_config.json") && json["peft_type"] == "LORA" && json["r"] == 8)

@@ -103,7 +103,8 @@ struct PredictTests {
         #expect(reply.status == 200 && labels == ["fresh", "rotten"], "\(reply.text)")
 
         let peft = APIHarness.tarEntries(try api.call("GET", "/v1/models/\(name)/download", timeout: 120).body)
-        try #require(peft.count == 3)
+        try #require(peft.count == 4)
+        #expect(peft[3].name.hasSuffix("/anneal_manifest.json"))
         #expect(try JSONValue(parsing: peft[2].body)["id2label"]?["1"] == "rotten", "the labels travel with the adapter")
         let config = try JSONValue(parsing: peft[0].body)
         #expect(config["task_type"] == "SEQ_CLS" && config["modules_to_save"] == ["classifier"] && config["target_modules"] == ["query", "value"], "\(config)")

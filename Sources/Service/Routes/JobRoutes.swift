@@ -6,7 +6,7 @@ import Platform
 import Store
 
 /// `/v1/fine_tuning/jobs`: create, list, retrieve, cancel, pause, resume, events (a page, or a
-/// live stream: `JobRoutes+Stream`), checkpoints, metrics.
+/// live stream: `JobRoutes+Stream`), checkpoints, metrics, the reproducibility manifest, rerun.
 struct JobRoutes {
     let pool: ConnectionPool
     let catalog: ModelCatalog
@@ -23,6 +23,8 @@ struct JobRoutes {
         routes.add("GET", "/v1/fine_tuning/jobs/{id}/events") { request, context in try events(request, context) }
         routes.add("GET", "/v1/fine_tuning/jobs/{id}/checkpoints") { request, context in try checkpoints(request, context) }
         routes.add("GET", "/v1/fine_tuning/jobs/{id}/metrics") { request, context in try metrics(request, context) }
+        routes.add("GET", "/v1/fine_tuning/jobs/{id}/manifest") { _, context in try manifest(context) }
+        routes.add("POST", "/v1/fine_tuning/jobs/{id}/rerun") { _, context in try rerun(context) }
     }
 
     var store: JobStore { JobStore(pool: pool) }
@@ -95,6 +97,32 @@ struct JobRoutes {
                 """)
         }
         return page.list(try rows.map(JobObject.event))
+    }
+
+    /// The job's reproducibility manifest (`Jobs/Reproducibility`): a 409 before it trains.
+    func manifest(_ context: RequestContext) throws -> HTTPResponse {
+        let id = context.parameter("id")
+        let text = try pool.withConnection { connection in
+            try requireJob(id, context, connection)
+            return try connection.query("SELECT reproducibility::text AS manifest FROM fine_tuning_job WHERE id = \(id)")[0]
+                .decode(String?.self, "manifest")
+        }
+        guard let text else {
+            throw HTTPError(.conflict, "The job has not started training yet; its manifest is recorded then", param: "fine_tuning_job_id",
+                            code: "manifest_not_recorded")
+        }
+        return .json(try JSONValue(parsing: Array(text.utf8)))
+    }
+
+    /// The same job again (`JobStore.rerun`): a new job, answered like a created one.
+    func rerun(_ context: RequestContext) throws -> HTTPResponse {
+        do {
+            return .json(try store.rerun(job: context.parameter("id"), tenant: context.tenant) { connection, id in
+                try find(id, context, connection: connection)
+            })
+        } catch let error as JobStoreError {
+            throw error.http
+        }
     }
 
     /// The metrics series as JSON, or as CSV with `Accept: text/csv`.
