@@ -28,7 +28,10 @@ public struct ModelCatalog: Sendable {
             func walk(_ relative: String) throws {
                 for name in Files.list(path + relative) where !name.hasPrefix(".") {
                     let child = relative + "/" + name
-                    if Files.isDirectory(path + child) { try walk(child); continue }
+                    if Files.isDirectory(path + child) {
+                        if !Files.isSymbolicLink(path + child) { try walk(child) }  // a linked folder could loop
+                        continue
+                    }
                     let mapped = try MappedFile(path: path + child)
                     hashes.append((String(child.dropFirst()), Crypto.hex(Crypto.sha256(mapped.bytes))))
                 }

@@ -32,6 +32,12 @@ public enum Files {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Whether `path` itself is a symbolic link. The corresponding C function is `lstat`.
+    public static func isSymbolicLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+
     /// Modification time in Unix seconds, 0 when unknown.
     public static func modificationTime(_ path: String) -> Int {
         var info = stat()

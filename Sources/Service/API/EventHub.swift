@@ -11,6 +11,7 @@ final class EventHub: Sendable {
     /// A count of notifications per job: a stream waits for its job's to change.
     private let counts = ConditionLock<[String: UInt64]>([:])
     private let started = Atomic<Bool>(false)
+    private let streams = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
 
     init(databaseURL: String) { self.databaseURL = databaseURL }
@@ -31,6 +32,18 @@ final class EventHub: Sendable {
 
     var isStopped: Bool { stopped.load(ordering: .relaxed) }
 
+    /// Streams one process serves at most: each holds a thread while it lasts.
+    static let maxStreams = 256
+
+    /// Counts a new stream in; false when the process already serves `maxStreams`.
+    func enter() -> Bool {
+        if streams.add(1, ordering: .relaxed).newValue <= Self.maxStreams { return true }
+        streams.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func leave() { streams.subtract(1, ordering: .relaxed) }
+
     func stop() {
         stopped.store(true, ordering: .relaxed)
         counts.broadcast()
@@ -44,6 +57,8 @@ final class EventHub: Sendable {
                 let received = listener.wait(timeout: 0.5)
                 guard !received.isEmpty else { continue }
                 counts.withLock { counts in
+                    // Forgetting every count wakes the waiting streams once: they only query again.
+                    if counts.count > 100_000 { counts.removeAll() }
                     for notification in received { counts[notification.payload, default: 0] &+= 1 }
                 }
                 counts.broadcast()

@@ -24,24 +24,37 @@ extension JobRoutes {
             }
             return seq
         }
+        guard hub.enter() else {
+            throw HTTPError(.serviceUnavailable, "This server already serves \(EventHub.maxStreams) event streams; try again later",
+                            code: "too_many_streams")
+        }
         var headers = HTTPHeaders()
         headers.set("Content-Type", "text/event-stream")
         headers.set("Cache-Control", "no-cache")
         headers.set("X-Accel-Buffering", "no")
         let (pool, hub, clientGone) = (self.pool, self.hub, context.clientGone)
         return HTTPResponse(headers: headers, stream: HTTPBodyStream(longLived: true) { write in
+            defer { hub.leave() }
             var last = start, lastProgress = JSONValue.null, lastWrite = MonotonicClock.now
             while !hub.isStopped && !clientGone() {
                 let mark = hub.mark(id)
+                // The status first: a job that was finished by then has all its events committed, so
+                // `done` never comes before the events of the transaction that finished the job.
                 let (events, state) = try pool.withConnection { connection in
-                    let events = try connection.query("""
-                        SELECT seq, id, extract(epoch FROM created_at)::bigint AS created_at, level, message, type, data::text
-                        FROM fine_tuning_job_event WHERE job_id = \(id) AND seq > \(last) ORDER BY seq LIMIT 500
-                        """)
                     let state = try connection.query("""
                         SELECT status, progress::text, extract(epoch FROM estimated_finish)::bigint AS estimated_finish
                         FROM fine_tuning_job WHERE id = \(id) AND tenant_id = \(tenant)
                         """).first
+                    let finished = try state.map { try $0.decode(JobStatus.self, "status").isFinished } ?? true
+                    // `seq` is taken at insert, not at commit: an event committed out of order would be
+                    // passed over for good, so events are sent once a second old (a transaction that
+                    // writes events lasts less), or all of them once the job has finished.
+                    let events = try connection.query("""
+                        SELECT seq, id, extract(epoch FROM created_at)::bigint AS created_at, level, message, type, data::text
+                        FROM fine_tuning_job_event
+                        WHERE job_id = \(id) AND seq > \(last) AND (\(finished) OR created_at < now() - interval '1 second')
+                        ORDER BY seq LIMIT 500
+                        """)
                     return (events, state)
                 }
                 for row in events {
