@@ -15,7 +15,6 @@ public struct LanguageModel: Sendable {
     public var stopIDs: Set<Int32> { base.stopIDs }
     public var eos: Int32? { base.eos }
     public var template: ChatTemplate? { base.template }
-    public var templateSource: String? { base.templateSource }
     /// Bytes the weights take, for the model cache.
     public var bytes: Int { base.bytes }
 

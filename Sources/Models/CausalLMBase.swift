@@ -15,7 +15,6 @@ public struct CausalLMBase: Sendable {
     public let stopIDs: Set<Int32>
     public let eos: Int32?
     public let template: ChatTemplate?
-    public let templateSource: String?
 
     /// The longest context a base is loaded for.
     public static let maxContext = 4096
@@ -52,7 +51,7 @@ public struct CausalLMBase: Sendable {
         if let eos { stop.insert(eos) }
         if let end = tokenizer.id(of: "<|im_end|>") { stop.insert(Int32(end)) }
         return CausalLMBase(name: base.name, model: model, tokenizer: tokenizer, stopIDs: stop, eos: eos,
-                            template: source.flatMap(ChatTemplate.init(jinja:)), templateSource: source)
+                            template: source.flatMap(ChatTemplate.init(jinja:)))
     }
 
     /// The layers LoRA can adapt in `base`, from its GGUF header or `config.json` alone.
