@@ -111,15 +111,15 @@ extension JobStore {
     public func rerun<T>(job id: String, tenant: String, read: (Connection, _ id: String) throws -> T) throws -> T {
         let new = Crypto.randomID(prefix: "ftjob-")
         return try pool.transaction { connection in
-            guard try connection.execute("""
+            guard let file = try connection.query("""
                 INSERT INTO fine_tuning_job (id, tenant_id, model, architecture, training_file, validation_file, suffix,
                     seed, metadata, method, hyperparameters, priority, status, rerun_of)
                 SELECT \(new), tenant_id, model, architecture, training_file, validation_file, suffix,
                     seed, metadata, method, hyperparameters, priority, \(JobStatus.validatingFiles), id
                 FROM fine_tuning_job WHERE id = \(id) AND tenant_id = \(tenant)
-                """) == 1 else { throw JobStoreError.jobNotFound(id) }
+                RETURNING training_file
+                """).first?.decode(String.self, "training_file") else { throw JobStoreError.jobNotFound(id) }
             try JobEvents.add(connection, job: new, message: "Created fine-tuning job: \(new), a rerun of \(id)")
-            let file = try connection.query("SELECT training_file FROM fine_tuning_job WHERE id = \(new)")[0].decode(String.self, "training_file")
             try JobEvents.add(connection, job: new, message: "Validating training file: \(file)")
             try connection.notify(channel: JobStore.channel, payload: new)
             return try read(connection, new)

@@ -12,18 +12,23 @@ enum Reproducibility {
     /// in the catalog (nil for a trainer that has none).
     static func record(_ context: JobContext, base: ModelCatalog.BaseModel?) throws {
         let job = context.job
-        let recorded = try context.pool.withConnection { connection in
-            try connection.query("SELECT reproducibility IS NOT NULL AS recorded FROM fine_tuning_job WHERE id = \(job.id)")
-                .first?.decode(Bool.self, "recorded") ?? true
+        // One round trip: whether an earlier attempt recorded it, and the files' hashes (kept at upload).
+        let rows = try context.pool.withConnection { connection in
+            try connection.query("""
+                SELECT j.reproducibility IS NOT NULL AS recorded, f.id AS file, f.sha256
+                FROM fine_tuning_job j LEFT JOIN file f ON f.id IN (j.training_file, j.validation_file) AND f.tenant_id = j.tenant_id
+                WHERE j.id = \(job.id)
+                """)
         }
-        guard !recorded else { return }
+        guard let first = rows.first, try !first.decode(Bool.self, "recorded") else { return }
+        var hashes: [String: String] = [:]
+        for row in rows {
+            if let file = try row.decode(String?.self, "file") { hashes[file] = try row.decode(String?.self, "sha256") }
+        }
         var files = JSONObject()
         for (param, id) in [("training_file", job.trainingFile), ("validation_file", job.validationFile)] {
             guard let id else { continue }
-            let sha = try context.pool.withConnection { connection in
-                try connection.query("SELECT sha256 FROM file WHERE id = \(id) AND tenant_id = \(job.tenantID)").first?.decode(String.self, "sha256")
-            }
-            files[param] = ["id": .string(id), "sha256": sha.map(JSONValue.string) ?? .null]
+            files[param] = ["id": .string(id), "sha256": hashes[id].map(JSONValue.string) ?? .null]
         }
         var baseFiles = JSONObject()
         for (path, sha) in try base?.fileHashes() ?? [] { baseFiles[path] = .string(sha) }
