@@ -40,8 +40,9 @@ public struct ModelCatalog: Sendable {
             return hashes.sorted { $0.path < $1.path }
         }
 
-        /// `max_position_embeddings` of its config (512 when unreadable).
-        public var maxPositions: Int { config?["max_position_embeddings"]?.int ?? 512 }
+        /// `max_position_embeddings` of its config (512 when unreadable), read with the catalog so
+        /// a request does not read config.json again.
+        public var maxPositions = 512
     }
 
     public let models: [BaseModel]
@@ -52,7 +53,9 @@ public struct ModelCatalog: Sendable {
             let path = folder + "/" + name
             guard Files.isDirectory(path) else { continue }
             guard let architecture = ModelCatalog.architecture(of: path) else { continue }
-            found.append(BaseModel(name: name, path: path, architecture: architecture, created: Files.modificationTime(path)))
+            var model = BaseModel(name: name, path: path, architecture: architecture, created: Files.modificationTime(path))
+            model.maxPositions = model.config?["max_position_embeddings"]?.int ?? 512
+            found.append(model)
         }
         models = found
     }
