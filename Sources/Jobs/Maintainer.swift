@@ -1,6 +1,5 @@
 import Platform
 import Store
-import Synchronization
 
 /// Leader election and the rescuer. Every process runs one; the one holding the `leader` row
 /// (renewed before `ttl` runs out) requeues jobs whose leases expired.
@@ -9,7 +8,8 @@ public final class Maintainer: Sendable {
     let id: String
     let interval: Double
     let ttl: Double
-    private let stopping = Atomic<Bool>(false)
+    /// Set by `stop`; `running` is true while the thread's loop runs.
+    private let control = ConditionLock<(stopping: Bool, running: Bool)>((false, false))
 
     public init(store: JobStore, id: String = "\(Environment.hostname)-\(Environment.processID)",
                 interval: Double = 2, ttl: Double = 10) {
@@ -20,15 +20,25 @@ public final class Maintainer: Sendable {
     }
 
     public func start() {
+        control.withLock { $0.running = true }
         Thread.spawn(name: "maintainer") { [self] in
-            while !stopping.load(ordering: .relaxed) {
+            while true {
                 runOnce()
-                sleep(seconds: interval)
+                let stopping = control.withLock(when: { $0.stopping }, timeout: interval) { state, _ in state.stopping }
+                if stopping { break }
             }
+            control.withLock { $0.running = false }
+            control.broadcast()
         }
     }
 
-    public func stop() { stopping.store(true, ordering: .relaxed) }
+    /// Ends the loop and waits (up to `timeout` seconds) for a round in progress to finish, so
+    /// that no election runs after `stop` returns.
+    public func stop(timeout: Double = 10) {
+        control.withLock { $0.stopping = true }
+        control.broadcast()
+        control.withLock(when: { !$0.running }, timeout: timeout) { _, _ in }
+    }
 
     /// One round: elect, and rescue when leader. Returns the rescued jobs.
     @discardableResult

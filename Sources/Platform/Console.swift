@@ -43,4 +43,11 @@ public enum Console {
 
     /// The corresponding C function is `exit`.
     public static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
+
+    /// Ends a process that has stopped its work but still has idle threads (HTTP handlers,
+    /// decode batchers, BLAS threads): `exit` would run library destructors (OpenBLAS frees its
+    /// buffers, OpenSSL cleans up) while those threads may still be exiting or using them.
+    /// Output is unbuffered here (`Log` and `Console.error` write to the descriptors), so
+    /// nothing is lost. The corresponding C function is `_exit`.
+    public static func exitSkippingTeardown(_ code: Int32) -> Never { Glibc._exit(code) }
 }

@@ -77,7 +77,7 @@ func serve(_ configuration: Configuration) -> Never {
     let signal = Signals.waitForTermination()
     Log.info("shutting down", [("signal", .int(Int(signal))), ("grace_seconds", .double(configuration.shutdownGrace))])
     application.stop()
-    Console.exit(0)
+    Console.exitSkippingTeardown(0)
 }
 
 /// `worker`: training workers and the maintainer alone, no HTTP application.
@@ -94,7 +94,7 @@ func work(_ configuration: Configuration) -> Never {
     Log.info("shutting down", [("signal", .int(Int(signal))), ("grace_seconds", .double(configuration.shutdownGrace))])
     let released = jobs.stop(grace: configuration.shutdownGrace)
     Log.info("stopped", [("jobs_released", .bool(released))])
-    Console.exit(0)
+    Console.exitSkippingTeardown(0)
 }
 
 /// The subcommand's flags, or a usage error.

@@ -121,6 +121,25 @@ struct QueueTests {
         #expect(try second.elect())
     }
 
+    @Test("A running maintainer that resigns holds no leadership afterwards: no election runs after resign")
+    func resignStopsTheLoop() throws {
+        let fixture = try QueueFixture()
+        let store = JobStore(pool: fixture.pool)
+        // Loops that elect back to back, so resign lands while an election is in flight.
+        var reelected = 0
+        for round in 0..<100 {
+            let busy = Maintainer(store: store, id: "busy-\(round)", interval: 0)
+            busy.start()
+            sleep(seconds: 0.01)
+            busy.resign()
+            sleep(seconds: 0.01)
+            reelected += try fixture.pool.withConnection { try $0.query("SELECT leader_id FROM leader").count }
+            _ = try fixture.pool.withConnection { try $0.execute("DELETE FROM leader") }
+        }
+        #expect(reelected == 0, "a resigned maintainer elected itself again")
+        #expect(try Maintainer(store: store, id: "next").elect(), "another process takes over at once")
+    }
+
     @Test("A job lost while validating counts the attempt, and fails after max_attempts")
     func validationLossCounts() throws {
         let fixture = try QueueFixture()
