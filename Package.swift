@@ -55,8 +55,9 @@ let package = Package(
 
         // MARK: - Server, store, queue
         .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
+        .target(name: "HTTPClient", dependencies: ["COpenSSL", "Platform"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
-        .target(name: "Jobs", dependencies: ["Store", "Training", "Models", "Platform", "JSON"], swiftSettings: settings),
+        .target(name: "Jobs", dependencies: ["Store", "Training", "Models", "HTTPClient", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
@@ -69,7 +70,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: settings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: settings),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "JSON"], exclude: ["Fixtures"], swiftSettings: settings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensor", "JSON", "Platform", "GGUF"], exclude: ["Fixtures"], swiftSettings: settings + cpuLevel),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Tensor", "Tokenizers", "GGUF", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),

@@ -1,9 +1,9 @@
 import Glibc
 
 /// Runs test fixtures' shell commands. Test-only: product code never shells out.
-enum Shell {
+public enum Shell {
     /// Runs `command` with `bash -c`; throws with the exit status when it fails.
-    static func run(_ command: String) throws(TestSupportError) {
+    public static func run(_ command: String) throws(TestSupportError) {
         let status = system("bash -c '\(command.replacingQuoted())'")
         guard status == 0 else { throw TestSupportError("command failed (status \(status)): \(command)") }
     }

@@ -1,0 +1,83 @@
+import Platform
+
+/// A small blocking HTTP/1.1 client: one request per connection (`Connection: close`), plain
+/// or TLS, with a deadline for connecting and for each read and write. Webhook delivery and
+/// the `anneal` CLI use it.
+public struct HTTPClient: Sendable {
+    public struct Response: Sendable {
+        public let status: Int
+        public let headers: [(name: String, value: String)]
+        /// At most `maxBodyBytes`; empty when the body went to `onBody`.
+        public let body: [UInt8]
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    /// Seconds allowed to connect, and for each read or write after that.
+    public var timeout: Double
+    /// Bytes of body kept; the rest is read no further.
+    public var maxBodyBytes: Int
+    /// Whether the client may connect to an address; refused ones are skipped, and when every
+    /// address of the host is refused the request fails with `.refusedAddress`.
+    public var allows: @Sendable (NetworkAddress) -> Bool
+    /// PEM certificates to trust for https instead of the system's roots.
+    public var caFile: String?
+
+    public init(timeout: Double = 10, maxBodyBytes: Int = 16 << 20, caFile: String? = nil,
+                allows: @escaping @Sendable (NetworkAddress) -> Bool = { _ in true }) {
+        (self.timeout, self.maxBodyBytes, self.caFile, self.allows) = (timeout, maxBodyBytes, caFile, allows)
+    }
+
+    /// Sends one request and reads the response. With `onBody`, body bytes are handed over as
+    /// they arrive (after `onHead`) instead of collected: a server-sent event stream.
+    public func send(_ method: String, _ url: ClientURL, headers: [(String, String)] = [], body: [UInt8] = [],
+                     onHead: ((Response) throws -> Void)? = nil,
+                     onBody: (([UInt8]) throws -> Void)? = nil) throws -> Response {
+        let channel = try open(url)
+        defer { channel.close() }
+        var head = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n"
+        var sentLength = false
+        for (name, value) in headers {
+            guard !(name + value).contains(where: { $0 == "\r" || $0 == "\n" }) else { throw HTTPClientError.badResponse("header \(name) has a line break") }
+            head += "\(name): \(value)\r\n"
+            if name.lowercased() == "content-length" { sentLength = true }
+        }
+        if !sentLength && (!body.isEmpty || method == "POST" || method == "PUT") { head += "Content-Length: \(body.count)\r\n" }
+        try channel.write(Array((head + "\r\n").utf8) + body)
+        var reader = ResponseReader(channel: channel)
+        var response = try reader.readHead()
+        try onHead?(response)
+        var collected: [UInt8] = []
+        try reader.readBody(head: response, isHead: method == "HEAD") { chunk in
+            if let onBody { try onBody(chunk); return true }
+            collected += chunk.prefix(maxBodyBytes - collected.count)
+            return collected.count < maxBodyBytes
+        }
+        response = Response(status: response.status, headers: response.headers, body: collected)
+        return response
+    }
+
+    /// A connection to the first allowed address of the host that accepts, TLS for https.
+    private func open(_ url: ClientURL) throws(HTTPClientError) -> ByteChannel {
+        let addresses: [NetworkAddress]
+        do { addresses = try NetworkAddress.resolve(host: url.host, port: url.port) } catch { throw .resolve(error.description) }
+        let allowed = addresses.filter(allows)
+        guard !allowed.isEmpty else { throw .refusedAddress(host: url.host, address: addresses[0].ip) }
+        var failure = HTTPClientError.connect("no address")
+        for address in allowed {
+            do {
+                let socket = try Socket.connect(to: address, timeout: timeout)
+                return url.isSecure ? try TLSChannel(socket: socket, host: url.host, caFile: caFile) : PlainChannel(socket)
+            } catch let error as Errno {
+                failure = error.rawValue == 110 ? .timedOut : .connect("\(address): \(error)")
+            } catch let error as HTTPClientError {
+                throw error  // a TLS failure is the server's answer, not a reason to try another address
+            } catch {
+                failure = .connect("\(error)")
+            }
+        }
+        throw failure
+    }
+}

@@ -1,0 +1,108 @@
+/// Reads one HTTP/1.x response from a channel: the status line and headers, then a body framed
+/// by `Content-Length`, `Transfer-Encoding: chunked` or the end of the connection.
+struct ResponseReader {
+    let channel: ByteChannel
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var ended = false
+
+    /// A status line and headers may take at most this many bytes.
+    static let maxHead = 64 * 1024
+
+    init(channel: ByteChannel) { self.channel = channel }
+
+    mutating func readHead() throws -> HTTPClient.Response {
+        while true {
+            let end = try line(limit: Self.maxHead)
+            guard let statusLine = end else { throw HTTPClientError.badResponse("the connection closed before a response") }
+            let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]), (100...999).contains(status) else {
+                throw HTTPClientError.badResponse("not an HTTP/1.x status line: \(statusLine.prefix(80))")
+            }
+            var headers: [(name: String, value: String)] = []
+            while let header = try line(limit: Self.maxHead), !header.isEmpty {
+                guard let colon = header.firstIndex(of: ":") else { throw HTTPClientError.badResponse("a header line without a colon") }
+                headers.append((String(header[..<colon]), header[header.index(after: colon)...].trimmingSpaces()))
+            }
+            if (100...199).contains(status) && status != 101 { continue }  // 100 Continue: the real response follows
+            return HTTPClient.Response(status: status, headers: headers, body: [])
+        }
+    }
+
+    /// Hands the body to `take` piece by piece until it ends or `take` returns false.
+    mutating func readBody(head: HTTPClient.Response, isHead: Bool, _ take: ([UInt8]) throws -> Bool) throws {
+        if isHead || head.status == 204 || head.status == 304 { return }
+        if head.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
+            while true {
+                guard let sizeLine = try line(limit: 1024) else { throw HTTPClientError.badResponse("the connection closed inside a chunked body") }
+                let digits = sizeLine.split(separator: ";").first.map { $0.trimmingSpaces() } ?? ""
+                guard let size = Int(digits, radix: 16), size >= 0 else { throw HTTPClientError.badResponse("bad chunk size \(sizeLine.prefix(20))") }
+                if size == 0 { return }
+                var left = size
+                while left > 0 {
+                    let piece = try next(upTo: left)
+                    guard !piece.isEmpty else { throw HTTPClientError.badResponse("the connection closed inside a chunk") }
+                    left -= piece.count
+                    if try !take(piece) { return }
+                }
+                _ = try line(limit: 2)
+            }
+        }
+        if let length = head.header("Content-Length").flatMap({ Int($0.trimmingSpaces()) }) {
+            var left = length
+            while left > 0 {
+                let piece = try next(upTo: left)
+                guard !piece.isEmpty else { throw HTTPClientError.badResponse("the connection closed \(left) bytes before the body's end") }
+                left -= piece.count
+                if try !take(piece) { return }
+            }
+            return
+        }
+        while true {
+            let piece = try next(upTo: 64 * 1024)
+            if piece.isEmpty { return }
+            if try !take(piece) { return }
+        }
+    }
+
+    /// The next line without its CRLF (or LF); nil at the end of the stream.
+    private mutating func line(limit: Int) throws -> String? {
+        var scanned = 0  // bytes after `start` known to hold no newline (`fill` may move `start`)
+        while true {
+            if let newline = buffer[(start + scanned)...].firstIndex(of: 10) {
+                var end = newline
+                if end > start && buffer[end - 1] == 13 { end -= 1 }
+                let text = String(decoding: buffer[start..<end], as: UTF8.self)
+                start = newline + 1
+                return text
+            }
+            scanned = buffer.count - start
+            guard scanned <= limit else { throw HTTPClientError.badResponse("a line longer than \(limit) bytes") }
+            guard try fill() else { return nil }
+        }
+    }
+
+    /// Up to `count` buffered or newly read bytes; empty at the end of the stream.
+    private mutating func next(upTo count: Int) throws -> [UInt8] {
+        if start == buffer.count { guard try fill() else { return [] } }
+        let end = min(buffer.count, start + count)
+        defer { start = end }
+        return Array(buffer[start..<end])
+    }
+
+    private mutating func fill() throws -> Bool {
+        if ended { return false }
+        if start > 0 { buffer.removeSubrange(0..<start); start = 0 }
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        let n = try chunk.withUnsafeMutableBytes { raw throws(HTTPClientError) in try channel.read(into: raw) }
+        if n == 0 { ended = true; return false }
+        buffer += chunk[0..<n]
+        return true
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}

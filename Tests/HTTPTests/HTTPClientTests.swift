@@ -1,0 +1,88 @@
+import Glibc
+import HTTPClient
+import Platform
+import Testing
+import TestSupport
+
+@Suite("HTTP client (webhooks, the CLI)")
+struct HTTPClientTests {
+    @Test("URLs: scheme, host, port and target; anything else is refused with a reason")
+    func urls() throws {
+        let plain = try ClientURL("http://Example.com:8080/hooks/a?x=1")
+        #expect(!plain.isSecure && plain.host == "example.com" && plain.port == 8080 && plain.target == "/hooks/a?x=1")
+        #expect(plain.hostHeader == "example.com:8080")
+        let secure = try ClientURL("https://hooks.example.com")
+        #expect(secure.isSecure && secure.port == 443 && secure.target == "/" && secure.hostHeader == "hooks.example.com")
+        let v6 = try ClientURL("http://[::1]:9000?q")
+        #expect(v6.host == "::1" && v6.port == 9000 && v6.target == "/?q" && v6.hostHeader == "[::1]:9000")
+        for bad in ["ftp://example.com/", "example.com", "http://", "http://user:pw@example.com/", "http://example.com:0/",
+                    "http://example.com:99999/", "http://example.com/a b", "http://example.com/#frag", "http://[::1/"] {
+            #expect(throws: HTTPClientError.self, "\(bad)") { try ClientURL(bad) }
+        }
+    }
+
+    @Test("Requests against a live server: a Content-Length body, a chunked stream, a body cap")
+    func againstServer() throws {
+        let server = try TestServer()
+        let client = HTTPClient(timeout: 5)
+        let echo = try client.send("POST", try ClientURL("http://127.0.0.1:\(server.port)/echo"), body: Array("hello".utf8))
+        #expect(echo.status == 200 && echo.body == Array("hello".utf8))
+        #expect(try client.send("GET", try ClientURL("http://localhost:\(server.port)/items/7")).body == Array(#"{"id":"7"}"#.utf8))
+
+        var pieces: [String] = []
+        let stream = try client.send("GET", try ClientURL("http://127.0.0.1:\(server.port)/stream?n=3"),
+                                     onBody: { pieces.append(String(decoding: $0, as: UTF8.self)) })
+        #expect(stream.header("content-type") == "text/event-stream")
+        #expect(pieces.joined() == "data: piece-0\n\ndata: piece-1\n\ndata: piece-2\n\n")
+
+        let big = try client.send("GET", try ClientURL("http://127.0.0.1:\(server.port)/big"))
+        #expect(big.body.count == 80 * 64 * 1024 && big.body[64 * 1024] == 1)
+        let capped = HTTPClient(timeout: 5, maxBodyBytes: 1000)
+        #expect(try capped.send("GET", try ClientURL("http://127.0.0.1:\(server.port)/big")).body.count == 1000)
+        #expect(try client.send("GET", try ClientURL("http://127.0.0.1:\(server.port)/nothing-here")).status == 404)
+    }
+
+    @Test("Refused addresses, closed ports and unknown hosts fail with their reason")
+    func failures() throws {
+        let onlyPublic = HTTPClient(timeout: 2, allows: { $0.isPublic })
+        #expect(throws: HTTPClientError.refusedAddress(host: "127.0.0.1", address: "127.0.0.1")) {
+            try onlyPublic.send("GET", try ClientURL("http://127.0.0.1:1/"))
+        }
+        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        let closedPort = listener.localPort
+        listener.close()
+        do {
+            _ = try HTTPClient(timeout: 2).send("GET", try ClientURL("http://127.0.0.1:\(closedPort)/"))
+            Issue.record("a closed port answered")
+        } catch let error as HTTPClientError {
+            guard case .connect = error else { Issue.record("expected a connect error, got \(error)"); return }
+        }
+        #expect(throws: HTTPClientError.self) { try HTTPClient(timeout: 2).send("GET", try ClientURL("http://no-such-host.invalid/")) }
+    }
+
+    @Test("TLS: verified against the given CA and the host name; an untrusted or misnamed certificate is refused")
+    func tls() throws {
+        let folder = try Shell.temporaryFolder()
+        defer { _ = system("rm -rf '\(folder)'") }
+        try Shell.run("""
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout '\(folder)/key.pem' -out '\(folder)/cert.pem' -days 1 \
+                -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+            """)
+        // openssl s_server answers `GET /` with a page describing the session (-www).
+        let process = try BackgroundProcess("exec openssl s_server -accept 127.0.0.1:0 -cert '\(folder)/cert.pem' -key '\(folder)/key.pem' -www -naccept 4")
+        defer { process.terminate() }
+        let port = try #require(process.waitForLine(containing: "ACCEPT", timeout: 10)?.split(separator: ":").last.flatMap { Int($0) })
+
+        let trusting = HTTPClient(timeout: 5, caFile: folder + "/cert.pem")
+        let page = try trusting.send("GET", try ClientURL("https://localhost:\(port)/"))
+        #expect(page.status == 200 && String(decoding: page.body, as: UTF8.self).contains("Ciphers supported in s_server binary"))
+
+        #expect(throws: HTTPClientError.tls("self-signed certificate")) {
+            try HTTPClient(timeout: 5).send("GET", try ClientURL("https://localhost:\(port)/"))
+        }
+        // The same server reached by its address: the certificate names only `localhost`.
+        #expect(throws: HTTPClientError.tls("IP address mismatch")) {
+            try trusting.send("GET", try ClientURL("https://127.0.0.1:\(port)/"))
+        }
+    }
+}
