@@ -21,6 +21,10 @@ public enum JobMetrics {
         let summary = data.keys.filter { $0 != "step" && $0 != "epoch" }.prefix(4)
             .map { "\($0)=\(format(data[$0]?.double ?? 0))" }.joined(separator: ", ")
         try JobEvents.add(connection, job: job, message: "Step \(step): \(summary)", type: "metrics", data: .object(data))
+        if kind == .eval {
+            try WebhookOutbox.add(connection, job: job, event: .evaluationCompleted,
+                                  data: ["step": .int(Int64(step)), "epoch": .double(epoch), "metrics": .object(values)])
+        }
     }
 
     /// The series in step order: `[{kind, step, epoch, metrics}]`.

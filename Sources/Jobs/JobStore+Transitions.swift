@@ -101,6 +101,9 @@ extension JobStore {
                     """)
             }
             try JobEvents.add(connection, job: id, message: action.message)
+            if action == .cancel {
+                try WebhookOutbox.add(connection, job: id, event: .cancelled, data: ["status": .string(JobStatus.cancelled.rawValue)])
+            }
             return try read(connection)
         }
     }
@@ -160,6 +163,8 @@ extension JobStore {
                 """)
             try JobEvents.add(connection, job: job.id, message: "New fine-tuned model created: \(model)")
             try JobEvents.add(connection, job: job.id, message: "The job has successfully completed")
+            try WebhookOutbox.add(connection, job: job.id, event: .succeeded,
+                                  data: ["status": .string(JobStatus.succeeded.rawValue), "fine_tuned_model": .string(model)])
             return true
         }
     }
@@ -175,6 +180,7 @@ extension JobStore {
                 WHERE id = \(job) AND locked_by = \(worker) AND status IN ('validating_files', 'running')
                 """) == 1 else { return false }
             try JobEvents.add(connection, job: job, level: "error", message: "Job failed: \(failure.message)")
+            try WebhookOutbox.add(connection, job: job, event: .failed, data: ["status": .string(JobStatus.failed.rawValue), "error": failure.json])
             return true
         }
     }

@@ -113,6 +113,10 @@ public struct JobStore: Sendable {
                     ? "Worker lost on attempt \(attempt); no attempts left, job failed"
                     : "Worker lost on attempt \(attempt); job requeued"
                 try JobEvents.add(connection, job: id, level: status == .failed ? "error" : "warn", message: message)
+                if status == .failed {
+                    try WebhookOutbox.add(connection, job: id, event: .failed, data: ["status": .string(status.rawValue),
+                        "error": ["code": "worker_lost", "param": .null, "message": .string(message)]])
+                }
                 rescued.append((id, status))
             }
             if rescued.contains(where: { $0.status != .failed }) {

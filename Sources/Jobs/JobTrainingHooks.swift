@@ -50,6 +50,12 @@ struct JobTrainingHooks: TrainingHooks {
         context.recordSave(bytes: parts.reduce(0) { $0 + $1.bytes.count }, seconds: MonotonicClock.now - started)
         if isBest { try store.markBest(job: job, best: id) }
         if let keep { try store.prune(job: job, keep: keep) }
+        let checkpoint: JSONObject = ["id": .string(id), "step": .int(Int64(step)), "epoch": .double(epoch), "metrics": metrics,
+                                      "fine_tuned_model_checkpoint": .string(context.job.fineTunedModel + ":ckpt-step-\(step)")]
+        try context.pool.transaction { connection in
+            try JobEvents.add(connection, job: job, message: "Checkpoint saved at step \(step): \(id)", data: .object(checkpoint))
+            try WebhookOutbox.add(connection, job: job, event: .checkpointCreated, data: ["checkpoint": .object(checkpoint)])
+        }
         return id
     }
 

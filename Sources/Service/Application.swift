@@ -38,7 +38,7 @@ public final class Application: Sendable {
         catalog = ModelCatalog(folder: configuration.models)
         jobs = JobWorkers(databaseURL: configuration.databaseURL, workers: configuration.workers, lease: Double(configuration.leaseSeconds),
                           registry: TrainerRegistry.standard(catalog: catalog).merging(trainers),
-                          settings: workerConfiguration ?? WorkerPool.Configuration())
+                          settings: workerConfiguration ?? WorkerPool.Configuration(), webhooks: configuration.webhooks)
     }
 
     /// Every route of the API, behind the store-error and auth middleware.
@@ -48,6 +48,7 @@ public final class Application: Sendable {
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
             JobRoutes(pool: pool, catalog: catalog, hub: events).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
+            WebhookRoutes(webhooks: Webhooks(pool: pool, settings: configuration.webhooks)).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
             EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
             let completions = CompletionRoutes(pool: pool, catalog: catalog, models: languageModels)

@@ -1,3 +1,4 @@
+import Jobs
 import Platform
 
 /// Settings from the environment, overridden by flags (`--port 9000` or `--port=9000`).
@@ -21,6 +22,8 @@ public struct Configuration: Sendable {
     public var modelCacheMB = 2048
     /// The engine's threads for training and inference: every processor, at most 8.
     public var threads = min(Environment.processorCount, 8)
+    /// Who webhooks may call and how failed deliveries are retried.
+    public var webhooks = WebhookSettings()
 
     public init() {}
 
@@ -48,6 +51,15 @@ public struct Configuration: Sendable {
             c.modelCacheMB = try integer(v, "model cache megabytes", 1...(1 << 20))
         }),
         ("threads", "ANNEAL_THREADS", { c, v throws(ConfigurationError) in c.threads = try integer(v, "threads", 1...8) }),
+        ("webhook-allow-private", "ANNEAL_WEBHOOK_ALLOW_PRIVATE", { c, v throws(ConfigurationError) in
+            c.webhooks.allowPrivate = try integer(v, "webhook allow private (0 or 1)", 0...1) == 1
+        }),
+        ("webhook-retry-seconds", "ANNEAL_WEBHOOK_RETRY_SECONDS", { c, v throws(ConfigurationError) in
+            c.webhooks.retryDelay = Double(try integer(v, "webhook retry seconds", 1...3600))
+        }),
+        ("webhook-max-attempts", "ANNEAL_WEBHOOK_MAX_ATTEMPTS", { c, v throws(ConfigurationError) in
+            c.webhooks.maxAttempts = try integer(v, "webhook max attempts", 1...100)
+        }),
     ]
 
     /// Reads the environment, then applies `flags` (the ones not for the subcommand itself).

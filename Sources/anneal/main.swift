@@ -87,7 +87,8 @@ func work(_ configuration: Configuration) -> Never {
     EngineThreads.use(configuration.threads)
     let catalog = ModelCatalog(folder: configuration.models)
     let jobs = JobWorkers(databaseURL: configuration.databaseURL, workers: max(configuration.workers, 1),
-                          lease: Double(configuration.leaseSeconds), registry: TrainerRegistry.standard(catalog: catalog))
+                          lease: Double(configuration.leaseSeconds), registry: TrainerRegistry.standard(catalog: catalog),
+                          webhooks: configuration.webhooks)
     jobs.start()
     Log.info("working", [("models", .int(catalog.models.count)), ("workers", .int(max(configuration.workers, 1)))])
     let signal = Signals.waitForTermination()

@@ -70,6 +70,12 @@ struct BertClassificationJobTests {
     func trainsAndResumes() throws {
         #expect(Files.exists(Self.model + "/model.safetensors"), "run scripts/fetch-models")
         let fixture = try QueueFixture()
+        _ = try fixture.pool.withConnection { connection in
+            try connection.execute("""
+                INSERT INTO webhook (id, tenant_id, url, events, secret)
+                VALUES ('wh_all', \(fixture.tenant), 'https://hooks.example.com/', \(WebhookEvent.allCases.map(\.rawValue)), 'whsec_AAAA')
+                """)
+        }
         let reference = try Self.addJob(fixture, Self.hyperparameters)
         let workers = Self.workers(fixture)
         workers.start()
@@ -94,6 +100,14 @@ struct BertClassificationJobTests {
         #expect(final.checkpoint == best.id)
         #expect(final.labels == #"["fresh", "rotten"]"# || final.labels == #"["fresh","rotten"]"#)
         #expect(final.params.count > 80_000_000)
+        // Each evaluation, checkpoint and the outcome owe the subscribed webhook one delivery.
+        let owed = try fixture.pool.withConnection { connection in
+            try connection.query("SELECT event_type FROM webhook_delivery WHERE job_id = \(reference) ORDER BY created_at").map { try $0.decode(String.self, "event_type") }
+        }
+        #expect(owed.filter { $0 == WebhookEvent.evaluationCompleted.rawValue }.count == 3)
+        #expect(owed.filter { $0 == WebhookEvent.checkpointCreated.rawValue }.count == 3)
+        #expect(owed.last == WebhookEvent.succeeded.rawValue && owed.filter { $0 == WebhookEvent.succeeded.rawValue }.count == 1)
+        #expect(try fixture.events(reference).contains { $0.hasPrefix("Checkpoint saved at step 6") })
 
         // The same job, interrupted by a shutdown after its first checkpoint, resumed elsewhere.
         let resumed = try Self.addJob(fixture, Self.hyperparameters)

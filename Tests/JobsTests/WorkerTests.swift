@@ -76,11 +76,26 @@ struct WorkerTests {
     func unsupportedArchitecture() throws {
         let fixture = try QueueFixture()
         let job = try fixture.addJob(architecture: "bert")
+        _ = try fixture.pool.withConnection { connection in
+            try connection.execute("""
+                INSERT INTO webhook (id, tenant_id, url, events, secret)
+                VALUES ('wh_failed', \(fixture.tenant), 'https://hooks.example.com/', '{fine_tuning.job.failed}', 'whsec_AAAA'),
+                       ('wh_other', \(fixture.tenant), 'https://hooks.example.com/', '{fine_tuning.job.succeeded}', 'whsec_AAAA')
+                """)
+        }
         let workers = pool(fixture, nil)
         workers.start()
         defer { workers.shutdown(grace: 5) }
         #expect(try fixture.waitFor(10) { try fixture.status(job).status == "failed" })
         #expect(try fixture.status(job).error == "Training for architecture bert is not available")
+        // The failure owes the webhook subscribed to it one delivery, with the job's error.
+        let owed = try fixture.pool.withConnection { connection in
+            try connection.query("SELECT webhook_id, payload FROM webhook_delivery WHERE job_id = \(job)")
+        }
+        #expect(owed.count == 1)
+        #expect(try owed.first?.decode(String.self, "webhook_id") == "wh_failed")
+        let payload = try JSONValue(parsing: owed.first?.decode(String.self, "payload") ?? "null")
+        #expect(payload["type"] == "fine_tuning.job.failed" && payload["data"]?["error"]?["message"] == "Training for architecture bert is not available")
     }
 
     @Test("A validation label the training file lacks fails the job with its line number")

@@ -19,7 +19,7 @@ final class APIHarness: @unchecked Sendable {
     /// `linkedModels` (name → folder) are symlinked into the models folder, for tests that need
     /// a real checkpoint.
     init(databaseURL: String? = nil, drop: @escaping () -> Void = {}, trainers: TrainerRegistry? = nil,
-         linkedModels: [String: String] = [:]) throws {
+         linkedModels: [String: String] = [:], configure: (inout Configuration) -> Void = { _ in }) throws {
         let url: String
         if let databaseURL {
             url = databaseURL
@@ -46,6 +46,7 @@ final class APIHarness: @unchecked Sendable {
         configuration.workers = trainers == nil ? 0 : 1
         configuration.models = modelsFolder
         configuration.shutdownGrace = 2
+        configure(&configuration)
         var workerSettings = WorkerPool.Configuration()
         workerSettings.heartbeatInterval = 0.2
         application = Application(configuration: configuration, trainers: trainers ?? TrainerRegistry(),

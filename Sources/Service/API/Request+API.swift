@@ -48,8 +48,3 @@ extension RequestContext {
     /// The authenticated tenant; routes behind the auth middleware always have one.
     var tenant: String { principal ?? "" }
 }
-
-extension JSONValue {
-    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-    static func optional(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
-}
