@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
-        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Inference", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
+        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Inference", "Store", "Tokenizers", "HTTPClient", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Benchmarks (bench/train, bench/infer)
         .executableTarget(name: "anneal-bench", dependencies: ["Engine", "Tensor", "Platform"], path: "bench/engine", swiftSettings: settings),

@@ -7,7 +7,7 @@ public struct HTTPClient: Sendable {
     public struct Response: Sendable {
         public let status: Int
         public let headers: [(name: String, value: String)]
-        /// At most `maxBodyBytes`; empty when the body went to `onBody`.
+        /// At most `maxBodyBytes`; empty from `stream`.
         public let body: [UInt8]
 
         public func header(_ name: String) -> String? {
@@ -30,11 +30,29 @@ public struct HTTPClient: Sendable {
         (self.timeout, self.maxBodyBytes, self.caFile, self.allows) = (timeout, maxBodyBytes, caFile, allows)
     }
 
-    /// Sends one request and reads the response. With `onBody`, body bytes are handed over as
-    /// they arrive (after `onHead`) instead of collected: a server-sent event stream.
-    public func send(_ method: String, _ url: ClientURL, headers: [(String, String)] = [], body: [UInt8] = [],
-                     onHead: ((Response) throws -> Void)? = nil,
-                     onBody: (([UInt8]) throws -> Void)? = nil) throws -> Response {
+    /// Sends one request and reads the response, its body kept up to `maxBodyBytes`.
+    public func send(_ method: String, _ url: ClientURL, headers: [(String, String)] = [], body: [UInt8] = []) throws -> Response {
+        var collected: [UInt8] = []
+        let head = try perform(method, url, headers: headers, body: body, onHead: { _ in }) { chunk in
+            collected += chunk.prefix(maxBodyBytes - collected.count)
+            return collected.count < maxBodyBytes
+        }
+        return Response(status: head.status, headers: head.headers, body: collected)
+    }
+
+    /// Sends one request and hands the body over as it arrives (after `onHead`), for a
+    /// server-sent event stream; returns the head.
+    @discardableResult
+    public func stream(_ method: String, _ url: ClientURL, headers: [(String, String)] = [], body: [UInt8] = [],
+                       onHead: (Response) throws -> Void, onBody: ([UInt8]) throws -> Void) throws -> Response {
+        try perform(method, url, headers: headers, body: body, onHead: onHead) { chunk in
+            try onBody(chunk)
+            return true
+        }
+    }
+
+    private func perform(_ method: String, _ url: ClientURL, headers: [(String, String)], body: [UInt8],
+                         onHead: (Response) throws -> Void, take: ([UInt8]) throws -> Bool) throws -> Response {
         let channel = try open(url)
         defer { channel.close() }
         var head = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n"
@@ -47,15 +65,9 @@ public struct HTTPClient: Sendable {
         if !sentLength && (!body.isEmpty || method == "POST" || method == "PUT") { head += "Content-Length: \(body.count)\r\n" }
         try channel.write(Array((head + "\r\n").utf8) + body)
         var reader = ResponseReader(channel: channel)
-        var response = try reader.readHead()
-        try onHead?(response)
-        var collected: [UInt8] = []
-        try reader.readBody(head: response, isHead: method == "HEAD") { chunk in
-            if let onBody { try onBody(chunk); return true }
-            collected += chunk.prefix(maxBodyBytes - collected.count)
-            return collected.count < maxBodyBytes
-        }
-        response = Response(status: response.status, headers: response.headers, body: collected)
+        let response = try reader.readHead()
+        try onHead(response)
+        try reader.readBody(head: response, isHead: method == "HEAD", take)
         return response
     }
 

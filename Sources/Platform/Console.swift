@@ -8,6 +8,13 @@ public enum Console {
         copy.withUTF8 { buffer in try? FileDescriptor.writeAll(2, UnsafeRawBufferPointer(buffer)) }
     }
 
+    /// Writes `text` to standard output at once (no buffering, no newline added): a progress
+    /// bar redrawn in place. The corresponding C function is `write(1, …)`.
+    public static func output(_ text: String) {
+        var copy = text
+        copy.withUTF8 { buffer in try? FileDescriptor.writeAll(1, UnsafeRawBufferPointer(buffer)) }
+    }
+
     /// Lines of standard input as raw bytes, without the `\n` (and a `\r` before it); nil at the
     /// end. Bytes are not decoded: the caller decides what invalid UTF-8 means.
     /// The corresponding C function is `read(0, …)`.

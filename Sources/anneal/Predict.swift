@@ -54,3 +54,32 @@ func predict(_ arguments: [String]) {
     }
     flush()
 }
+
+/// `anneal predict` without DATABASE_URL: the same, through the server's `/predict`.
+func predictRemotely(_ arguments: [String]) {
+    let flags = parse(arguments, valued: APIClient.flags.union(["model", "top-k"]), switches: ["raw-scores"])
+    guard let model = flags["model"], !model.isEmpty, flags.rest.isEmpty else {
+        fail("usage: anneal predict --model ID [--raw-scores] [--top-k K] [--url URL] [--api-key KEY]")
+    }
+    let client = APIClient(flags)
+    var batch: [String] = []
+    func flush() {
+        guard !batch.isEmpty else { return }
+        var body: JSONObject = ["model": .string(model), "inputs": .array(batch.map(JSONValue.string)), "raw_scores": .bool(flags.has("raw-scores"))]
+        if let k = flags["top-k"] {
+            guard let value = Int64(k), value > 0 else { fail("predict: --top-k must be a positive integer") }
+            body["top_k"] = .int(value)
+        }
+        for result in client.call("POST", "/predict", json: .object(body)).array ?? [] { print(result.encoded()) }
+        batch.removeAll(keepingCapacity: true)
+    }
+    var number = 0
+    for line in Console.InputLines() {
+        number += 1
+        guard let text = String(validating: line, as: UTF8.self) else { fail("predict: line \(number) of standard input is not valid UTF-8") }
+        guard !text.isEmpty else { fail("predict: line \(number) of standard input is empty") }
+        batch.append(text)
+        if batch.count == 32 { flush() }
+    }
+    flush()
+}

@@ -25,8 +25,20 @@ let usage = """
                                  UTF-8 lines on stdin to one JSON array of token ids per line;
                                  NAME is a base model of ANNEAL_MODELS, a path a folder or .gguf
       predict --model ID [--raw-scores] [--top-k K]
-                                 a fine-tuned classifier on UTF-8 lines of stdin (needs
-                                 DATABASE_URL); one JSON line [{"label","score"}] per line
+                                 a fine-tuned classifier on UTF-8 lines of stdin; one JSON
+                                 line [{"label","score"}] per line. With DATABASE_URL set it
+                                 runs here, otherwise on the server at ANNEAL_URL
+
+    Client commands (a server at ANNEAL_URL, default http://127.0.0.1:8080, with the key
+    ANNEAL_API_KEY; or --url and --api-key):
+      files upload PATH          upload a JSONL dataset for fine-tuning; prints the file
+      jobs create --model MODEL --training-file FILE_ID_OR_PATH [--validation-file …]
+                  [--suffix S] [--seed N] [--hyperparameters JSON] [--follow]
+                                 start a fine-tuning job (a path is uploaded first); prints its id
+      jobs list [--limit N]      the latest jobs with status and progress
+      jobs get|cancel|pause|resume JOB_ID
+      jobs follow JOB_ID         live events with a progress bar (step, loss, throughput, ETA);
+                                 exits 0 when the job succeeds, 1 when it fails, 3 if cancelled
       version                    print the version
       help                       print this help
 
@@ -153,7 +165,8 @@ func tokenize(_ arguments: [String]) {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-if let reason = CPU.unsupported, ["serve", "worker", "predict"].contains(arguments.first ?? "") {  // the commands that run the engine
+let predictsHere = arguments.first == "predict" && Environment["DATABASE_URL"] != nil
+if let reason = CPU.unsupported, ["serve", "worker"].contains(arguments.first ?? "") || predictsHere {  // the commands that run the engine
     fail(reason)
 }
 switch arguments.first {
@@ -169,7 +182,15 @@ case "keys":
 case "tokenize":
     tokenize(Array(arguments.dropFirst()))
 case "predict":
-    predict(Array(arguments.dropFirst()))
+    if predictsHere || arguments.contains(where: { $0.hasPrefix("--database-url") }) {
+        predict(Array(arguments.dropFirst()))
+    } else {
+        predictRemotely(Array(arguments.dropFirst()))
+    }
+case "jobs":
+    JobsCommand.run(Array(arguments.dropFirst()))
+case "files":
+    JobsCommand.files(Array(arguments.dropFirst()))
 case "version", "--version":
     print("anneal \(version)")
 case "help", "--help", "-h", nil:

@@ -30,8 +30,8 @@ struct HTTPClientTests {
         #expect(try client.send("GET", try ClientURL("http://localhost:\(server.port)/items/7")).body == Array(#"{"id":"7"}"#.utf8))
 
         var pieces: [String] = []
-        let stream = try client.send("GET", try ClientURL("http://127.0.0.1:\(server.port)/stream?n=3"),
-                                     onBody: { pieces.append(String(decoding: $0, as: UTF8.self)) })
+        let stream = try client.stream("GET", try ClientURL("http://127.0.0.1:\(server.port)/stream?n=3"), onHead: { _ in },
+                                       onBody: { pieces.append(String(decoding: $0, as: UTF8.self)) })
         #expect(stream.header("content-type") == "text/event-stream")
         #expect(pieces.joined() == "data: piece-0\n\ndata: piece-1\n\ndata: piece-2\n\n")
 
