@@ -45,6 +45,7 @@ public final class Application: Sendable {
     public func router() -> Router {
         Router(middleware: [StoreErrorMiddleware(), AuthMiddleware(pool: pool)]) { routes in
             HealthRoutes(pool: pool, metrics: metrics, generation: generation, workers: workers).add(to: &routes)
+            WebRoutes().add(to: &routes)
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
             JobRoutes(pool: pool, catalog: catalog, hub: events).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
