@@ -21,22 +21,29 @@ public struct BertClassificationJob: TrainingJob {
         let job = context.job, arguments = context.arguments
         let base = try context.base(loadBase)
         let (training, validation) = try context.files()
-        let trainer: ClassificationTrainer
-        do {
-            let lora = try Result { () throws(HyperparameterError) in try Hyperparameters.lora(job.hyperparameters, layout: base.loraLayout) }
-                .mapError(context.invalid).get()
-            trainer = try ClassificationTrainer(config: base.config, weights: base.weights, tokenizer: base.tokenizer, training: training,
-                                                validation: validation, arguments: arguments, lora: lora)
-        } catch let problem as DatasetProblem {
-            let param = problem.reason.hasPrefix("validation file") ? "validation_file" : "training_file"
-            throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)
-        }
+        let trainer = try Self.trainer(base: base, training: training, validation: validation, arguments: arguments,
+                                       hyperparameters: job.hyperparameters)
         try Self.reportLengths(trainer.dataset, maxLength: arguments.maxSeqLength, context)
         if let adapter = trainer.adapterSummary { try context.event(adapter) }
         try context.event(trainer.planSummary)
         return try context.run(trainer, manifest: ModelManifest(kind: .classifier, base: job.model, architecture: job.architecture,
                                                                 adapter: trainer.adapterSettings, labels: trainer.dataset.labels,
                                                                 head: trainer.headTensors))
+    }
+
+    /// The trainer of a job on `base` with these files and settings: `train` runs it, the dry
+    /// run times a few of its steps.
+    static func trainer(base: ClassificationBase, training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments,
+                        hyperparameters: JSONValue) throws -> ClassificationTrainer {
+        do {
+            let lora = try Result { () throws(HyperparameterError) in try Hyperparameters.lora(hyperparameters, layout: base.loraLayout) }
+                .mapError(JobFailure.invalid).get()
+            return try ClassificationTrainer(config: base.config, weights: base.weights, tokenizer: base.tokenizer, training: training,
+                                             validation: validation, arguments: arguments, lora: lora)
+        } catch let problem as DatasetProblem {
+            let param = problem.reason.hasPrefix("validation file") ? "validation_file" : "training_file"
+            throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)
+        }
     }
 
     /// One event per split: token-count percentiles and how many examples truncation shortens.

@@ -21,14 +21,26 @@ public struct CausalLMJob: TrainingJob {
     public func train(_ context: JobContext) throws -> TrainingResult {
         let job = context.job
         let base = try context.base(loadBase)
-        let lora = try Result { () throws(HyperparameterError) in try Hyperparameters.lora(job.hyperparameters, layout: base.loraLayout) }
-            .mapError(context.invalid).get()
-        var arguments = context.arguments
+        let (training, validation) = try context.files()
+        let (trainer, note) = try Self.trainer(base: base, training: training, validation: validation, arguments: context.arguments,
+                                               hyperparameters: job.hyperparameters)
+        if let note { try context.event(note) }
+        try context.event(trainer.summary)
+        return try context.run(trainer, manifest: ModelManifest(kind: .causalLM, base: job.model, architecture: job.architecture,
+                                                                adapter: trainer.adapterSettings))
+    }
+
+    /// The trainer of a job on `base` with these files and settings (and a note when the
+    /// examples are cut at the model's context): `train` runs it, the dry run times a few steps.
+    static func trainer(base: CausalLMBase, training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments,
+                        hyperparameters: JSONValue) throws -> (CausalLMTrainer, note: String?) {
+        let lora = try Result { () throws(HyperparameterError) in try Hyperparameters.lora(hyperparameters, layout: base.loraLayout) }
+            .mapError(JobFailure.invalid).get()
+        var arguments = arguments, note: String?
         if arguments.maxSeqLength > base.contextLength {
-            try context.event("max_seq_length \(arguments.maxSeqLength) is longer than the model's context: examples are cut at \(base.contextLength)")
+            note = "max_seq_length \(arguments.maxSeqLength) is longer than the model's context: examples are cut at \(base.contextLength)"
             arguments.maxSeqLength = base.contextLength
         }
-        let (training, validation) = try context.files()
         let dataset: CausalLMDataset
         do {
             dataset = try CausalLMDataset(training: training, validation: validation, arguments: arguments, tokenizer: base.tokenizer,
@@ -36,9 +48,6 @@ public struct CausalLMJob: TrainingJob {
         } catch {
             throw JobFailure(code: "invalid_training_file", message: error.description, param: "training_file")
         }
-        let trainer = try CausalLMTrainer(model: base.model, lora: lora, dataset: dataset, arguments: arguments)
-        try context.event(trainer.summary)
-        return try context.run(trainer, manifest: ModelManifest(kind: .causalLM, base: job.model, architecture: job.architecture,
-                                                                adapter: trainer.adapterSettings))
+        return (try CausalLMTrainer(model: base.model, lora: lora, dataset: dataset, arguments: arguments), note)
     }
 }

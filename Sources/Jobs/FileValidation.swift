@@ -25,13 +25,19 @@ public enum FileValidation {
     }
 
     static func run(_ context: JobContext) throws {
-        let job = context.job
-        let training = try report(of: job.trainingFile, param: "training_file", context)
+        let job = context.job, (pool, tenant) = (context.pool, job.tenantID)
+        let training = try report(of: job.trainingFile, param: "training_file", pool: pool, tenant: tenant)
         var summary = "Training file \(job.trainingFile): \(training.exampleCount) examples"
         if training.shape?.isLabelled == true { summary += ", labels \(training.labels.joined(separator: ", "))" }
         try context.event(summary, data: details(training))
         guard let validationID = job.validationFile else { return }
-        let validation = try report(of: validationID, param: "validation_file", context)
+        let validation = try report(of: validationID, param: "validation_file", pool: pool, tenant: tenant)
+        try check(validation, id: validationID, against: training)
+        try context.event("Validation file \(validationID): \(validation.exampleCount) examples", data: details(validation))
+    }
+
+    /// A validation file must hold the training file's kind of records, and only its labels.
+    static func check(_ validation: DatasetReport, id validationID: String, against training: DatasetReport) throws {
         if validation.shape != training.shape {
             throw JobFailure(code: "invalid_validation_file",
                              message: "Validation file \(validationID) holds \(validation.shape?.keys ?? "?") records but the training file holds \(training.shape?.keys ?? "?")",
@@ -46,34 +52,36 @@ public enum FileValidation {
                                  param: "validation_file")
             }
         }
-        try context.event("Validation file \(validationID): \(validation.exampleCount) examples", data: details(validation))
     }
 
     static func content(of file: String, _ context: JobContext) throws -> [UInt8]? {
-        try context.pool.withConnection { connection in
-            try connection.queryBinary("SELECT content FROM file WHERE id = \(file) AND tenant_id = \(context.job.tenantID)")
-                .first?.bytes("content")
+        try content(of: file, pool: context.pool, tenant: context.job.tenantID)
+    }
+
+    static func content(of file: String, pool: ConnectionPool, tenant: String) throws -> [UInt8]? {
+        try pool.withConnection { connection in
+            try connection.queryBinary("SELECT content FROM file WHERE id = \(file) AND tenant_id = \(tenant)").first?.bytes("content")
         }
     }
 
     /// The file's stored report, or (a file without one) its lines checked now and the report stored.
-    static func report(of file: String, param: String, _ context: JobContext) throws -> DatasetReport {
-        let code = "invalid_\(param)", tenant = context.job.tenantID
-        let row = try context.pool.withConnection { connection in
+    static func report(of file: String, param: String, pool: ConnectionPool, tenant: String) throws -> DatasetReport {
+        let code = "invalid_\(param)"
+        let row = try pool.withConnection { connection in
             try connection.query("SELECT report::text AS report FROM file WHERE id = \(file) AND tenant_id = \(tenant)").first
         }
         guard let row else { throw JobFailure(code: code, message: "File \(file) no longer exists", param: param) }
         if let text = try row.decode(String?.self, "report"), let stored = DatasetReport(json: try JSONValue(parsing: text)) {
             return stored
         }
-        guard let bytes = try content(of: file, context) else {
+        guard let bytes = try content(of: file, pool: pool, tenant: tenant) else {
             throw JobFailure(code: code, message: "File \(file) no longer exists", param: param)
         }
         let report = DatasetValidator.validate(bytes)
         guard report.isValid else {
             throw JobFailure(code: code, message: "File \(file): \(report.problemSummary)", param: param)
         }
-        _ = try context.pool.withConnection { connection in
+        _ = try pool.withConnection { connection in
             try connection.execute("UPDATE file SET report = \(report.json.encoded())::jsonb WHERE id = \(file) AND tenant_id = \(tenant)")
         }
         return report

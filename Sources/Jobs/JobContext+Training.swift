@@ -31,10 +31,6 @@ extension JobContext {
     /// The training arguments of the job's hyperparameters (HF's names and defaults, the job's seed).
     var arguments: TrainingArguments { TrainingArguments(job.hyperparameters.object ?? [:], seed: Int(job.seed)) }
 
-    /// A failure of the job's hyperparameters, named by their parameter.
-    func invalid(_ error: HyperparameterError) -> JobFailure {
-        JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
-    }
 
     /// Runs `task` to its end through the job's hooks (resuming from its latest checkpoint),
     /// writes the result file, and describes the model with `manifest`.

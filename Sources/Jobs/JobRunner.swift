@@ -32,8 +32,10 @@ struct JobRunner {
                                  message: "Training for architecture \(job.architecture) is not available", param: "model")
             }
             try Reproducibility.record(context, base: registry.catalog?.model(named: job.model))
+            let started = MonotonicClock.now
             let result = try trainer.train(context)
             try context.throwIfInterrupted()
+            try DryRun.compare(context, seconds: MonotonicClock.now - started)
             try finish(result)
         } catch let interruption as JobInterruption {
             handle(interruption)

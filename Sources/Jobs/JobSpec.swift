@@ -17,9 +17,11 @@ public struct JobSpec: Sendable {
     var hyperparameters: JSONObject
     /// 1 (the default, first) to 4 (last): which waiting jobs workers claim first.
     var priority = 1
+    /// `"dry_run": true`: check everything and estimate the run, create nothing (`DryRun`).
+    public var dryRun = false
 
     static let fields: Set<String> = ["model", "training_file", "validation_file", "suffix", "seed", "metadata", "method",
-                                      "hyperparameters", "integrations", "adapter", "priority"]
+                                      "hyperparameters", "integrations", "adapter", "priority", "dry_run"]
 
     public init(_ body: JSONObject, catalog: ModelCatalog) throws(JobSpecError) {
         if let unknown = body.keys.first(where: { !JobSpec.fields.contains($0) }) {
@@ -57,6 +59,12 @@ public struct JobSpec: Sendable {
             throw .badRequest("Integrations are not supported", param: "integrations", code: "unsupported_parameter")
         }
         (method, hyperparameters) = try JobSpec.method(body, model: model)
+        if let value = body["dry_run"], !value.isNull {
+            guard case .bool(let flag) = value else {
+                throw .badRequest("dry_run must be true or false", param: "dry_run", code: "invalid_dry_run")
+            }
+            dryRun = flag
+        }
     }
 
     static func isSuffixByte(_ byte: UInt8) -> Bool {

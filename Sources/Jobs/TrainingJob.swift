@@ -1,3 +1,4 @@
+import Training
 import JSON
 import Models
 
@@ -47,6 +48,11 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.param = param
+    }
+
+    /// A failure of the job's hyperparameters, named by their parameter.
+    static func invalid(_ error: HyperparameterError) -> JobFailure {
+        JobFailure(code: "invalid_hyperparameters", message: error.message, param: error.param)
     }
     public var description: String { message }
     public var json: JSONValue {

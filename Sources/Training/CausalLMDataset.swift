@@ -14,14 +14,17 @@ public struct CausalLMExample: Sendable, Equatable {
 public struct CausalLMDataset: Sendable {
     public var train: [CausalLMExample]
     public var validation: [CausalLMExample]
+    /// Tokens of each training-file example before the cut at `max_seq_length`.
+    public var fullLengths: [Int]
 
     public init(training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments, tokenizer: Tokenizer,
                 template: ChatTemplate?, eos: Int32?) throws(DatasetProblem) {
-        let examples = try Self.examples(training, arguments: arguments, tokenizer: tokenizer, template: template, eos: eos)
+        let (examples, lengths) = try Self.examples(training, arguments: arguments, tokenizer: tokenizer, template: template, eos: eos)
+        fullLengths = lengths
         guard !examples.isEmpty else { throw DatasetProblem(line: 0, reason: "the training file has no examples") }
         if let validation {
             train = examples
-            self.validation = try Self.examples(validation, arguments: arguments, tokenizer: tokenizer, template: template, eos: eos)
+            self.validation = try Self.examples(validation, arguments: arguments, tokenizer: tokenizer, template: template, eos: eos).examples
         } else {
             let split = DataOrder.split(count: examples.count, validationFraction: arguments.validationSplit, seed: arguments.seed)
             (train, self.validation) = (split.train.map { examples[$0] }, split.validation.map { examples[$0] })
@@ -29,8 +32,8 @@ public struct CausalLMDataset: Sendable {
     }
 
     static func examples(_ bytes: [UInt8], arguments: TrainingArguments, tokenizer: Tokenizer,
-                         template: ChatTemplate?, eos: Int32?) throws(DatasetProblem) -> [CausalLMExample] {
-        var examples: [CausalLMExample] = []
+                         template: ChatTemplate?, eos: Int32?) throws(DatasetProblem) -> (examples: [CausalLMExample], lengths: [Int]) {
+        var examples: [CausalLMExample] = [], lengths: [Int] = []
         for (line, text) in JSONLines.lines(bytes) {
             let record: JSONValue
             do { record = try JSONValue(parsing: text) } catch { throw DatasetProblem(line: line, reason: "invalid JSON: \(error)") }
@@ -65,6 +68,7 @@ public struct CausalLMDataset: Sendable {
                 ids.append(eos)
                 loss.append(true)
             }
+            lengths.append(ids.count)
             if ids.count > arguments.maxSeqLength {
                 ids = Array(ids.prefix(arguments.maxSeqLength))
                 loss = Array(loss.prefix(arguments.maxSeqLength))
@@ -76,6 +80,11 @@ public struct CausalLMDataset: Sendable {
             }
             examples.append(CausalLMExample(ids: ids, targets: targets))
         }
-        return examples
+        return (examples, lengths)
+    }
+
+    /// Token-count percentiles of the training file's examples and how many the cut shortens.
+    public func lengthSummary(maxLength: Int) -> JSONObject {
+        ClassificationDataset.lengthSummary(fullLengths, maxLength: maxLength)
     }
 }

@@ -33,8 +33,10 @@ let usage = """
     ANNEAL_API_KEY; or --url and --api-key):
       files upload PATH          upload a JSONL dataset for fine-tuning; prints the file
       jobs create --model MODEL --training-file FILE_ID_OR_PATH [--validation-file …]
-                  [--suffix S] [--seed N] [--hyperparameters JSON] [--follow]
-                                 start a fine-tuning job (a path is uploaded first); prints its id
+                  [--suffix S] [--seed N] [--hyperparameters JSON] [--follow | --dry-run]
+                                 start a fine-tuning job (a path is uploaded first); prints its
+                                 id. --dry-run checks it and estimates its duration and memory
+                                 on the server's node instead
       jobs list [--limit N]      the latest jobs with status and progress
       jobs get|cancel|pause|resume JOB_ID
       jobs follow JOB_ID         live events with a progress bar (step, loss, throughput, ETA);

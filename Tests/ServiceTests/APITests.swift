@@ -22,6 +22,22 @@ struct APITests {
         #expect(try client.request("GET", "/metrics").text.contains("anneal_http_requests_total{route=\"/v1/files\""))
     }
 
+    @Test("dry_run answers with the checks and creates no job; a missing file is a 400 naming it, a bad flag a 400")
+    func dryRun() throws {
+        let api = try APIHarness()
+        let file = try api.upload()
+        let report = try api.createJob(file: file, extra: ["dry_run": true])
+        #expect(report.status == 200 && report.json["object"] == "fine_tuning.job.dry_run")
+        #expect(report.json["files"]?["training_file"]?["examples"] == 2)
+        // The harness's base is a config without weights: the estimate cannot be made, and says why.
+        #expect(report.json["valid"] == false && report.json["errors"]?[0]?["code"] == "model_unavailable")
+        #expect(try api.call("GET", "/v1/fine_tuning/jobs").json["data"] == [])
+        let missing = try api.createJob(file: "file-none", extra: ["dry_run": true])
+        #expect(missing.status == 400 && missing.json["error"]?["param"] == "training_file")
+        let bad = try api.createJob(file: file, extra: ["dry_run": "yes"])
+        #expect(bad.status == 400 && bad.json["error"]?["param"] == "dry_run")
+    }
+
     @Test("Another tenant's files, jobs and models answer 404 and never list")
     func tenantIsolation() throws {
         let api = try APIHarness()

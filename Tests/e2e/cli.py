@@ -44,6 +44,18 @@ def _():
     assert status != 0 and "line 2" in err and err.count("\n") == 1, (status, err)
 
 
+@check("jobs create --dry-run prints the checks and an estimate, and creates no job")
+def _():
+    before = anneal("jobs", "list", "--limit", "100")[1].count("ftjob-")
+    status, out, err = anneal("jobs", "create", "--model", "all-MiniLM-L6-v2", "--training-file", state["file"],
+                              "--hyperparameters", HYPER, "--dry-run")
+    assert status == 0, (status, out, err)
+    report = json.loads(out)
+    assert report["valid"] and report["estimate"]["total_steps"] == 12 and report["token_lengths"]["training"]["truncated"] == 17, report
+    assert err.startswith("estimate: ") and "12 steps" in err, err
+    assert anneal("jobs", "list", "--limit", "100")[1].count("ftjob-") == before
+
+
 @check("jobs follow in a terminal draws a progress bar with step, loss and ETA, and exits 0 when the job succeeds")
 def _():
     status, out, err = anneal("jobs", "create", "--model", "all-MiniLM-L6-v2", "--training-file", state["file"],

@@ -36,6 +36,7 @@ struct JobRoutes {
         }
         let job = spec.job(tenant: context.tenant)
         do {
+            if spec.dryRun { return .json(try DryRun(pool: pool, catalog: catalog).run(job)) }
             return .json(try store.create(job) { connection, id in try find(id, context, connection: connection) })
         } catch let error as JobStoreError {
             throw error.http

@@ -28,13 +28,14 @@ enum JobsCommand {
     static let usage = "usage: anneal jobs create|list|get|follow|cancel|pause|resume"
 
     /// `--model M --training-file FILE [--validation-file FILE] [--suffix S] [--seed N]
-    /// [--hyperparameters JSON] [--follow]`; a FILE that is a local path is uploaded first.
+    /// [--hyperparameters JSON] [--follow | --dry-run]`; a FILE that is a local path is uploaded
+    /// first. `--dry-run` prints the checks and the estimate and creates nothing.
     static func create(_ arguments: [String]) -> Never {
         let flags = parse(arguments, valued: APIClient.flags.union(["model", "training-file", "validation-file", "suffix", "seed", "hyperparameters"]),
-                          switches: ["follow"])
+                          switches: ["follow", "dry-run"])
         guard flags.rest.isEmpty else { fail("jobs create: unexpected \(flags.rest.joined(separator: " "))") }
         guard let model = flags["model"], let training = flags["training-file"] else {
-            fail("usage: anneal jobs create --model MODEL --training-file FILE_ID_OR_PATH [--validation-file …] [--suffix S] [--seed N] [--hyperparameters JSON] [--follow]")
+            fail("usage: anneal jobs create --model MODEL --training-file FILE_ID_OR_PATH [--validation-file …] [--suffix S] [--seed N] [--hyperparameters JSON] [--follow | --dry-run]")
         }
         let client = APIClient(flags)
         var body: JSONObject = ["model": .string(model), "training_file": .string(fileID(training, client))]
@@ -47,6 +48,16 @@ enum JobsCommand {
         if let text = flags["hyperparameters"] {
             guard let value = try? JSONValue(parsing: Array(text.utf8)), value.object != nil else { fail("jobs create: --hyperparameters must be a JSON object") }
             body["method"] = ["type": "supervised", "supervised": ["hyperparameters": value]]
+        }
+        if flags.has("dry-run") {
+            body["dry_run"] = true
+            let report = client.call("POST", "/v1/fine_tuning/jobs", json: .object(body))
+            print(report.encoded(pretty: true))
+            if let estimate = report["estimate"], let seconds = estimate["duration_seconds"]?.double {
+                let memory = (estimate["peak_memory_bytes"]?.int ?? 0) >> 20
+                Console.error("estimate: \(Follow.duration(Int(seconds.rounded()))) for \(estimate["total_steps"]?.int ?? 0) steps on \(estimate["threads"]?.int ?? 0) threads, about \(memory) MiB more memory\n")
+            }
+            Console.exit(report["valid"] == true ? 0 : 1)
         }
         let job = client.call("POST", "/v1/fine_tuning/jobs", json: .object(body))
         guard let id = job["id"]?.string else { fail("jobs create: the answer has no id") }
