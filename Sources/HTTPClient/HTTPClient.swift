@@ -17,6 +17,9 @@ public struct HTTPClient: Sendable {
 
     /// Seconds allowed to connect, and for each read or write after that.
     public var timeout: Double
+    /// Seconds the whole request may take, from resolving the host to the body's end (nil: no
+    /// limit, for a stream of events).
+    public var totalTimeout: Double?
     /// Bytes of body kept; the rest is read no further.
     public var maxBodyBytes: Int
     /// Whether the client may connect to an address; refused ones are skipped, and when every
@@ -25,9 +28,9 @@ public struct HTTPClient: Sendable {
     /// PEM certificates to trust for https instead of the system's roots.
     public var caFile: String?
 
-    public init(timeout: Double = 10, maxBodyBytes: Int = 16 << 20, caFile: String? = nil,
+    public init(timeout: Double = 10, totalTimeout: Double? = nil, maxBodyBytes: Int = 16 << 20, caFile: String? = nil,
                 allows: @escaping @Sendable (NetworkAddress) -> Bool = { _ in true }) {
-        (self.timeout, self.maxBodyBytes, self.caFile, self.allows) = (timeout, maxBodyBytes, caFile, allows)
+        (self.timeout, self.totalTimeout, self.maxBodyBytes, self.caFile, self.allows) = (timeout, totalTimeout, maxBodyBytes, caFile, allows)
     }
 
     /// Sends one request and reads the response, its body kept up to `maxBodyBytes`.
@@ -53,7 +56,8 @@ public struct HTTPClient: Sendable {
 
     private func perform(_ method: String, _ url: ClientURL, headers: [(String, String)], body: [UInt8],
                          onHead: (Response) throws -> Void, take: ([UInt8]) throws -> Bool) throws -> Response {
-        let channel = try open(url)
+        let deadline = totalTimeout.map { MonotonicClock.now + $0 }
+        let channel = try open(url, deadline: deadline)
         defer { channel.close() }
         var head = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n"
         var sentLength = false
@@ -63,8 +67,9 @@ public struct HTTPClient: Sendable {
             if name.lowercased() == "content-length" { sentLength = true }
         }
         if !sentLength && (!body.isEmpty || method == "POST" || method == "PUT") { head += "Content-Length: \(body.count)\r\n" }
+        try channel.limit(idle: timeout, deadline: deadline)
         try channel.write(Array((head + "\r\n").utf8) + body)
-        var reader = ResponseReader(channel: channel)
+        var reader = ResponseReader(channel: channel, idle: timeout, deadline: deadline)
         let response = try reader.readHead()
         try onHead(response)
         try reader.readBody(head: response, isHead: method == "HEAD", take)
@@ -72,7 +77,7 @@ public struct HTTPClient: Sendable {
     }
 
     /// A connection to the first allowed address of the host that accepts, TLS for https.
-    private func open(_ url: ClientURL) throws(HTTPClientError) -> ByteChannel {
+    private func open(_ url: ClientURL, deadline: Double?) throws(HTTPClientError) -> ByteChannel {
         let addresses: [NetworkAddress]
         do { addresses = try NetworkAddress.resolve(host: url.host, port: url.port) } catch { throw .resolve(error.description) }
         let allowed = addresses.filter(allows)
@@ -80,7 +85,9 @@ public struct HTTPClient: Sendable {
         var failure = HTTPClientError.connect("no address")
         for address in allowed {
             do {
-                let socket = try Socket.connect(to: address, timeout: timeout)
+                let left = deadline.map { $0 - MonotonicClock.now } ?? timeout
+                guard left > 0 else { throw HTTPClientError.timedOut }
+                let socket = try Socket.connect(to: address, timeout: min(timeout, left))
                 return url.isSecure ? try TLSChannel(socket: socket, host: url.host, caFile: caFile) : PlainChannel(socket)
             } catch let error as Errno {
                 failure = error.rawValue == 110 ? .timedOut : .connect("\(address): \(error)")

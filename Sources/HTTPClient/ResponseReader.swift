@@ -2,31 +2,42 @@
 /// by `Content-Length`, `Transfer-Encoding: chunked` or the end of the connection.
 struct ResponseReader {
     let channel: ByteChannel
+    /// Seconds each read may wait, and the time (`MonotonicClock`) the whole response must be in by.
+    let idle: Double
+    let deadline: Double?
     private var buffer: [UInt8] = []
     private var start = 0
     private var ended = false
 
-    /// A status line and headers may take at most this many bytes.
+    /// A response's status lines and headers together may take at most this many bytes.
     static let maxHead = 64 * 1024
+    static let maxHeaders = 100
+    /// `100 Continue` and other interim responses before the real one.
+    static let maxInterim = 5
 
-    init(channel: ByteChannel) { self.channel = channel }
+    init(channel: ByteChannel, idle: Double, deadline: Double?) { (self.channel, self.idle, self.deadline) = (channel, idle, deadline) }
 
     mutating func readHead() throws -> HTTPClient.Response {
-        while true {
-            let end = try line(limit: Self.maxHead)
+        var budget = Self.maxHead
+        for _ in 0...Self.maxInterim {
+            let end = try line(limit: budget)
             guard let statusLine = end else { throw HTTPClientError.badResponse("the connection closed before a response") }
+            budget -= statusLine.utf8.count + 2
             let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
             guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]), (100...999).contains(status) else {
                 throw HTTPClientError.badResponse("not an HTTP/1.x status line: \(statusLine.prefix(80))")
             }
             var headers: [(name: String, value: String)] = []
-            while let header = try line(limit: Self.maxHead), !header.isEmpty {
+            while let header = try line(limit: budget), !header.isEmpty {
+                budget -= header.utf8.count + 2
+                guard headers.count < Self.maxHeaders else { throw HTTPClientError.badResponse("more than \(Self.maxHeaders) headers") }
                 guard let colon = header.firstIndex(of: ":") else { throw HTTPClientError.badResponse("a header line without a colon") }
                 headers.append((String(header[..<colon]), header[header.index(after: colon)...].trimmingSpaces()))
             }
             if (100...199).contains(status) && status != 101 { continue }  // 100 Continue: the real response follows
             return HTTPClient.Response(status: status, headers: headers, body: [])
         }
+        throw HTTPClientError.badResponse("more than \(Self.maxInterim) interim responses")
     }
 
     /// Hands the body to `take` piece by piece until it ends or `take` returns false.
@@ -93,6 +104,7 @@ struct ResponseReader {
     private mutating func fill() throws -> Bool {
         if ended { return false }
         if start > 0 { buffer.removeSubrange(0..<start); start = 0 }
+        try channel.limit(idle: idle, deadline: deadline)
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         let n = try chunk.withUnsafeMutableBytes { raw throws(HTTPClientError) in try channel.read(into: raw) }
         if n == 0 { ended = true; return false }

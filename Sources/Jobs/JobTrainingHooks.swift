@@ -32,30 +32,30 @@ struct JobTrainingHooks: TrainingHooks {
 
     func metrics(kind: String, step: Int, epoch: Double, values: JSONObject) throws {
         let kind: JobMetrics.Kind = kind == "eval" ? .eval : .train
-        _ = try context.pool.withConnection { connection in
+        try context.pool.transaction { connection in
             try JobMetrics.record(connection, job: context.job.id, kind: kind, step: step, epoch: epoch, values: values)
         }
     }
 
     func saveCheckpoint(step: Int, epoch: Double, metrics: JSONValue, state: JSONValue,
                         parts: [(name: String, bytes: [UInt8])], isBest: Bool, keep: Int?) throws -> String {
-        let job = context.job.id
-        let id: String, started = MonotonicClock.now
+        let job = context.job.id, started = MonotonicClock.now
+        let id = Crypto.randomID(prefix: "ftckpt-")
+        let checkpoint: JSONObject = ["id": .string(id), "step": .int(Int64(step)), "epoch": .double(epoch), "metrics": metrics,
+                                      "fine_tuned_model_checkpoint": .string(context.job.fineTunedModel + ":ckpt-step-\(step)")]
         do {
-            id = try store.save(job: job, worker: context.worker, model: context.job.fineTunedModel, step: step, epoch: epoch,
-                                metrics: metrics, state: state, parts: parts)
+            // The event and its webhook delivery commit with the checkpoint, or not at all.
+            try store.save(id: id, job: job, worker: context.worker, model: context.job.fineTunedModel, step: step, epoch: epoch,
+                           metrics: metrics, state: state, parts: parts) { connection in
+                try JobEvents.add(connection, job: job, message: "Checkpoint saved at step \(step): \(id)", data: .object(checkpoint))
+                try WebhookOutbox.add(connection, job: job, event: .checkpointCreated, data: ["checkpoint": .object(checkpoint)])
+            }
         } catch is CheckpointStore.LeaseLost {
             throw JobInterruption.leaseLost
         }
         context.recordSave(bytes: parts.reduce(0) { $0 + $1.bytes.count }, seconds: MonotonicClock.now - started)
         if isBest { try store.markBest(job: job, best: id) }
         if let keep { try store.prune(job: job, keep: keep) }
-        let checkpoint: JSONObject = ["id": .string(id), "step": .int(Int64(step)), "epoch": .double(epoch), "metrics": metrics,
-                                      "fine_tuned_model_checkpoint": .string(context.job.fineTunedModel + ":ckpt-step-\(step)")]
-        try context.pool.transaction { connection in
-            try JobEvents.add(connection, job: job, message: "Checkpoint saved at step \(step): \(id)", data: .object(checkpoint))
-            try WebhookOutbox.add(connection, job: job, event: .checkpointCreated, data: ["checkpoint": .object(checkpoint)])
-        }
         return id
     }
 

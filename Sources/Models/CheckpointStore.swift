@@ -40,10 +40,11 @@ public struct CheckpointStore: Sendable {
     /// Saves a checkpoint and returns its id (`ftckpt-…`). `model` names it for the API, e.g.
     /// `ft:base:suffix:ftjob-…:ckpt-step-100`. A checkpoint of the same step from an earlier
     /// attempt is replaced. With `worker`, the save happens only while that worker holds the
-    /// job's lease (else `LeaseLost`), so a worker that lost its job cannot write.
-    public func save(job: String, worker: String? = nil, model: String, step: Int, epoch: Double, metrics: JSONValue,
-                     state: JSONValue, parts: [(name: String, bytes: [UInt8])]) throws -> String {
-        let id = Crypto.randomID(prefix: "ftckpt-")
+    /// job's lease (else `LeaseLost`), so a worker that lost its job cannot write. `also` runs in
+    /// the same transaction (the checkpoint's event and webhook delivery).
+    public func save(id: String = Crypto.randomID(prefix: "ftckpt-"), job: String, worker: String? = nil, model: String, step: Int,
+                     epoch: Double, metrics: JSONValue, state: JSONValue, parts: [(name: String, bytes: [UInt8])],
+                     also: (Connection) throws -> Void = { _ in }) throws -> String {
         let total = parts.reduce(0) { $0 + $1.bytes.count }
         try pool.transaction { connection in
             if let worker {
@@ -71,6 +72,7 @@ public struct CheckpointStore: Sendable {
                     offset += chunkSize
                 } while offset < bytes.count
             }
+            try also(connection)
         }
         return id
     }

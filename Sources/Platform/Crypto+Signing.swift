@@ -1,15 +1,18 @@
 import COpenSSL
 
 extension Crypto {
-    /// HMAC-SHA256 of `message` under `key`. The corresponding C function is OpenSSL's `HMAC`.
+    /// HMAC-SHA256 of `message` under `key`. The corresponding C function is OpenSSL's `HMAC`;
+    /// it cannot fail for SHA-256 short of memory running out, which stops the process.
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 32
-        _ = key.withUnsafeBufferPointer { k in
+        let storage = key.isEmpty ? [0] : key  // a valid pointer even for an empty key
+        let done = storage.withUnsafeBufferPointer { k in
             message.withUnsafeBufferPointer { m in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &digest, &length)
+                HMAC(EVP_sha256(), k.baseAddress, Int32(key.count), m.baseAddress, m.count, &digest, &length) != nil
             }
         }
+        precondition(done && length == 32, "HMAC-SHA256 failed")
         return digest
     }
 

@@ -43,8 +43,16 @@ public struct NetworkAddress: Sendable, CustomStringConvertible {
         }
         if bytes.allSatisfy({ $0 == 0 }) { return false }  // ::
         if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return false }  // ::1
+        if bytes[0..<12].allSatisfy({ $0 == 0 }) { return Self.isPublicIPv4(Array(bytes[12..<16])) }  // ::a.b.c.d (deprecated)
+        if bytes[0..<12] == [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0] {
+            return Self.isPublicIPv4(Array(bytes[12..<16]))  // 64:ff9b::/96, NAT64 to a.b.c.d
+        }
+        if bytes[0..<6] == [0, 0x64, 0xff, 0x9b, 0, 1] { return false }  // 64:ff9b:1::/48, local NAT64
+        if bytes[0] == 0x20 && bytes[1] == 0x02 { return Self.isPublicIPv4(Array(bytes[2..<6])) }  // 2002::/16, 6to4
+        if bytes[0..<4] == [0x20, 0x01, 0, 0] { return false }  // 2001::/32, Teredo (hides the IPv4 peer)
         if bytes[0] & 0xfe == 0xfc { return false }  // fc00::/7 unique local
         if bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 { return false }  // fe80::/10 link-local
+        if bytes[0] == 0xfe && bytes[1] & 0xc0 == 0xc0 { return false }  // fec0::/10 site-local (deprecated)
         if bytes[0] == 0xff { return false }  // multicast
         if bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0x0d && bytes[3] == 0xb8 { return false }  // documentation
         return true
@@ -120,10 +128,17 @@ extension Socket {
             }
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        connection.setTimeouts(seconds: timeout)
         try? connection.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
         return connection
+    }
+
+    /// How long a blocking read or write may wait (at least a millisecond). The corresponding C
+    /// function is `setsockopt(SO_RCVTIMEO, SO_SNDTIMEO)`.
+    public func setTimeouts(seconds: Double) {
+        let seconds = max(0.001, seconds)
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fileDescriptor, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 }

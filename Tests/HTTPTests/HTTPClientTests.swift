@@ -60,6 +60,60 @@ struct HTTPClientTests {
         #expect(throws: HTTPClientError.self) { try HTTPClient(timeout: 2).send("GET", try ClientURL("http://no-such-host.invalid/")) }
     }
 
+    /// A one-connection peer on loopback that reads the request, then runs `answer` on the socket.
+    static func peer(_ answer: @escaping @Sendable (Socket) -> Void) throws -> Int {
+        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        let port = listener.localPort
+        Thread.spawn(name: "peer") {
+            var accepted: Socket?
+            while accepted == nil {
+                accepted = (try? listener.accept())??.socket
+                if accepted == nil { sleep(seconds: 0.01) }
+            }
+            listener.close()
+            guard let connection = accepted else { return }
+            _ = fcntl(connection.fileDescriptor, F_SETFL, fcntl(connection.fileDescriptor, F_GETFL) & ~O_NONBLOCK)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = buffer.withUnsafeMutableBytes { try? connection.read(into: $0) }
+            answer(connection)
+            connection.close()
+        }
+        return port
+    }
+
+    static func send(_ socket: Socket, _ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { try? socket.write($0) }
+    }
+
+    @Test("A peer that sends endless headers, endless interim responses or drips bytes is cut off")
+    func hostilePeers() throws {
+        let headers = try Self.peer { socket in
+            Self.send(socket, "HTTP/1.1 200 OK\r\n")
+            for i in 0..<500 { Self.send(socket, "X-Filler-\(i): yes\r\n") }
+        }
+        #expect(throws: HTTPClientError.badResponse("more than 100 headers")) {
+            try HTTPClient(timeout: 2).send("GET", try ClientURL("http://127.0.0.1:\(headers)/"))
+        }
+        let interim = try Self.peer { socket in
+            for _ in 0..<20 { Self.send(socket, "HTTP/1.1 100 Continue\r\n\r\n") }
+        }
+        #expect(throws: HTTPClientError.badResponse("more than 5 interim responses")) {
+            try HTTPClient(timeout: 2).send("GET", try ClientURL("http://127.0.0.1:\(interim)/"))
+        }
+        let drip = try Self.peer { socket in
+            for byte in "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".utf8 {
+                Self.send(socket, String(UnicodeScalar(byte)))
+                sleep(seconds: 0.2)
+            }
+        }
+        let started = MonotonicClock.now
+        #expect(throws: HTTPClientError.timedOut) {
+            try HTTPClient(timeout: 1, totalTimeout: 1.5).send("GET", try ClientURL("http://127.0.0.1:\(drip)/"))
+        }
+        #expect(MonotonicClock.now - started < 2.5, "the whole request is bounded, not each read")
+    }
+
     @Test("TLS: verified against the given CA and the host name; an untrusted or misnamed certificate is refused")
     func tls() throws {
         let folder = try Shell.temporaryFolder()

@@ -31,11 +31,12 @@ struct SigningTests {
     func publicAddresses() throws {
         let inward = ["127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
                       "0.0.0.0", "224.0.0.1", "255.255.255.255", "192.0.2.1", "::1", "::", "fe80::1", "fd00::1", "::ffff:10.0.0.1",
-                      "::ffff:127.0.0.1", "ff02::1", "2001:db8::1"]
+                      "::ffff:127.0.0.1", "ff02::1", "2001:db8::1",
+                      "64:ff9b::a00:1", "64:ff9b:1::1", "::10.0.0.1", "2002:a00:1::1", "2001:0:1::1", "fec0::1"]
         for ip in inward {
             #expect(try NetworkAddress.resolve(host: ip, port: 80).allSatisfy { !$0.isPublic }, "\(ip)")
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for ip in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"] {
             #expect(try NetworkAddress.resolve(host: ip, port: 80).allSatisfy(\.isPublic), "\(ip)")
         }
         let local = try NetworkAddress.resolve(host: "localhost", port: 80)

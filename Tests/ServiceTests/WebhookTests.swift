@@ -112,6 +112,12 @@ struct WebhookTests {
         #expect(try harness.call("GET", "/v1/webhooks", key: harness.keyB).json["data"] == [])
         #expect(try harness.call("DELETE", "/v1/webhooks/\(id)").json["deleted"] == true)
         #expect(try harness.call("GET", "/v1/webhooks/\(id)").status == 404)
+
+        for _ in 0..<Webhooks.maxPerTenant {
+            #expect(try harness.call("POST", "/v1/webhooks", json: ["url": "https://8.8.8.8/hook"]).status == 200)
+        }
+        let tooMany = try harness.call("POST", "/v1/webhooks", json: ["url": "https://8.8.8.8/hook"])
+        #expect(tooMany.status == 400 && tooMany.json["error"]?["message"]?.string?.contains("at most 20 webhooks") == true)
     }
 
     @Test("A cancelled job's delivery arrives signed and verifiable, and is listed with its attempt")

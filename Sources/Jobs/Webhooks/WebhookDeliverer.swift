@@ -19,10 +19,10 @@ public final class WebhookDeliverer: Sendable {
         let allowPrivate = settings.allowPrivate
         // Checked again at delivery, on the addresses actually dialled: a host that resolved
         // to a public address when the webhook was created may point inward later.
-        client = HTTPClient(timeout: settings.timeout, maxBodyBytes: 4096, allows: { allowPrivate || $0.isPublic })
+        client = HTTPClient(timeout: settings.timeout, totalTimeout: settings.timeout, maxBodyBytes: 4096, allows: { allowPrivate || $0.isPublic })
     }
 
-    /// Seconds a claim lasts: longer than one attempt can take.
+    /// Seconds a claim lasts: longer than one attempt can take (`timeout` in all, resolving aside).
     var claimSeconds: Double { settings.timeout * 3 + 10 }
 
     public func start() {
@@ -30,7 +30,10 @@ public final class WebhookDeliverer: Sendable {
             control.withLock { $0.running += 1 }
             Thread.spawn(name: "webhook-\(index)") { [self] in
                 while !control.withLock({ $0.stopping }) {
-                    let sent = (try? deliverOne()) ?? false
+                    var sent = false
+                    do { sent = try deliverOne() } catch {
+                        Log.warn("webhook delivery round failed", [("error", .string("\(error)"))])
+                    }
                     if !sent { control.withLock(when: { $0.stopping }, timeout: 1) { _, _ in } }
                 }
                 control.withLock { $0.running -= 1 }
@@ -69,6 +72,7 @@ public final class WebhookDeliverer: Sendable {
         do {
             let headers = [("Content-Type", "application/json"), ("User-Agent", "anneal/\(Build.version)")]
                 + WebhookSignature.headers(secret: secret, id: id, timestamp: Int(started), body: body)
+            // The status decides; the body is read (up to 4 KiB) only so the connection ends cleanly.
             status = try client.send("POST", try ClientURL(url), headers: headers, body: body).status
             if !(200...299).contains(status!) { failure = "the receiver answered \(status!)" }
         } catch {
@@ -88,7 +92,7 @@ public final class WebhookDeliverer: Sendable {
                     status = \(delivered ? "delivered" : givenUp ? "failed" : "pending"),
                     finished_at = CASE WHEN \(delivered || givenUp) THEN now() END,
                     next_attempt_at = now() + make_interval(secs => \(delay))
-                WHERE id = \(id) AND status = 'pending'
+                WHERE id = \(id) AND status = 'pending' AND (\(delivered) OR attempts = \(attempt))
                 """)
         }
         if !delivered {

@@ -16,6 +16,9 @@ public struct Webhooks: Sendable {
         self.settings = settings
     }
 
+    /// Webhooks one tenant may have.
+    public static let maxPerTenant = 20
+
     /// Why a webhook cannot be created as asked; `param` names the request field.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
         public let param: String
@@ -44,7 +47,13 @@ public struct Webhooks: Sendable {
         var unique: [String] = []
         for name in names where !unique.contains(name) { unique.append(name) }
         let id = Crypto.randomID(prefix: "wh_"), secret = WebhookSignature.newSecret()
-        return try pool.withConnection { connection in
+        return try pool.transaction { connection in
+            // One tenant's many endpoints would hold the shared senders; a lock keeps the count exact.
+            _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext('webhook:' || \(tenant))) IS NULL AS locked")
+            let count = try connection.query("SELECT count(*)::int AS n FROM webhook WHERE tenant_id = \(tenant)")[0].decode(Int.self, "n")
+            guard count < Self.maxPerTenant else {
+                throw Refusal(param: "url", description: "A tenant may have at most \(Self.maxPerTenant) webhooks; delete one first")
+            }
             let row = try connection.query("""
                 INSERT INTO webhook (id, tenant_id, url, events, secret) VALUES (\(id), \(tenant), \(parsed.description), \(unique), \(secret))
                 RETURNING \(Self.columns)
