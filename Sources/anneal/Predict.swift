@@ -44,15 +44,23 @@ func predict(_ arguments: [String]) {
         }
         batch.removeAll(keepingCapacity: true)
     }
+    forEachInputText { text in
+        batch.append((text, nil))
+        if batch.count == 16 { flush() }
+    }
+    flush()
+}
+
+/// Each line of standard input as text, as it is read; an empty line or one that is not UTF-8
+/// ends the command.
+func forEachInputText(_ body: (String) -> Void) {
     var number = 0
     for line in Console.InputLines() {
         number += 1
         guard let text = String(validating: line, as: UTF8.self) else { fail("predict: line \(number) of standard input is not valid UTF-8") }
         guard !text.isEmpty else { fail("predict: line \(number) of standard input is empty") }
-        batch.append((text, nil))
-        if batch.count == 16 { flush() }
+        body(text)
     }
-    flush()
 }
 
 /// `anneal predict` without DATABASE_URL: the same, through the server's `/predict`.
@@ -73,11 +81,7 @@ func predictRemotely(_ arguments: [String]) {
         for result in client.call("POST", "/predict", json: .object(body)).array ?? [] { print(result.encoded()) }
         batch.removeAll(keepingCapacity: true)
     }
-    var number = 0
-    for line in Console.InputLines() {
-        number += 1
-        guard let text = String(validating: line, as: UTF8.self) else { fail("predict: line \(number) of standard input is not valid UTF-8") }
-        guard !text.isEmpty else { fail("predict: line \(number) of standard input is empty") }
+    forEachInputText { text in
         batch.append(text)
         if batch.count == 32 { flush() }
     }
