@@ -34,6 +34,8 @@ public enum JobStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case jobNotFound(String)
     /// The action cannot start from the job's status.
     case invalidState(action: JobAction, status: JobStatus)
+    /// The `Idempotency-Key` was used before for a request with another body.
+    case idempotencyKeyReused(String)
 
     public var description: String {
         switch self {
@@ -41,6 +43,7 @@ public enum JobStoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongPurpose(_, let file, let purpose): "File \(file) has purpose \(purpose); upload it with purpose fine-tune"
         case .jobNotFound(let id): "No such fine-tuning job: \(id)"
         case .invalidState(let action, let status): "Cannot \(action.rawValue) a job that is \(status)"
+        case .idempotencyKeyReused(let key): "Idempotency-Key \(key) was used for a different request in the last 24 hours"
         }
     }
 }
@@ -49,9 +52,33 @@ extension JobStore {
     /// Inserts `job` in `validating_files` with its first events and wakes the workers; `read`
     /// runs in the same transaction (the API reads the job object back). Files must be the
     /// tenant's and uploaded for fine-tuning.
-    public func create<T>(_ job: NewJob, read: (Connection, _ id: String) throws -> T) throws -> T {
+    ///
+    /// With `idempotency` (the request's `Idempotency-Key` and a hash of its body), the first
+    /// request creates the job and records the key in the same transaction; a later one with
+    /// the key reads the job it created (`replayed` true), or fails with another body. Two at
+    /// once serialize on the key's row, so the job is created exactly once.
+    public func create<T>(_ job: NewJob, idempotency: (key: String, request: String)? = nil,
+                          read: (Connection, _ id: String, _ replayed: Bool) throws -> T) throws -> T {
         let id = Crypto.randomID(prefix: "ftjob-")
         return try pool.transaction { connection in
+            if let idempotency {
+                let recorded = try connection.query("""
+                    INSERT INTO idempotency_key (tenant_id, route, key, request_sha256, resource_id)
+                    VALUES (\(job.tenant), 'fine_tuning.jobs.create', \(idempotency.key), \(idempotency.request), \(id))
+                    ON CONFLICT (tenant_id, route, key) DO NOTHING
+                    RETURNING resource_id
+                    """)
+                if recorded.isEmpty {
+                    let earlier = try connection.query("""
+                        SELECT request_sha256, resource_id FROM idempotency_key
+                        WHERE tenant_id = \(job.tenant) AND route = 'fine_tuning.jobs.create' AND key = \(idempotency.key)
+                        """)[0]
+                    guard try earlier.decode(String.self, "request_sha256") == idempotency.request else {
+                        throw JobStoreError.idempotencyKeyReused(idempotency.key)
+                    }
+                    return try read(connection, try earlier.decode(String.self, "resource_id"), true)
+                }
+            }
             for (param, file) in [("training_file", job.trainingFile), ("validation_file", job.validationFile)] {
                 guard let file else { continue }
                 let purpose = try connection.query("SELECT purpose FROM file WHERE id = \(file) AND tenant_id = \(job.tenant)")
@@ -70,7 +97,7 @@ extension JobStore {
             try JobEvents.add(connection, job: id, message: "Created fine-tuning job: \(id)")
             try JobEvents.add(connection, job: id, message: "Validating training file: \(job.trainingFile)")
             try connection.notify(channel: JobStore.channel, payload: id)
-            return try read(connection, id)
+            return try read(connection, id, false)
         }
     }
 

@@ -2,7 +2,8 @@ import Platform
 import Store
 
 /// Leader election and the rescuer. Every process runs one; the one holding the `leader` row
-/// (renewed before `ttl` runs out) requeues jobs whose leases expired.
+/// (renewed before `ttl` runs out) requeues jobs whose leases expired and forgets idempotency
+/// keys older than a day.
 public final class Maintainer: Sendable {
     let store: JobStore
     let id: String
@@ -46,6 +47,9 @@ public final class Maintainer: Sendable {
         do {
             guard try elect() else { return [] }
             let rescued = try store.rescueExpired()
+            _ = try store.pool.withConnection { connection in
+                try connection.execute("DELETE FROM idempotency_key WHERE created_at < now() - interval '24 hours'")
+            }
             for job in rescued {
                 Log.warn("job lease expired", [("job", .string(job.id)), ("status", .string(job.status.rawValue))])
             }

@@ -35,12 +35,27 @@ struct JobRoutes {
             throw HTTPError.badRequest(error.message, param: error.param, code: error.code)
         }
         let job = spec.job(tenant: context.tenant)
+        let idempotency = try Self.idempotency(request)
         do {
             if spec.dryRun { return .json(try DryRun(pool: pool, catalog: catalog).run(job)) }
-            return .json(try store.create(job) { connection, id in try find(id, context, connection: connection) })
+            return try store.create(job, idempotency: idempotency) { connection, id, replayed in
+                var response = HTTPResponse.json(try find(id, context, connection: connection))
+                if replayed { response.headers.set("Idempotent-Replayed", "true") }
+                return response
+            }
         } catch let error as JobStoreError {
             throw error.http
         }
+    }
+
+    /// `Idempotency-Key` (1 to 255 printable ASCII characters) with the SHA-256 of the body.
+    static func idempotency(_ request: HTTPRequest) throws(HTTPError) -> (key: String, request: String)? {
+        guard let key = request.head.headers["Idempotency-Key"] else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e }) else {
+            throw HTTPError.badRequest("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces",
+                                       param: "Idempotency-Key", code: "invalid_idempotency_key")
+        }
+        return (key, Crypto.hex(Crypto.sha256(request.body)))
     }
 
     func list(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
@@ -176,6 +191,7 @@ extension JobStoreError {
         case .wrongPurpose(let param, _, _): HTTPError.badRequest(description, param: param, code: "invalid_file_purpose")
         case .jobNotFound: HTTPError.notFound(description, param: "fine_tuning_job_id")
         case .invalidState: HTTPError(.conflict, description, param: "fine_tuning_job_id", code: "invalid_job_state")
+        case .idempotencyKeyReused: HTTPError(.unprocessableContent, description, param: "Idempotency-Key", code: "idempotency_key_reused")
         }
     }
 }
