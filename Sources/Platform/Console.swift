@@ -3,16 +3,15 @@ import Glibc
 /// Standard streams and exit for the command-line front end.
 public enum Console {
     /// Writes `text` to standard error. The corresponding C function is `write(2, …)`.
-    public static func error(_ text: String) {
-        var copy = text
-        copy.withUTF8 { buffer in try? FileDescriptor.writeAll(2, UnsafeRawBufferPointer(buffer)) }
-    }
+    public static func error(_ text: String) { write(text, to: 2) }
 
     /// Writes `text` to standard output at once (no buffering, no newline added): a progress
     /// bar redrawn in place. The corresponding C function is `write(1, …)`.
-    public static func output(_ text: String) {
+    public static func output(_ text: String) { write(text, to: 1) }
+
+    private static func write(_ text: String, to descriptor: Int32) {
         var copy = text
-        copy.withUTF8 { buffer in try? FileDescriptor.writeAll(1, UnsafeRawBufferPointer(buffer)) }
+        copy.withUTF8 { buffer in try? FileDescriptor.writeAll(descriptor, UnsafeRawBufferPointer(buffer)) }
     }
 
     /// Lines of standard input as raw bytes, without the `\n` (and a `\r` before it); nil at the

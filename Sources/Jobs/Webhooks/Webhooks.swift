@@ -8,9 +8,6 @@ public struct Webhooks: Sendable {
     public let pool: ConnectionPool
     public let settings: WebhookSettings
 
-    /// Wakes the deliverers of every process when a delivery is due.
-    public static let channel = "anneal_webhook"
-
     public init(pool: ConnectionPool, settings: WebhookSettings) {
         self.pool = pool
         self.settings = settings
