@@ -41,6 +41,34 @@ import Training
         #expect(batch.mask.reduce(0, +) == Int32(data.train[0...2].map(\.ids.count).reduce(0, +)))
     }
 
+    /// Training and validation examples are cut at max_seq_length as transformers cuts them, at
+    /// max-1, max, max+1 and max+2 tokens, alone and in pairs (the longest-first cases of
+    /// Tests/TokenizersTests/Fixtures/truncation.json).
+    @Test(arguments: [32, 128, 512]) func examplesCutAtTheBoundaryAsTransformers(maxLength: Int) throws {
+        let fixture = try JSONValue(parsing: Files.read(Self.root + "/Tests/TokenizersTests/Fixtures/truncation.json")!)
+        let cases = try #require(fixture["cases"]?.array).filter {
+            $0["max_length"]?.int == maxLength && $0["strategy"]?.string == "longest_first"
+        }
+        try #require(cases.count >= 12)
+        var lines: [String] = []
+        for (index, item) in cases.enumerated() {
+            var record: JSONObject = ["text": item["text"]!, "label": .string(index % 2 == 0 ? "fresh" : "rotten")]
+            if let pair = item["pair"], pair != .null { record["text_pair"] = pair }
+            lines.append(JSONValue.object(record).encoded())
+        }
+        let file = Array(lines.joined(separator: "\n").utf8)
+        let tokenizer = try Tokenizer(json: Files.read(Self.model + "/tokenizer.json")!)
+        let dataset = try ClassificationDataset(training: file, validation: file,
+                                                arguments: TrainingArguments(["max_seq_length": .int(Int64(maxLength))], seed: 1), tokenizer: tokenizer)
+        for examples in [dataset.train, dataset.validation] {
+            try #require(examples.count == cases.count)
+            for (example, item) in zip(examples, cases) {
+                #expect(example.ids.map(Int.init) == item["ids"]!.array!.map { $0.int! })
+                #expect(example.types.map(Int.init) == item["type_ids"]!.array!.map { $0.int! })
+            }
+        }
+    }
+
     @Test func unknownValidationLabelNamesTheLine() throws {
         let arguments = TrainingArguments(["max_seq_length": 16], seed: 1)
         let tokenizer = try Tokenizer(json: Files.read(Self.model + "/tokenizer.json")!)
