@@ -1,5 +1,6 @@
 import HTTP
 import Inference
+import JSON
 import Jobs
 import Models
 import Platform
@@ -26,6 +27,8 @@ public final class Application: Sendable {
     /// Fine-tuned classifiers for /predict, cached up to `modelCacheMB`.
     public let classifier: Classifier
     public var workers: WorkerPool? { jobs.workers }
+    /// The bounded queue per model of `/predict`, `/embed` and the completion routes.
+    public let inference: ConcurrencyLimit
     private let server = Mutex<Server?>(nil)
 
     public init(configuration: Configuration, trainers: TrainerRegistry = TrainerRegistry(),
@@ -36,6 +39,7 @@ public final class Application: Sendable {
         pool = ConnectionPool(url: configuration.databaseURL, size: 16)
         events = EventHub(databaseURL: configuration.databaseURL)
         catalog = ModelCatalog(folder: configuration.models)
+        inference = ConcurrencyLimit(name: "inference", limit: configuration.maxConcurrentRequests, key: Application.modelNamed)
         jobs = JobWorkers(databaseURL: configuration.databaseURL, workers: configuration.workers, lease: Double(configuration.leaseSeconds),
                           registry: TrainerRegistry.standard(catalog: catalog).merging(trainers),
                           settings: workerConfiguration ?? WorkerPool.Configuration(), webhooks: configuration.webhooks)
@@ -44,18 +48,25 @@ public final class Application: Sendable {
     /// Every route of the API, behind the store-error and auth middleware.
     public func router() -> Router {
         Router(middleware: [StoreErrorMiddleware(), AuthMiddleware(pool: pool)]) { routes in
-            HealthRoutes(pool: pool, metrics: metrics, generation: generation, workers: workers).add(to: &routes)
+            HealthRoutes(pool: pool, metrics: metrics, generation: generation, workers: workers, inference: inference).add(to: &routes)
             WebRoutes().add(to: &routes)
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
             JobRoutes(pool: pool, catalog: catalog, hub: events).add(to: &routes)
             ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
             WebhookRoutes(webhooks: Webhooks(pool: pool, settings: configuration.webhooks)).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
-            EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes)
+            EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes, limit: inference)
             let completions = CompletionRoutes(pool: pool, catalog: catalog, models: languageModels)
-            completions.add(to: &routes)
-            PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier, completions: completions).add(to: &routes)
+            completions.add(to: &routes, limit: inference)
+            PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier, completions: completions)
+                .add(to: &routes, limit: inference)
         }
+    }
+
+    /// The model a request's JSON body names (at most 128 characters, for the metrics' labels), or "".
+    @Sendable static func modelNamed(_ request: HTTPRequest) -> String {
+        guard let body = try? JSONValue(parsing: request.body, maxDepth: 64), let name = body["model"]?.string else { return "" }
+        return String(name.prefix(128))
     }
 
     /// Starts the HTTP server, the workers and the maintainer. Returns the bound port.
@@ -64,6 +75,8 @@ public final class Application: Sendable {
         var settings = ServerConfiguration()
         settings.host = configuration.host
         settings.port = configuration.port
+        // Room for inference requests queued at their limit beside the database-bound routes.
+        settings.handlerThreads = min(256, max(32, 2 * configuration.maxConcurrentRequests))
         let started = Server(configuration: settings, router: router(), metrics: metrics)
         try started.start()
         server.withLock { $0 = started }

@@ -22,6 +22,9 @@ public struct Configuration: Sendable {
     public var modelCacheMB = 2048
     /// The engine's threads for training and inference: every processor, at most 8.
     public var threads = min(Environment.processorCount, 8)
+    /// Requests one model may have in flight on `/predict`, `/embed` and the completion routes
+    /// (waiting for their batch or running); more get 429 with `Retry-After` at once.
+    public var maxConcurrentRequests = 32
     /// Who webhooks may call and how failed deliveries are retried.
     public var webhooks = WebhookSettings()
 
@@ -49,6 +52,9 @@ public struct Configuration: Sendable {
         }),
         ("model-cache-mb", "ANNEAL_MODEL_CACHE_MB", { c, v throws(ConfigurationError) in
             c.modelCacheMB = try integer(v, "model cache megabytes", 1...(1 << 20))
+        }),
+        ("max-concurrent-requests", "ANNEAL_MAX_CONCURRENT_REQUESTS", { c, v throws(ConfigurationError) in
+            c.maxConcurrentRequests = try integer(v, "max concurrent requests", 1...4096)
         }),
         ("threads", "ANNEAL_THREADS", { c, v throws(ConfigurationError) in c.threads = try integer(v, "threads", 1...8) }),
         ("webhook-allow-private", "ANNEAL_WEBHOOK_ALLOW_PRIVATE", { c, v throws(ConfigurationError) in

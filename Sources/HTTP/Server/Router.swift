@@ -37,8 +37,12 @@ public struct RouteOptions: Sendable {
     public var authenticated: Bool
     /// Access-log level for this route (health probes log at debug so they don't drown the log).
     public var logAtDebug: Bool
+    /// Bounds the requests in flight per key (model); past it the loop answers 429 itself.
+    public var limit: ConcurrencyLimit?
 
-    public init(inline: Bool = false, bodyLimit: Int = 1 << 20, authenticated: Bool = true, logAtDebug: Bool = false) {
+    public init(inline: Bool = false, bodyLimit: Int = 1 << 20, authenticated: Bool = true, logAtDebug: Bool = false,
+                limit: ConcurrencyLimit? = nil) {
+        self.limit = limit
         self.inline = inline
         self.bodyLimit = bodyLimit
         self.authenticated = authenticated

@@ -260,12 +260,24 @@ final class ServerLoop: @unchecked Sendable {
             if !keepAlive { connection.closeAfterWrite = true }
             return
         }
+        // A bounded route whose queue is full answers 429 here, before waiting for a handler thread.
+        let limit = (try? routing.get())?.options.limit
+        var place: String?
+        if let limit {
+            let entry = limit.enter(request)
+            guard entry.admitted else {
+                reject(request, context, limit: limit, key: entry.key, on: connection, keepAlive: keepAlive, started: started)
+                return
+            }
+            place = entry.key
+        }
         connection.busy = true
         let id = connection.id
         let chunked = request.head.versionMinor >= 1
-        server.pool.submit { [self] in
+        server.pool.submit { [self, place] in
             let answer = work()
             guard let stream = answer.stream else {
+                if let place { limit?.leave(place) }
                 post(Completion(connectionID: id, kind: .response(answer.head, keepAlive: keepAlive)))
                 return
             }
@@ -280,8 +292,23 @@ final class ServerLoop: @unchecked Sendable {
                     Log.warn("response stream stopped", [("request_id", .string(requestID)), ("error", .string("\(error)"))])
                 }
                 channel.finish(complete: complete)
+                if let place { limit?.leave(place) }
             }
             if stream.longLived { Thread.spawn(name: "http-stream", send) } else { send() }
         }
+    }
+
+    /// The 429 of a bounded route at its limit, answered on the loop thread.
+    private func reject(_ request: HTTPRequest, _ context: RequestContext, limit: ConcurrencyLimit, key: String, on connection: ServerConnection,
+                        keepAlive: Bool, started: Double) {
+        var response = limit.rejection(requestID: context.requestID, key: key)
+        response.headers.set("X-Request-Id", context.requestID)
+        response.headers.set("Date", dateHeader)
+        server.metrics.record(route: context.route, method: RequestMetrics.methodLabel(request.head.method),
+                              status: response.status.code, seconds: MonotonicClock.now - started)
+        Log.write(.info, "request", [("method", .string(request.head.method)), ("route", .string(context.route)),
+                                    ("status", .int(429)), ("peer", .string(context.peer)), ("request_id", .string(context.requestID))])
+        connection.queue(response.encoded(keepAlive: keepAlive, versionMinor: request.head.versionMinor))
+        if !keepAlive { connection.closeAfterWrite = true }
     }
 }

@@ -15,9 +15,9 @@ struct CompletionRoutes {
     let catalog: ModelCatalog
     let models: LanguageModels
 
-    func add(to routes: inout RouteTable) {
-        routes.add("POST", "/v1/completions") { request, context in try complete(request, chat: false, context) }
-        routes.add("POST", "/v1/chat/completions") { request, context in try complete(request, chat: true, context) }
+    func add(to routes: inout RouteTable, limit: ConcurrencyLimit) {
+        routes.add("POST", "/v1/completions", RouteOptions(limit: limit)) { request, context in try complete(request, chat: false, context) }
+        routes.add("POST", "/v1/chat/completions", RouteOptions(limit: limit)) { request, context in try complete(request, chat: true, context) }
     }
 
     /// What a request asks for, checked.

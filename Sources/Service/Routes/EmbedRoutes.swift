@@ -13,8 +13,8 @@ struct EmbedRoutes {
     let embedder: Embedder
     let tokenizers: TokenizerCache
 
-    func add(to routes: inout RouteTable) {
-        routes.add("POST", "/embed") { request, _ in try embed(request) }
+    func add(to routes: inout RouteTable, limit: ConcurrencyLimit) {
+        routes.add("POST", "/embed", RouteOptions(limit: limit)) { request, _ in try embed(request) }
     }
 
     func embed(_ request: HTTPRequest) throws -> HTTPResponse {

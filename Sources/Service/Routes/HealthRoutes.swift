@@ -11,6 +11,7 @@ struct HealthRoutes {
     let metrics: RequestMetrics
     let generation: GenerationMetrics
     let workers: WorkerPool?
+    let inference: ConcurrencyLimit
 
     func add(to routes: inout RouteTable) {
         let probe = RouteOptions(inline: true, bodyLimit: 0, authenticated: false, logAtDebug: true)
@@ -39,7 +40,7 @@ struct HealthRoutes {
     }
 
     func render() -> String {
-        var out = metrics.render() + generation.render()
+        var out = metrics.render() + generation.render() + inference.render()
         let counts = try? pool.withConnection { connection in
             try connection.query("""
                 SELECT status, count(*) AS jobs,

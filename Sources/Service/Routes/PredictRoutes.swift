@@ -19,8 +19,8 @@ struct PredictRoutes {
     let classifier: Classifier
     let completions: CompletionRoutes
 
-    func add(to routes: inout RouteTable) {
-        routes.add("POST", "/predict") { request, context in try predict(request, context) }
+    func add(to routes: inout RouteTable, limit: ConcurrencyLimit) {
+        routes.add("POST", "/predict", RouteOptions(limit: limit)) { request, context in try predict(request, context) }
     }
 
     func predict(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
