@@ -4,7 +4,9 @@ import Store
 import Synchronization
 
 /// Authenticates `Authorization: Bearer KEY` against the SHA-256 hashes in `api_key` and sets
-/// the request's tenant. Lookups are cached for a short time so a burst costs one query.
+/// the request's tenant. Lookups are cached for a short time so a burst costs one query. Keys are
+/// never compared themselves: the lookup is by the key's SHA-256, so a timing difference could tell
+/// only about a hash, which says nothing of the key.
 final class AuthMiddleware: Middleware {
     let pool: ConnectionPool
     private let cache = Mutex<[String: (tenant: String, until: Double)]>([:])

@@ -65,17 +65,18 @@ public final class ConcurrencyLimit: Sendable {
     /// Requests in flight now for `key`.
     public func inFlight(_ key: String) -> Int { state.withLock { $0.inFlight[key] ?? 0 } }
 
-    /// Prometheus text: the limit, requests in flight per key, admitted and rejected totals.
+    /// Prometheus text: the limit, requests in flight, keys at their limit, admitted and rejected
+    /// totals. Keys (model names, which name tenants' jobs) stay out of the labels: /metrics needs no key.
     public func render() -> String {
         let (inFlight, admitted, rejected) = state.withLock { ($0.inFlight, $0.admitted, $0.rejected) }
         let label = "limit=\"\(escapeLabel(name))\""
         var out = "# HELP anneal_concurrency_limit Requests one key (model) may have in flight; more get 429.\n"
         out += "# TYPE anneal_concurrency_limit gauge\nanneal_concurrency_limit{\(label)} \(limit)\n"
-        out += "# HELP anneal_concurrency_in_flight Requests in flight (waiting or running) by key.\n"
-        out += "# TYPE anneal_concurrency_in_flight gauge\n"
-        for (key, count) in inFlight.sorted(by: { $0.key < $1.key }) {
-            out += "anneal_concurrency_in_flight{\(label),key=\"\(escapeLabel(key))\"} \(count)\n"
-        }
+        out += "# HELP anneal_concurrency_in_flight Requests in flight (waiting or running), all keys together.\n"
+        out += "# TYPE anneal_concurrency_in_flight gauge\nanneal_concurrency_in_flight{\(label)} \(inFlight.values.reduce(0, +))\n"
+        out += "# HELP anneal_concurrency_keys_at_limit Keys (models) with as many requests in flight as the limit.\n"
+        out += "# TYPE anneal_concurrency_keys_at_limit gauge\n"
+        out += "anneal_concurrency_keys_at_limit{\(label)} \(inFlight.values.filter { $0 >= limit }.count)\n"
         out += "# HELP anneal_concurrency_admitted_total Requests let through.\n"
         out += "# TYPE anneal_concurrency_admitted_total counter\nanneal_concurrency_admitted_total{\(label)} \(admitted)\n"
         out += "# HELP anneal_concurrency_rejected_total Requests answered 429 because their key was at its limit.\n"

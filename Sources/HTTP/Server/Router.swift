@@ -77,6 +77,11 @@ public final class Router: Sendable {
         self.middleware = middleware
     }
 
+    /// Every route: its method, pattern and whether it needs a key (the isolation test walks them all).
+    public var table: [(method: String, pattern: String, authenticated: Bool)] {
+        routes.map { ($0.method, $0.pattern, $0.options.authenticated) }
+    }
+
     /// The route for a method and path; HEAD falls back to GET. Throws 404 or 405.
     public func match(method: String, path: String) throws(HTTPError) -> Match {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
