@@ -55,5 +55,8 @@ public enum Console {
     /// buffers, OpenSSL cleans up) while those threads may still be exiting or using them.
     /// Output is unbuffered here (`Log` and `Console.error` write to the descriptors), so
     /// nothing is lost. The corresponding C function is `_exit`.
-    public static func exitSkippingTeardown(_ code: Int32) -> Never { Glibc._exit(code) }
+    public static func exitSkippingTeardown(_ code: Int32) -> Never {
+        Log.flush()
+        Glibc._exit(code)
+    }
 }

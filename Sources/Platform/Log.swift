@@ -29,6 +29,12 @@ public enum Log {
         set { threshold.store(newValue.rawValue, ordering: .relaxed) }
     }
 
+    /// Waits (up to 2 s) for queued lines to be written: before an exit that skips `atexit`.
+    public static func flush() { LogWriter.standardOutput.flush(timeout: 2) }
+
+    /// Lines dropped because standard output's reader was too slow (for /metrics).
+    public static var dropped: Int { LogWriter.standardOutput.dropped }
+
     public static func enabled(_ level: Level) -> Bool { level.rawValue >= threshold.load(ordering: .relaxed) }
 
     public static func debug(_ message: String, _ fields: [(String, Value)] = []) { write(.debug, message, fields) }
@@ -58,7 +64,7 @@ public enum Log {
             }
         }
         line.append(contentsOf: "}\n".utf8)
-        line.withUnsafeBytes { raw in try? FileDescriptor.writeAll(1, raw) }
+        LogWriter.standardOutput.append(line)
     }
 
     /// A JSON string literal; control characters escaped, other text kept as UTF-8.

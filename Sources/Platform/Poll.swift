@@ -47,4 +47,12 @@ public enum Poll {
         guard Glibc.poll(&entry, 1, 0) > 0 else { return false }
         return entry.revents & (rdhup | Int16(POLLHUP | POLLERR | POLLNVAL)) != 0
     }
+
+    /// Whether socket `fd` can no longer reach its peer: reset or failed (`POLLHUP`, `POLLERR`), as
+    /// after a write to a peer that closed. A half-close alone is not that: the peer may still read.
+    public static func peerUnreachable(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: 0, revents: 0)
+        guard Glibc.poll(&entry, 1, 0) > 0 else { return false }
+        return entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
 }

@@ -240,6 +240,19 @@ struct ServerTests {
         #expect(waitForConnections(server, 0, within: 2), "closed once the handler finished")
     }
 
+    @Test("A half-closed client (shutdown of its sending side after the request) still gets its answer, pooled or streamed")
+    func halfClosedClient() throws {
+        let server = try TestServer()
+        for (path, want) in [("/slow?n=7&ms=200", "slow 7"), ("/fast", "fast"), ("/stream?n=4", "data: piece-3\n\n")] {
+            let client = try TestClient(port: server.port)
+            try client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+            client.socket.shutdownWrite()
+            let response = try #require(try client.readResponse(), "\(path): no answer")
+            #expect(response.status == 200 && response.text.hasSuffix(want), "\(path): \(response.text)")
+        }
+        #expect(waitForConnections(server, 0, within: 2), "closed once answered")
+    }
+
     @Test("An error answer reaches a client that is still sending its body (lingering close)")
     func lingeringClose() throws {
         let server = try TestServer()

@@ -105,6 +105,22 @@ struct CompletionTests {
         #expect(try status(["prompt": 5]) == (400, "prompt"))
     }
 
+    /// A client that shuts down its sending side after a streamed request still reads the whole
+    /// stream: only a client that cannot be reached stops a streamed generation.
+    @Test("a half-closed client gets its whole streamed completion")
+    func halfClosedStream() throws {
+        let client = try TestClient(port: api.port, timeout: 120)
+        let body = JSONValue.object(["model": .string(Self.model), "prompt": "Once upon a time", "max_tokens": 12, "temperature": 0,
+                                     "stream": true]).encodedBytes()
+        try client.send("POST /v1/completions HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(api.keyA)\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
+        try client.send(body)
+        client.socket.shutdownWrite()
+        let response = try #require(try client.readResponse())
+        #expect(response.status == 200)
+        #expect(response.text.contains(#""finish_reason":"length""#) && response.text.hasSuffix("data: [DONE]\n\n"), "\(response.text)")
+    }
+
     /// A client that hangs up mid-generation stops the computation: the generation ends as
     /// `cancelled` long before `max_tokens`, streamed or not.
     @Test("a generation stops computing when the client disconnects", arguments: [false, true])

@@ -9,8 +9,12 @@ public struct RequestContext: Sendable {
     public var authenticated: Bool
     /// Who made the request, set by the auth middleware (the tenant).
     public var principal: String?
-    /// Whether the client has hung up: long handlers (generation) poll it to stop early.
+    /// Whether the client has hung up, or only shut down its sending side (TCP cannot tell the two
+    /// apart before a write): long handlers with one answer at the end (generation) poll it to stop early.
     public var clientGone: @Sendable () -> Bool = { false }
+    /// Whether the client can no longer be reached (reset, failed): streamed responses poll this one,
+    /// whose writes tell a client that left from one that only half-closed and still reads.
+    public var clientUnreachable: @Sendable () -> Bool = { false }
 
     public init(requestID: String, route: String = "unmatched", parameters: [String: String] = [:],
                 peer: String = "", authenticated: Bool = true, principal: String? = nil) {

@@ -238,9 +238,10 @@ final class ServerLoop: @unchecked Sendable {
         let keepAlive = request.head.keepAlive && !stopping && !connection.peerClosed
         var context = RequestContext(requestID: requestID, peer: connection.peer)
         // Advisory: the loop does not read this socket while the handler runs, so the handler
-        // polls it. A client that only shuts down its sending side counts as gone.
+        // polls it. A half-closed client is still answered: only `clientGone` counts it as gone.
         let descriptor = connection.socket.fileDescriptor
         context.clientGone = { Poll.peerClosed(descriptor) }
+        context.clientUnreachable = { Poll.peerUnreachable(descriptor) }
         let routing = Result { () throws(HTTPError) in
             try server.router.match(method: request.head.method, path: request.head.path)
         }

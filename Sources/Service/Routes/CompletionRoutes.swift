@@ -86,7 +86,7 @@ struct CompletionRoutes {
                 if chat { try send([Self.chunk(delta: ["role": "assistant", "content": ""], finish: nil)], nil) }
                 var failure: (any Error)?  // a write that failed: the client is gone
                 let result = try model.generate(prompt: ids, maxTokens: settings.maxTokens, sampler: settings.sampler, stop: settings.stop,
-                                                cancelled: clientGone) { piece in
+                                                cancelled: context.clientUnreachable) { piece in
                     do {
                         try send([chat ? Self.chunk(delta: ["content": .string(piece)], finish: nil)
                                        : ["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": .null]], nil)

@@ -2,6 +2,7 @@ import HTTP
 import Inference
 import JSON
 import Jobs
+import Platform
 import Store
 
 /// `/healthz` (the process answers), `/readyz` (the database answers and is migrated) and
@@ -41,6 +42,8 @@ struct HealthRoutes {
 
     func render() -> String {
         var out = metrics.render() + generation.render() + inference.render()
+        out += "# HELP anneal_log_lines_dropped_total Log lines dropped because standard output's reader was too slow.\n"
+        out += "# TYPE anneal_log_lines_dropped_total counter\nanneal_log_lines_dropped_total \(Log.dropped)\n"
         let counts = try? pool.withConnection { connection in
             try connection.query("""
                 SELECT status, count(*) AS jobs,

@@ -32,7 +32,7 @@ extension JobRoutes {
         headers.set("Content-Type", "text/event-stream")
         headers.set("Cache-Control", "no-cache")
         headers.set("X-Accel-Buffering", "no")
-        let (pool, hub, clientGone) = (self.pool, self.hub, context.clientGone)
+        let (pool, hub, clientGone) = (self.pool, self.hub, context.clientUnreachable)
         return HTTPResponse(headers: headers, stream: HTTPBodyStream(longLived: true) { write in
             defer { hub.leave() }
             var last = start, lastProgress = JSONValue.null, lastWrite = MonotonicClock.now
