@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Engine", "Tensor", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Server, store, queue
-        .target(name: "HTTP", dependencies: ["Platform", "JSON"], swiftSettings: settings),
+        .target(name: "HTTP", dependencies: ["COpenSSL", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "HTTPClient", dependencies: ["COpenSSL", "Platform"], swiftSettings: settings),
         .target(name: "Store", dependencies: ["CLibPQ", "Platform", "JSON"], swiftSettings: settings),
         .target(name: "Jobs", dependencies: ["Store", "Training", "Models", "HTTPClient", "Platform", "JSON"], swiftSettings: settings),

@@ -77,10 +77,15 @@ public final class Application: Sendable {
         settings.port = configuration.port
         // Room for inference requests queued at their limit beside the database-bound routes.
         settings.handlerThreads = min(256, max(32, 2 * configuration.maxConcurrentRequests))
+        switch (configuration.tlsCertificate, configuration.tlsKey) {
+        case (nil, nil): break
+        case (let certificate?, let key?): settings.tls = try TLSContext(certificateFile: certificate, keyFile: key)
+        default: throw ConfigurationError("ANNEAL_TLS_CERT and ANNEAL_TLS_KEY go together: set both or neither")
+        }
         let started = Server(configuration: settings, router: router(), metrics: metrics)
         try started.start()
         server.withLock { $0 = started }
-        Log.info("listening", [("host", .string(configuration.host)), ("port", .int(started.port)),
+        Log.info("listening", [("host", .string(configuration.host)), ("port", .int(started.port)), ("tls", .bool(settings.tls != nil)),
                                ("models", .int(catalog.models.count)), ("workers", .int(configuration.workers))])
         jobs.start()
         return started.port

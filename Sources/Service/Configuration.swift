@@ -25,6 +25,9 @@ public struct Configuration: Sendable {
     /// Requests one model may have in flight on `/predict`, `/embed` and the completion routes
     /// (waiting for their batch or running); more get 429 with `Retry-After` at once.
     public var maxConcurrentRequests = 32
+    /// PEM certificate chain and private key: when both are set the server speaks TLS itself.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
     /// Who webhooks may call and how failed deliveries are retried.
     public var webhooks = WebhookSettings()
 
@@ -56,6 +59,8 @@ public struct Configuration: Sendable {
         ("max-concurrent-requests", "ANNEAL_MAX_CONCURRENT_REQUESTS", { c, v throws(ConfigurationError) in
             c.maxConcurrentRequests = try integer(v, "max concurrent requests", 1...4096)
         }),
+        ("tls-cert", "ANNEAL_TLS_CERT", { c, v throws(ConfigurationError) in c.tlsCertificate = v.isEmpty ? nil : v }),
+        ("tls-key", "ANNEAL_TLS_KEY", { c, v throws(ConfigurationError) in c.tlsKey = v.isEmpty ? nil : v }),
         ("threads", "ANNEAL_THREADS", { c, v throws(ConfigurationError) in c.threads = try integer(v, "threads", 1...8) }),
         ("webhook-allow-private", "ANNEAL_WEBHOOK_ALLOW_PRIVATE", { c, v throws(ConfigurationError) in
             c.webhooks.allowPrivate = try integer(v, "webhook allow private (0 or 1)", 0...1) == 1

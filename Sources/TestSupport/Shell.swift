@@ -8,6 +8,21 @@ public enum Shell {
         guard status == 0 else { throw TestSupportError("command failed (status \(status)): \(command)") }
     }
 
+    /// Runs `command` with `bash -c` and returns its standard output; throws when it fails.
+    public static func output(_ command: String) throws(TestSupportError) -> String {
+        guard let pipe = popen("bash -c '\(command.replacingQuoted())'", "r") else { throw TestSupportError("popen failed: \(command)") }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, pipe)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        let status = pclose(pipe)
+        guard status == 0 else { throw TestSupportError("command failed (status \(status)): \(command)") }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The repository root, from this file's location (Sources/TestSupport/Shell.swift).
     static var repositoryRoot: String {
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)

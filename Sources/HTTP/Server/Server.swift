@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeout = 300.0
     /// A keep-alive connection idle between requests for this long gets 408 and is closed.
     public var idleTimeout = 75.0
+    /// Speak TLS on the listening port (nil: plain HTTP).
+    public var tls: TLSContext?
 
     public init() {}
 }

@@ -3,6 +3,8 @@ import Platform
 /// One client connection, owned by the loop thread that accepted it.
 final class ServerConnection {
     let socket: Socket
+    /// The TLS session when the server speaks TLS: reads and writes go through it.
+    let tls: TLSSession?
     /// Unique within its loop: completions from handler threads find their connection by it,
     /// never by file descriptor (which the kernel reuses).
     let id: UInt64
@@ -26,8 +28,9 @@ final class ServerConnection {
     /// When the first byte of the request being received arrived (nil between requests).
     var requestStarted: Double?
 
-    init(socket: Socket, id: UInt64, peer: String, parser: RequestParser, now: Double) {
+    init(socket: Socket, tls: TLSSession?, id: UInt64, peer: String, parser: RequestParser, now: Double) {
         self.socket = socket
+        self.tls = tls
         self.id = id
         self.peer = peer
         self.parser = parser
@@ -48,11 +51,22 @@ final class ServerConnection {
         }
     }
 
+    /// Reads from the socket, through TLS when there is a session.
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Socket.ReadResult {
+        if let tls { return try tls.read(into: buffer) }
+        return try socket.read(into: buffer)
+    }
+
+    func send(_ bytes: UnsafeRawBufferPointer) throws(Errno) -> Socket.WriteResult {
+        if let tls { return try tls.write(bytes) }
+        return try socket.write(bytes)
+    }
+
     /// Writes what it can; returns false when the peer is gone.
     func flush() -> Bool {
         while outputOffset < output.count {
             let result = output.withUnsafeBytes { raw in
-                Result { () throws(Errno) in try socket.write(UnsafeRawBufferPointer(rebasing: raw[outputOffset...])) }
+                Result { () throws(Errno) in try send(UnsafeRawBufferPointer(rebasing: raw[outputOffset...])) }
             }
             switch result {
             case .success(.bytes(let n)): outputOffset += n

@@ -47,7 +47,10 @@ final class ServerLoop: @unchecked Sendable {
                 }
                 guard let connection = byDescriptor[event.fileDescriptor] else { continue }
                 if event.readable || event.hangup { read(connection, now) }
-                if event.writable, byDescriptor[event.fileDescriptor] === connection { write(connection) }
+                if event.writable, byDescriptor[event.fileDescriptor] === connection {
+                    if connection.tls?.wantsWrite == true { read(connection, now) }  // a TLS handshake waiting to send
+                    if byDescriptor[event.fileDescriptor] === connection { write(connection) }
+                }
             }
             if now - lastSweep >= 0.25 { sweep(now) }
             if !listening, let until = acceptPausedUntil, now >= until, stopState.load(ordering: .relaxed) == 0 {
@@ -98,7 +101,16 @@ final class ServerLoop: @unchecked Sendable {
             let parser = RequestParser(maxHeaderBytes: server.configuration.maxHeaderBytes) { head in
                 router.bodyLimit(method: head.method, path: head.path)
             }
-            let connection = ServerConnection(socket: accepted.socket, id: nextConnectionID, peer: accepted.peer,
+            var tls: TLSSession?
+            if let context = server.configuration.tls {
+                tls = context.session(accepted.socket)
+                if tls == nil {
+                    accepted.socket.close()
+                    server.connectionCount.subtract(1, ordering: .relaxed)
+                    continue
+                }
+            }
+            let connection = ServerConnection(socket: accepted.socket, tls: tls, id: nextConnectionID, peer: accepted.peer,
                                               parser: parser, now: now)
             do {
                 try loop.register(accepted.socket.fileDescriptor, .read)
@@ -118,14 +130,15 @@ final class ServerLoop: @unchecked Sendable {
         var received = false
         reading: for _ in 0..<16 {
             let result: Socket.ReadResult
-            do { result = try connection.socket.read(into: readBuffer) } catch { close(connection); return }
+            do { result = try connection.receive(into: readBuffer) } catch { close(connection); return }
             switch result {
             case .bytes(let n):
                 if connection.lingerUntil == nil {
                     connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
                 }
                 received = true
-                if n < readBuffer.count { break reading }
+                // A short read emptied the socket; TLS hands over one record at a time, so read on.
+                if n < readBuffer.count && connection.tls == nil { break reading }
             case .wouldBlock:
                 break reading
             case .closed:
@@ -178,7 +191,7 @@ final class ServerLoop: @unchecked Sendable {
         let canRead = connection.lingerUntil != nil
             || (!connection.busy && !connection.closeAfterWrite && !connection.peerClosed)
         if canRead { wanted.insert(.read) }
-        if connection.hasPendingOutput { wanted.insert(.write) }
+        if connection.hasPendingOutput || connection.tls?.wantsWrite == true { wanted.insert(.write) }
         guard wanted != connection.interest else { return }
         connection.interest = wanted
         try? loop.modify(connection.socket.fileDescriptor, wanted)
@@ -189,6 +202,7 @@ final class ServerLoop: @unchecked Sendable {
         connection.stream?.close()
         byDescriptor.removeValue(forKey: connection.socket.fileDescriptor)
         loop.deregister(connection.socket.fileDescriptor)
+        connection.tls?.close()
         connection.socket.close()
         server.connectionCount.subtract(1, ordering: .relaxed)
     }
