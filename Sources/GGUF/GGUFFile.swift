@@ -46,7 +46,9 @@ public struct GGUFFile: Sendable {
             tensors.append(GGUFTensorInfo(name: name, dimensions: dimensions, type: type, offset: offset))
         }
         alignment = metadata["general.alignment"]?.int ?? 32
-        guard alignment > 0 else { throw GGUFError(offset: reader.offset, reason: "general.alignment must be positive") }
+        guard alignment > 0, alignment <= 1 << 20 else {
+            throw GGUFError(offset: reader.offset, reason: "general.alignment must be from 1 to 1 MiB, not \(alignment)")
+        }
         dataOffset = (reader.offset + alignment - 1) / alignment * alignment
     }
 

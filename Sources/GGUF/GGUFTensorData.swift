@@ -30,16 +30,24 @@ extension GGUFFile {
     /// naming the tensor.
     public func floats(_ tensor: GGUFTensorInfo, in file: UnsafeRawBufferPointer) throws(GGUFError) -> [Float] {
         guard let type = GGUFTensorType(rawValue: tensor.type) else {
-            throw GGUFError(offset: dataOffset + tensor.offset,
+            throw GGUFError(offset: dataOffset,
                             reason: "tensor \(tensor.name) has ggml type \(tensor.type), which Anneal cannot dequantize (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
         }
-        let count = tensor.elementCount
+        // Sizes come from the file: a product or sum that overflows is a bad file, not a crash.
+        var count = 1
+        for dimension in tensor.dimensions {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= file.count else {
+                throw GGUFError(offset: dataOffset, reason: "tensor \(tensor.name): dimensions \(tensor.dimensions) hold more elements than the file has bytes")
+            }
+            count = product
+        }
         let (perBlock, blockBytes) = type.block
         guard count % perBlock == 0 else {
-            throw GGUFError(offset: dataOffset + tensor.offset, reason: "tensor \(tensor.name): \(count) elements are not whole blocks of \(perBlock)")
+            throw GGUFError(offset: dataOffset, reason: "tensor \(tensor.name): \(count) elements are not whole blocks of \(perBlock)")
         }
-        let start = dataOffset + tensor.offset, length = count / perBlock * blockBytes
-        guard start >= 0, start + length <= file.count else {
+        let (start, startOverflow) = dataOffset.addingReportingOverflow(tensor.offset), length = count / perBlock * blockBytes
+        guard !startOverflow, start >= 0, length <= file.count, start <= file.count - length else {
             throw GGUFError(offset: start, reason: "tensor \(tensor.name): \(length) bytes of data run past the end of the file")
         }
         let base = file.baseAddress! + start

@@ -66,7 +66,6 @@ public struct GGUFTensorInfo: Sendable, Equatable {
         self.offset = offset
     }
 
-    public var elementCount: Int { dimensions.reduce(1, *) }
 }
 
 /// Why bytes are not a GGUF file this reader understands, and where.

@@ -25,6 +25,18 @@ import Testing
     }
 
     /// F16 and BF16 are converted to Float; a header that points outside the file is refused.
+    /// A header whose shape's element count overflows is a bad file, not a trap (found reading
+    /// the code while writing fuzz/targets/SafeTensorsFuzz.swift).
+    @Test func overflowingShapeIsAnError() throws {
+        let header = Array(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}}"#.utf8)
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes += $0 }
+        bytes += header
+        bytes.withUnsafeBytes { raw in
+            #expect(throws: CheckpointError.self) { try SafeTensors.Header(raw, path: "test") }
+        }
+    }
+
     @Test func halfPrecisionAndBadFiles() throws {
         let header = #"{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]}}"#
         var bytes: [UInt8] = []

@@ -15,6 +15,30 @@ import Testing
         return bytes + data
     }
 
+    /// Found by fuzz/run gguf: sizes read from the file overflowed (a trap, not an error).
+    @Test("Hostile sizes are errors: dimensions whose product overflows, an offset near Int.max")
+    func hostileSizes() throws {
+        var bytes: [UInt8] = []
+        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        put(UInt32(0x4655_4747)); put(UInt32(3)); put(UInt64(3)); put(UInt64(0))
+        for (name, dimensions, type, offset) in [("huge", [UInt64(1) << 40, UInt64(1) << 40], UInt32(0), UInt64(0)),
+                                                 ("far", [UInt64(32)], UInt32(0), UInt64(Int64.max - 8)),
+                                                 ("odd type far away", [UInt64(1)], UInt32(99), UInt64(Int64.max))] {
+            put(UInt64(name.utf8.count)); bytes += Array(name.utf8)
+            put(UInt32(dimensions.count)); for d in dimensions { put(d) }
+            put(type); put(offset)
+        }
+        while bytes.count % 32 != 0 { bytes.append(0) }
+        bytes += [UInt8](repeating: 0, count: 128)
+        try bytes.withUnsafeBytes { raw in
+            let header = try GGUFFile(bytes: raw)
+            #expect(header.tensors.count == 3)
+            for tensor in header.tensors {
+                #expect(throws: GGUFError.self) { try header.floats(tensor, in: raw) }
+            }
+        }
+    }
+
     func floats(type: UInt32, elements: Int, data: [UInt8]) throws -> [Float] {
         let bytes = file(type: type, elements: elements, data: data)
         return try bytes.withUnsafeBytes { raw in

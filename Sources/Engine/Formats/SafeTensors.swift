@@ -36,38 +36,55 @@ public struct SafeTensors: @unchecked Sendable {
     public init(path: String) throws(CheckpointError) {
         self.path = path
         do { file = try MappedFile(path: path) } catch { throw .unreadable(path: path, error) }
-        let bytes = file.bytes
-        func invalid(_ reason: String) -> CheckpointError { .invalidFile(path: path, reason: reason) }
-        guard bytes.count >= 8 else { throw invalid("shorter than 8 bytes") }
-        var length = 0
-        for i in 0..<8 { length |= Int(bytes[i]) << (8 * i) }
-        guard length > 0, length <= bytes.count - 8 else { throw invalid("header length \(length) outside the file") }
-        let header: JSONValue
-        do { header = try JSONValue(parsing: bytes[8..<(8 + length)]) } catch { throw invalid("header: \(error)") }
-        guard let object = header.object else { throw invalid("header is not an object") }
-        let dataStart = 8 + length
-        var entries: [Entry] = [], index: [String: Int] = [:], metadata: [String: String] = [:]
-        for (name, value) in object {
-            if name == "__metadata__" {
-                for (key, item) in value.object ?? JSONObject() { metadata[key] = item.string }
-                continue
-            }
-            guard let dtypeName = value["dtype"]?.string else { throw invalid("\(name) has no dtype") }
-            guard let shape = value["shape"]?.array?.compactMap(\.int), shape.allSatisfy({ $0 >= 0 }),
-                  shape.count == value["shape"]?.array?.count else { throw invalid("\(name) has a bad shape") }
-            guard let offsets = value["data_offsets"]?.array?.compactMap(\.int), offsets.count == 2,
-                  offsets[0] >= 0, offsets[0] <= offsets[1], dataStart + offsets[1] <= bytes.count
-            else { throw invalid("\(name) has data_offsets outside the file") }
-            guard let dtype = DType(rawValue: dtypeName) else { throw .unsupportedDType(key: name, dtype: dtypeName) }
-            guard offsets[1] - offsets[0] == shape.reduce(1, *) * dtype.size else {
-                throw invalid("\(name): \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtypeName)")
-            }
-            index[name] = entries.count
-            entries.append(Entry(name: name, dtype: dtype, shape: shape, bytes: (dataStart + offsets[0])..<(dataStart + offsets[1])))
-        }
-        self.entries = entries
+        let header = try Header(file.bytes, path: path)
+        entries = header.entries
+        metadata = header.metadata
+        var index: [String: Int] = [:]
+        for (i, entry) in entries.enumerated() { index[entry.name] = i }
         self.index = index
-        self.metadata = metadata
+    }
+
+    /// The header of a safetensors file in memory: its tensors (checked to lie inside `bytes`
+    /// and to hold their shape's elements) and metadata. Nothing is read past the header.
+    public struct Header {
+        public var entries: [Entry] = []
+        public var metadata: [String: String] = [:]
+
+        public init(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) {
+            func invalid(_ reason: String) -> CheckpointError { .invalidFile(path: path, reason: reason) }
+            guard bytes.count >= 8 else { throw invalid("shorter than 8 bytes") }
+            var length: UInt64 = 0
+            for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+            guard length > 0, length <= UInt64(bytes.count - 8) else { throw invalid("header length \(length) outside the file") }
+            let dataStart = 8 + Int(length), dataSize = bytes.count - dataStart
+            let header: JSONValue
+            do { header = try JSONValue(parsing: UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart])) } catch { throw invalid("header: \(error)") }
+            guard let object = header.object else { throw invalid("header is not an object") }
+            for (name, value) in object {
+                if name == "__metadata__" {
+                    for (key, item) in value.object ?? JSONObject() { metadata[key] = item.string }
+                    continue
+                }
+                guard let dtypeName = value["dtype"]?.string else { throw invalid("\(name) has no dtype") }
+                guard let shape = value["shape"]?.array?.compactMap(\.int), shape.allSatisfy({ $0 >= 0 }),
+                      shape.count == value["shape"]?.array?.count else { throw invalid("\(name) has a bad shape") }
+                guard let offsets = value["data_offsets"]?.array?.compactMap(\.int), offsets.count == 2,
+                      offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize
+                else { throw invalid("\(name) has data_offsets outside the file") }
+                guard let dtype = DType(rawValue: dtypeName) else { throw .unsupportedDType(key: name, dtype: dtypeName) }
+                // The element count may not overflow: a shape of huge dimensions is a bad file, not a crash.
+                var bytesNeeded = dtype.size
+                for dimension in shape {
+                    let (product, overflow) = bytesNeeded.multipliedReportingOverflow(by: dimension)
+                    guard !overflow else { throw invalid("\(name): shape \(shape) is too large") }
+                    bytesNeeded = product
+                }
+                guard offsets[1] - offsets[0] == bytesNeeded else {
+                    throw invalid("\(name): \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtypeName)")
+                }
+                entries.append(Entry(name: name, dtype: dtype, shape: shape, bytes: (dataStart + offsets[0])..<(dataStart + offsets[1])))
+            }
+        }
     }
 
     public subscript(name: String) -> Entry? { index[name].map { entries[$0] } }

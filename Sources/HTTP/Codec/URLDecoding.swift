@@ -5,7 +5,8 @@ enum URLDecoding {
     /// Percent-decodes `bytes[range]`. Throws 400 on a malformed escape, a decoded NUL or invalid UTF-8.
     static func path(_ bytes: [UInt8], _ range: Range<Int>) throws(HTTPParseError) -> String {
         var plain = true
-        for i in range where bytes[i] == ASCII.percent || bytes[i] >= 0x80 {
+        for i in range where bytes[i] == ASCII.percent || bytes[i] >= 0x80 || bytes[i] == 0 {
+            if bytes[i] == 0 { throw .badRequest("NUL in path") }
             plain = false
             break
         }
@@ -25,6 +26,7 @@ enum URLDecoding {
                 out.append(decoded)
                 i += 3
             } else {
+                if b == 0 { throw .badRequest("NUL in path") }
                 out.append(b)
                 i += 1
             }
