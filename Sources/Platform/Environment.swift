@@ -19,4 +19,19 @@ public enum Environment {
 
     /// Online processors. The corresponding C function is `sysconf(_SC_NPROCESSORS_ONLN)`.
     public static var processorCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// Raises this process's soft limit of open files to its hard limit (a server holds a
+    /// descriptor per connection; the usual soft limit is 1,024) and returns the soft limit.
+    /// The corresponding C functions are `getrlimit` and `setrlimit` with `RLIMIT_NOFILE`.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
 }

@@ -75,6 +75,7 @@ public final class Application: Sendable {
         var settings = ServerConfiguration()
         settings.host = configuration.host
         settings.port = configuration.port
+        settings.maxConnections = configuration.maxConnections
         // Room for inference requests queued at their limit beside the database-bound routes.
         settings.handlerThreads = min(256, max(32, 2 * configuration.maxConcurrentRequests))
         switch (configuration.tlsCertificate, configuration.tlsKey) {

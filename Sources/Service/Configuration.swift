@@ -25,6 +25,8 @@ public struct Configuration: Sendable {
     /// Requests one model may have in flight on `/predict`, `/embed` and the completion routes
     /// (waiting for their batch or running); more get 429 with `Retry-After` at once.
     public var maxConcurrentRequests = 32
+    /// Open connections at most; past it new ones get 503 (within the open-file limit).
+    public var maxConnections = 16384
     /// PEM certificate chain and private key: when both are set the server speaks TLS itself.
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -58,6 +60,9 @@ public struct Configuration: Sendable {
         }),
         ("max-concurrent-requests", "ANNEAL_MAX_CONCURRENT_REQUESTS", { c, v throws(ConfigurationError) in
             c.maxConcurrentRequests = try integer(v, "max concurrent requests", 1...4096)
+        }),
+        ("max-connections", "ANNEAL_MAX_CONNECTIONS", { c, v throws(ConfigurationError) in
+            c.maxConnections = try integer(v, "max connections", 1...1_000_000)
         }),
         ("tls-cert", "ANNEAL_TLS_CERT", { c, v throws(ConfigurationError) in c.tlsCertificate = v.isEmpty ? nil : v }),
         ("tls-key", "ANNEAL_TLS_KEY", { c, v throws(ConfigurationError) in c.tlsKey = v.isEmpty ? nil : v }),

@@ -120,6 +120,23 @@ struct ServerTests {
         #expect(client.isClosedByServer())
     }
 
+    @Test("Slowloris: a head trickling in a byte at a time gets 408 once the head timeout passes")
+    func slowHead() throws {
+        let server = try TestServer { $0.headTimeout = 1; $0.readTimeout = 30 }
+        let client = try TestClient(port: server.port, timeout: 5)
+        let started = MonotonicClock.now
+        var status: Int?
+        for byte in "GET /fast HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8 + Array(repeating: UInt8(ascii: "a"), count: 100) {
+            guard (try? client.send([byte])) != nil else { break }
+            sleep(seconds: 0.1)
+            if MonotonicClock.now - started > 1.5 { break }
+        }
+        status = try client.readResponse()?.status
+        #expect(status == 408)
+        #expect(MonotonicClock.now - started < 3, "cut at about the head timeout, not the read timeout")
+        #expect(client.isClosedByServer())
+    }
+
     @Test("An idle keep-alive connection gets 408 and is closed")
     func idleClient() throws {
         let server = try TestServer { $0.idleTimeout = 0.4 }

@@ -62,6 +62,9 @@ public struct RequestParser {
     /// Whether unconsumed bytes are buffered.
     public var hasBufferedBytes: Bool { start < buffer.count }
 
+    /// Whether the head of a request has started to arrive and is not complete.
+    public var isReadingHead: Bool { head == nil && start < buffer.count }
+
     /// Whether some bytes of an unfinished request are buffered (or its body is being read).
     public var isMidRequest: Bool { head != nil || start < buffer.count }
 

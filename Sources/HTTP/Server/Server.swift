@@ -9,10 +9,15 @@ public struct ServerConfiguration: Sendable {
     public var loopThreads = Environment.processorCount
     /// Threads for handlers that block (database calls).
     public var handlerThreads = 32
-    public var maxConnections = 4096
+    /// Open connections at most (idle keep-alive ones included); past it new ones get 503. Capped
+    /// at start by the open-file limit, which the server raises to its hard limit.
+    public var maxConnections = 16384
     public var maxHeaderBytes = 16 * 1024
     /// A request that sends nothing for this long while incomplete gets 408 and is closed.
     public var readTimeout = 30.0
+    /// A request whose head (request line and fields) takes longer than this gets 408 and is
+    /// closed, however steadily it trickles in (slowloris; nginx's `client_header_timeout`).
+    public var headTimeout = 30.0
     /// A request whose whole head and body take longer than this gets 408 and is closed.
     public var requestTimeout = 300.0
     /// A keep-alive connection idle between requests for this long gets 408 and is closed.
@@ -31,6 +36,8 @@ public final class Server: Sendable {
     let metrics: RequestMetrics
     let pool: HandlerPool
     let connectionCount = Atomic<Int>(0)
+    /// `configuration.maxConnections`, within the open-file limit (set by `start`).
+    let connectionLimit = Atomic<Int>(0)
     private let loops: Mutex<[ServerLoop]> = Mutex([])
     private let running = ConditionLock(0)
     private let listenerSocket: Mutex<Socket?> = Mutex(nil)
@@ -44,6 +51,8 @@ public final class Server: Sendable {
 
     /// Binds and starts the loop threads; returns at once.
     public func start() throws(Errno) {
+        let files = Environment.raiseOpenFileLimit()
+        connectionLimit.store(max(1, min(configuration.maxConnections, files - 256)), ordering: .relaxed)
         let listener = try Socket.listen(host: configuration.host, port: configuration.port)
         listenerSocket.withLock { $0 = listener }
         let prefix = String(Crypto.hex(Crypto.randomBytes(4)))

@@ -18,7 +18,8 @@ extension ServerLoop {
                 continue
             } else if connection.parser.isMidRequest {
                 let total = now - (connection.requestStarted ?? now)
-                if silent > configuration.readTimeout || total > configuration.requestTimeout {
+                let slowHead = connection.parser.isReadingHead && total > configuration.headTimeout
+                if silent > configuration.readTimeout || total > configuration.requestTimeout || slowHead {
                     respondAndClose(connection, HTTPError(.requestTimeout, "The request was not received in time"), now)
                     write(connection)
                 }

@@ -88,7 +88,7 @@ final class ServerLoop: @unchecked Sendable {
                 return
             }
             guard let accepted else { return }
-            if server.connectionCount.load(ordering: .relaxed) >= server.configuration.maxConnections {
+            if server.connectionCount.load(ordering: .relaxed) >= server.connectionLimit.load(ordering: .relaxed) {
                 let refusal = HTTPError(.serviceUnavailable, "Too many connections", code: "too_many_connections")
                     .response(requestID: "").encoded(keepAlive: false)
                 _ = refusal.withUnsafeBytes { try? accepted.socket.write($0) }
