@@ -9,13 +9,15 @@ public enum JobMetrics {
     /// Call inside a transaction: the row, its event and any webhook delivery go together.
     public static func record(_ connection: Connection, job: String, kind: Kind, step: Int, epoch: Double,
                               values: JSONObject) throws {
-        // A resumed run repeats the steps after its checkpoint: the row is updated, not added.
+        // A resumed run repeats the steps after its checkpoint: the row is updated, not added, and
+        // its event and webhook delivery are not repeated.
         let inserted = try connection.query("""
             INSERT INTO fine_tuning_job_metric (job_id, kind, step, epoch, metrics)
             VALUES (\(job), \(kind.rawValue), \(step), \(epoch), \(JSONValue.object(values).encoded())::jsonb)
             ON CONFLICT (job_id, kind, step) DO UPDATE SET metrics = excluded.metrics, epoch = excluded.epoch
             RETURNING (xmax = 0) AS inserted
             """).first?.decode(Bool.self, "inserted") ?? false
+        guard inserted else { return }
         var data: JSONObject = ["step": .int(Int64(step)), "epoch": .double(epoch)]
         let prefix = kind == .train ? "train_" : "valid_"
         for (name, value) in values where value.double != nil {
@@ -24,7 +26,7 @@ public enum JobMetrics {
         let summary = data.keys.filter { $0 != "step" && $0 != "epoch" }.prefix(4)
             .map { "\($0)=\(format(data[$0]?.double ?? 0))" }.joined(separator: ", ")
         try JobEvents.add(connection, job: job, message: "Step \(step): \(summary)", type: "metrics", data: .object(data))
-        if kind == .eval && inserted {  // one delivery per evaluation, however often it is replayed
+        if kind == .eval {  // one delivery per evaluation, however often it is replayed
             try WebhookOutbox.add(connection, job: job, event: .evaluationCompleted,
                                   data: ["step": .int(Int64(step)), "epoch": .double(epoch), "metrics": .object(values)])
         }

@@ -89,5 +89,16 @@ struct CheckpointStoreTests {
         }
         let data = try JSONValue(parsing: event.decode(String.self, "data"))
         #expect(data["step"] == 10 && data["train_loss"] == 0.9 && data["train_learning_rate"] == 4e-5)
+
+        // A resumed run replays steps 10 and 20: the rows are updated, no event or delivery is added.
+        try fixture.pool.withConnection { connection in
+            try JobMetrics.record(connection, job: job, kind: .train, step: 10, epoch: 0.5, values: ["loss": 0.9, "learning_rate": 4e-5])
+            try JobMetrics.record(connection, job: job, kind: .eval, step: 20, epoch: 1, values: ["loss": 0.6, "accuracy": 0.8])
+        }
+        let counts = try fixture.pool.withConnection { connection in
+            (try connection.query("SELECT count(*) AS n FROM fine_tuning_job_event WHERE job_id = \(job) AND type = 'metrics'")[0].decode(Int.self, "n"),
+             try connection.query("SELECT count(*) AS n FROM fine_tuning_job_metric WHERE job_id = \(job)")[0].decode(Int.self, "n"))
+        }
+        #expect(counts.0 == 3 && counts.1 == 3, "events \(counts.0), rows \(counts.1)")
     }
 }
