@@ -121,15 +121,20 @@ public struct CheckpointStore: Sendable {
         }
     }
 
-    /// Keeps the newest `limit` checkpoints and the best one; deletes the rest. Returns the deleted ids.
+    /// Keeps `limit` checkpoints counting the best one, as HF's `save_total_limit`, and always the
+    /// newest (what a resumed run continues from and the final model is): with a limit of 1 and an
+    /// older best, both stay. Deletes the rest; returns the deleted ids.
     @discardableResult
     public func prune(job: String, keep limit: Int) throws -> [String] {
         try pool.withConnection { connection in
             try connection.query("""
                 DELETE FROM fine_tuning_job_checkpoint WHERE id IN (
                     SELECT id FROM fine_tuning_job_checkpoint WHERE job_id = \(job) AND NOT is_best
-                    ORDER BY step_number DESC OFFSET \(max(0, limit - 1)) + CASE WHEN EXISTS (
-                        SELECT 1 FROM fine_tuning_job_checkpoint WHERE job_id = \(job) AND is_best) THEN 0 ELSE 1 END)
+                    ORDER BY step_number DESC OFFSET CASE
+                        WHEN NOT EXISTS (SELECT 1 FROM fine_tuning_job_checkpoint WHERE job_id = \(job) AND is_best) THEN \(max(1, limit))
+                        WHEN (SELECT is_best FROM fine_tuning_job_checkpoint WHERE job_id = \(job) ORDER BY step_number DESC LIMIT 1)
+                            THEN \(max(0, limit - 1))
+                        ELSE \(max(1, limit - 1)) END)
                 RETURNING id
                 """).map { try $0.decode(String.self, "id") }
         }

@@ -66,6 +66,27 @@ struct CheckpointStoreTests {
         #expect(try store.load(ids[20]!).isEmpty, "chunks go with their checkpoint")
     }
 
+    /// Found by bench/chaos: with save_total_limit 1 and an older best checkpoint, pruning deleted
+    /// the newest one, which the finished job's model then referred to (a foreign-key failure at
+    /// the very end of the job).
+    @Test("With a limit of 1 the newest checkpoint stays beside an older best; a newest best stays alone")
+    func pruneKeepsNewest() throws {
+        let fixture = try QueueFixture()
+        let job = try fixture.addJob(status: "queued")
+        let store = CheckpointStore(pool: fixture.pool)
+        var ids: [Int: String] = [:]
+        for step in [4, 8, 12] {
+            ids[step] = try store.save(job: job, model: "m", step: step, epoch: 0, metrics: [:], state: [:], parts: [("w", [1])])
+        }
+        try store.markBest(job: job, best: ids[4])
+        #expect(Set(try store.prune(job: job, keep: 1)) == [ids[8]!])
+        #expect(try store.list(job: job).map(\.step) == [12, 4])
+        ids[16] = try store.save(job: job, model: "m", step: 16, epoch: 0, metrics: [:], state: [:], parts: [("w", [1])])
+        try store.markBest(job: job, best: ids[16])
+        #expect(Set(try store.prune(job: job, keep: 1)) == [ids[4]!, ids[12]!])
+        #expect(try store.list(job: job).map(\.step) == [16])
+    }
+
     @Test("Metrics are recorded as a series, as metrics events and as CSV")
     func metricsSeries() throws {
         let fixture = try QueueFixture()
