@@ -31,7 +31,9 @@ struct HealthRoutes {
         do {
             applied = try pool.withConnection { try Migrator.appliedVersions($0).max() ?? 0 }
         } catch {
-            return .json(["status": "unavailable", "reason": "database unreachable"], status: .serviceUnavailable)
+            var response = HTTPResponse.json(["status": "unavailable", "reason": "database unreachable"], status: .serviceUnavailable)
+            response.headers.set("Retry-After", "1")
+            return response
         }
         guard applied >= latest else {
             return .json(["status": "unavailable", "reason": .string("database at migration \(applied), need \(latest)")],
