@@ -41,6 +41,8 @@ struct JobRunner {
             handle(interruption)
         } catch let failure as JobFailure {
             fail(failure)
+        } catch let error as StoreError where error.isTransient {
+            retryLater(error)
         } catch {
             Log.error("job error", [("job", .string(job.id)), ("error", .string(String(reflecting: error)))])
             fail(JobFailure(code: "internal_error", message: "The job stopped on an internal error: \(error)"))
@@ -62,6 +64,26 @@ struct JobRunner {
         } catch {
             // The lease will expire and the rescuer will retry or fail the job.
             Log.error("could not record job failure", [("job", .string(job.id)), ("error", .string("\(error)"))])
+        }
+    }
+
+    /// The database is down or out of disk: not the job's fault. The attempt ends and the job goes
+    /// back to the queue, to resume from its last checkpoint (which the failed write left intact),
+    /// or fails with the reason after its last attempt.
+    private func retryLater(_ error: StoreError) {
+        let reason = error.isDiskFull ? "the database ran out of disk space" : "the database could not be reached"
+        Log.warn("job attempt ended by the database", [("job", .string(job.id)), ("error", .string(String(reflecting: error)))])
+        if countedAttempt && job.attempt >= job.maxAttempts {
+            fail(JobFailure(code: error.isDiskFull ? "insufficient_storage" : "database_unavailable",
+                            message: "Attempt \(job.attempt) of \(job.maxAttempts) ended because \(reason); its last checkpoint is kept"))
+            return
+        }
+        do {
+            try store.release(job: job.id, worker: worker, requeue: true, refundAttempt: false)
+            try context.event("Attempt \(job.attempt) ended because \(reason); the job is queued to resume from its last checkpoint", level: "warn")
+        } catch {
+            // Still unreachable: the lease expires and the rescuer requeues the job.
+            Log.warn("could not requeue job", [("job", .string(job.id)), ("error", .string("\(error)"))])
         }
     }
 

@@ -57,6 +57,17 @@ struct StoreErrorMiddleware: Middleware {
                 .response(requestID: context.requestID)
             response.headers.set("Retry-After", "1")
             return response
+        } catch let error as StoreError where error.isDiskFull {
+            // The transaction rolled back: nothing half-written is kept.
+            Log.error("database out of disk space", [("request_id", .string(context.requestID)), ("error", .string(String(reflecting: error)))])
+            throw HTTPError(.insufficientStorage, "The database is out of disk space; nothing was stored. Retry once space is freed",
+                            code: "insufficient_storage", type: "server_error")
+        } catch let error as StoreError where error.isTransient {
+            Log.warn("database busy", [("request_id", .string(context.requestID)), ("error", .string(String(reflecting: error)))])
+            var response = HTTPError(.serviceUnavailable, "The database cannot take the request now; retry shortly", code: "database_unavailable")
+                .response(requestID: context.requestID)
+            response.headers.set("Retry-After", "1")
+            return response
         } catch let error as StoreError where error.sqlState?.hasPrefix("22") == true {
             // Data exceptions (a NUL character, a value out of range) come from what the client sent.
             throw HTTPError.badRequest("The request holds a value that cannot be stored (such as a NUL character)",

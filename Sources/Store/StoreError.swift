@@ -48,6 +48,15 @@ public struct StoreError: Error, CustomStringConvertible, CustomDebugStringConve
         self.sql = sql
     }
 
+    /// Whether the failure is the database's state, not the statement: down or unreachable, out
+    /// of disk or memory (class 53), a serialization failure or a deadlock. Retrying later may work.
+    public var isTransient: Bool {
+        code == .unavailable || sqlState?.hasPrefix("53") == true || sqlState == "40001" || sqlState == "40P01"
+    }
+
+    /// Whether the database is out of disk space (SQLSTATE 53100).
+    public var isDiskFull: Bool { sqlState == "53100" }
+
     /// The code a server error maps to: connection-level classes become `.unavailable`.
     static func code(forSQLState state: String?) -> Code {
         guard let state else { return .query }

@@ -7,7 +7,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-from database import exactly_once, pg_restart  # noqa: E402
+from database import disk_full, exactly_once, pg_restart  # noqa: E402
 from harness import ROOT, Anneal, PostgreSQL  # noqa: E402
 from scenarios import api_death, upload_fixtures, worker_death  # noqa: E402
 
@@ -18,11 +18,11 @@ FULL = {"kills": 20, "api_kills": 5, "modes": ["fast", "immediate"], "submission
 def main():
     parser = argparse.ArgumentParser(description="kill -9 of workers and the API, PostgreSQL restarts, exactly-once submission.")
     parser.add_argument("--small", action="store_true", help="the configuration scripts/test runs")
-    parser.add_argument("--only", help="comma-separated scenarios: workers,api,postgres,once")
+    parser.add_argument("--only", help="comma-separated scenarios: workers,api,postgres,disk,once")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     config = SMALL if args.small else FULL
-    only = set(args.only.split(",")) if args.only else {"workers", "api", "postgres", "once"}
+    only = set(args.only.split(",")) if args.only else {"workers", "api", "postgres", "disk", "once"}
     rng = random.Random(args.seed)
     binary = os.environ.get("ANNEAL_BIN", os.path.join(ROOT, ".build/release/anneal"))
 
@@ -54,6 +54,8 @@ def main():
             run("API kill -9 during uploads and creations", lambda: api_death(anneal, pg, config["api_kills"], rng))
         if "postgres" in only:
             run("PostgreSQL restarts under load and mid-training", lambda: pg_restart(anneal, pg, files, config["modes"]))
+        if "disk" in only:
+            run("disk full under a checkpointing job and uploads", lambda: disk_full(binary, None, rng))
         if "once" in only:
             run("exactly once", lambda: exactly_once(anneal, pg, files, config["submissions"], config["clients"],
                                                        config["claim_jobs"], config["workers"]))

@@ -1,6 +1,7 @@
 """Chaos scenarios around the database: PostgreSQL restarts under load and mid-training, and
 exactly-once submission and claiming."""
 import collections
+import os
 import json
 import threading
 import time
@@ -140,3 +141,71 @@ def exactly_once(anneal, pg, files, submissions, clients, jobs_for_workers, work
     return {"submissions": submissions, "clients": clients, "stored once": f"{stored}/{submissions}",
             "submissions/s": round(submissions * 1.5 / seconds), "claimed once": f"{jobs_for_workers - len(twice)}/{jobs_for_workers}",
             "workers": workers}, failures
+
+
+def disk_full(binary, files_dir, rng):
+    """PostgreSQL on a 400 MiB tmpfs that the campaign fills while a LoRA job trains and a client
+    uploads: uploads get 507 (never a 500, nothing half-stored is listed), the checkpoint written
+    before stays valid, and once space is freed the job resumes from it and succeeds."""
+    import shutil
+    import subprocess
+    import tempfile
+    from harness import Anneal, PostgreSQL
+    from scenarios import job_body, upload_fixtures
+    failures, figures = [], {}
+    mount = tempfile.mkdtemp(prefix="anneal-chaos-disk.")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400M", "tmpfs", mount], capture_output=True).returncode != 0:
+        shutil.rmtree(mount, ignore_errors=True)
+        return {"skipped": "cannot mount a tmpfs here (needs root)"}, []
+    pg = PostgreSQL(os.path.join(mount, "pg"), options="-c max_wal_size=64MB -c min_wal_size=32MB")
+    anneal = None
+    try:
+        pg.start()
+        anneal = Anneal(binary, pg.url)
+        anneal.setup()
+        anneal.start_api()
+        files = upload_fixtures(anneal)
+        anneal.start_worker()
+        status, _, data = anneal.create(job_body("lora-lm", files))
+        job = json.loads(data)["id"]
+        deadline = time.time() + 300
+        while time.time() < deadline and not anneal.get(f"/v1/fine_tuning/jobs/{job}/checkpoints")["data"]:
+            time.sleep(0.05)
+        before = anneal.get(f"/v1/fine_tuning/jobs/{job}/checkpoints")["data"]
+        # Fill the disk, then try an upload.
+        filler = os.path.join(mount, "filler")
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1M"], capture_output=True)
+        answers = collections.Counter()
+        upload = b'{"text": "a", "label": "x"}\n' * 40000
+        for _ in range(5):
+            status, _, data = anneal.call("POST", "/v1/files?purpose=fine-tune&filename=full.jsonl", raw=upload, timeout=30)
+            answers[status] += 1
+            if status not in (200, 503, 507) or (status == 507 and b"disk space" not in data):
+                failures.append(f"an upload on a full disk got {status}: {data[:200]!r}")
+            time.sleep(1)
+        figures["uploads on a full disk"] = dict(answers)
+        time.sleep(rng.uniform(3, 6))  # the job hits the full disk at its next metrics or checkpoint write
+        os.remove(filler)
+        if not pg.running():  # PostgreSQL stops when it cannot write its WAL; an operator starts it again
+            figures["PostgreSQL had stopped"] = True
+            pg.start_again()
+        done = anneal.wait(job, seconds=600)
+        figures["job"] = done["status"]
+        if done["status"] != "succeeded":
+            failures.append(f"the job ended {done['status']}: {done.get('error')}")
+        messages = [e["message"] for e in anneal.events(job)]
+        figures["job events"] = [m for m in messages if "disk" in m or "Resuming" in m or "Worker lost" in m][:4]
+        listed = [f for f in anneal.get("/v1/files?limit=100")["data"] if f["filename"] == "full.jsonl"]
+        for item in listed:
+            status, _, content = anneal.call("GET", f"/v1/files/{item['id']}/content")
+            if content != upload:
+                failures.append(f"{item['id']} is listed with other bytes than were sent")
+        figures["uploads stored"] = len(listed)
+        figures["checkpoint before the fill"] = f"step {before[0]['step_number']}" if before else "none"
+    finally:
+        if anneal:
+            anneal.stop()
+        pg.stop("immediate")
+        subprocess.run(["umount", mount], capture_output=True)
+        shutil.rmtree(mount, ignore_errors=True)
+    return figures, failures

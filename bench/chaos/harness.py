@@ -32,13 +32,14 @@ def sh(script):
 class PostgreSQL:
     """A private cluster (fsync on, as in production) that the campaign restarts."""
 
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="anneal-chaos-pg.")
+    def __init__(self, directory=None, options=""):
+        self.dir = directory or tempfile.mkdtemp(prefix="anneal-chaos-pg.")
+        self.options = options
         self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self):
-        sh(f"pg_start {self.dir} {self.port}")
+        sh(f"pg_start {self.dir} {self.port} '{self.options}'")
 
     def restart(self, mode):
         """`pg_ctl restart -m fast|immediate`: down, then up again with the same options."""
@@ -49,6 +50,10 @@ class PostgreSQL:
 
     def start_again(self):
         sh(f'as_postgres "$(pg_bindir)/pg_ctl" -D {self.dir}/pgdata -l {self.dir}/postgres.log -w -t 60 start >/dev/null')
+
+    def running(self):
+        return subprocess.run(["bash", "-c", f'. {ROOT}/scripts/lib/postgres.sh; as_postgres "$(pg_bindir)/pg_ctl" -D {self.dir}/pgdata status'],
+                              capture_output=True).returncode == 0
 
     def psql(self, sql):
         out = subprocess.run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", self.url, "-c", sql], check=True, capture_output=True, text=True)
