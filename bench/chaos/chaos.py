@@ -62,6 +62,17 @@ def main():
     finally:
         anneal.stop()
         pg.remove()
+    # No key, secret or dataset content in any process's log.
+    secrets = [anneal.key, anneal.other_key, "A sharp, funny", "client 0 upload 1 xxxx"]
+    with open(os.path.join(ROOT, "Tests", "TrainingTests", "Fixtures", "reviews-train.jsonl")) as f:
+        secrets += [json.loads(line)["text"][:40] for line in f if line.strip()][:10]
+    leaks = set()
+    for name in sorted(os.listdir(anneal.log_dir)):
+        with open(os.path.join(anneal.log_dir, name), errors="replace") as f:
+            text = f.read()
+        leaks.update(f"{name}: {secret[:12]}..." for secret in secrets if secret and secret in text)
+    rows.append(("logs of every process", {"files": len(os.listdir(anneal.log_dir)), "keys or dataset text found": len(leaks)}))
+    failures.extend(f"a log holds a key or dataset text: {leak}" for leak in sorted(leaks))
 
     lines = [f"Campaign of {time.strftime('%Y-%m-%d', time.gmtime())} ({'small' if args.small else 'full'}), "
              f"{open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}, {os.cpu_count()} cores, "
