@@ -59,9 +59,7 @@ public enum FileValidation {
     }
 
     static func content(of file: String, pool: ConnectionPool, tenant: String) throws -> [UInt8]? {
-        try pool.withConnection { connection in
-            try connection.queryBinary("SELECT content FROM file WHERE id = \(file) AND tenant_id = \(tenant)").first?.bytes("content")
-        }
+        try pool.withConnection { connection in try FileContent.read(connection, file: file, tenant: tenant) }
     }
 
     /// The file's stored report, or (a file without one) its lines checked now and the report stored.

@@ -11,8 +11,8 @@ public struct Configuration: Sendable {
     public var logLevel = Log.Level.info
     /// Seconds SIGTERM waits for in-flight requests and jobs before cutting them.
     public var shutdownGrace = 25.0
-    /// Largest upload. Files live in one bytea, which PostgreSQL returns hex-encoded, so the
-    /// ceiling is just under 500 MiB.
+    /// Largest upload. Files are stored in 8 MiB chunks, so no column bounds it; the request body
+    /// is still held in memory while it is checked and stored, so size the API's memory for it.
     public var uploadLimit = 256 << 20
     /// Seconds a worker's claim on a job lasts without a heartbeat: how soon a job whose worker
     /// died (kill -9, eviction) is handed to another one.
@@ -53,7 +53,7 @@ public struct Configuration: Sendable {
             c.leaseSeconds = try integer(v, "lease seconds", 2...3600)
         }),
         ("max-upload-bytes", "ANNEAL_MAX_UPLOAD_BYTES", { c, v throws(ConfigurationError) in
-            c.uploadLimit = try integer(v, "max upload bytes", 1...(500 << 20))
+            c.uploadLimit = try integer(v, "max upload bytes", 1...(16 << 30))
         }),
         ("model-cache-mb", "ANNEAL_MODEL_CACHE_MB", { c, v throws(ConfigurationError) in
             c.modelCacheMB = try integer(v, "model cache megabytes", 1...(1 << 20))

@@ -38,9 +38,10 @@ final class QueueFixture: @unchecked Sendable {
 
     func addFile(_ id: String, _ content: [UInt8], _ connection: Connection) throws {
         try connection.execute("""
-            INSERT INTO file (id, tenant_id, filename, purpose, bytes, sha256, content)
-            VALUES (\(id), \(tenant), \(id + ".jsonl"), 'fine-tune', \(content.count), \(Crypto.hex(Crypto.sha256(content))), \(content))
+            INSERT INTO file (id, tenant_id, filename, purpose, bytes, sha256)
+            VALUES (\(id), \(tenant), \(id + ".jsonl"), 'fine-tune', \(content.count), \(Crypto.hex(Crypto.sha256(content))))
             """)
+        try FileContent.write(connection, file: id, bytes: content)
     }
 
     /// Inserts a job in `status` (as the API would, or further along) and returns its id.

@@ -40,13 +40,16 @@ struct FileRoutes {
         }
         let id = Crypto.randomID(prefix: "file-")
         let sha = Crypto.hex(Crypto.sha256(bytes))
-        let row = try pool.withConnection { connection in
-            try connection.query("""
-                INSERT INTO file (id, tenant_id, filename, purpose, bytes, sha256, content, shape, example_count, labels, report)
-                VALUES (\(id), \(context.tenant), \(filename), \(purpose), \(bytes.count), \(sha), \(bytes), \(shape),
+        // The row and its chunks commit together: a file is listed whole or not at all.
+        let row = try pool.transaction { connection in
+            let row = try connection.query("""
+                INSERT INTO file (id, tenant_id, filename, purpose, bytes, sha256, shape, example_count, labels, report)
+                VALUES (\(id), \(context.tenant), \(filename), \(purpose), \(bytes.count), \(sha), \(shape),
                         \(examples), \(labels)::jsonb, \(summary)::jsonb)
                 RETURNING \(FileRoutes.columns)
                 """)[0]
+            try FileContent.write(connection, file: id, bytes: bytes)
+            return row
         }
         return .json(try FileRoutes.object(row))
     }
@@ -105,17 +108,27 @@ struct FileRoutes {
         return try FileRoutes.object(row)
     }
 
+    /// The file's bytes, streamed a chunk at a time (one chunk in memory, whatever the file's size).
     func content(_ context: RequestContext) throws -> HTTPResponse {
         let id = context.parameter("id")
         let row = try pool.withConnection { connection in
-            try connection.queryBinary("SELECT content, filename FROM file WHERE id = \(id) AND tenant_id = \(context.tenant)").first
+            try connection.query("SELECT filename, bytes FROM file WHERE id = \(id) AND tenant_id = \(context.tenant)").first
         }
         guard let row else { throw HTTPError.notFound("No such file: \(id)", param: "file_id") }
         var headers = HTTPHeaders()
         headers.set("Content-Type", "application/octet-stream")
-        let filename = String(decoding: try row.bytes("filename") ?? [], as: UTF8.self).filter { $0 != "\"" && $0 != "\\" && $0 != "\r" && $0 != "\n" }
+        let filename = try row.decode(String.self, "filename").filter { $0 != "\"" && $0 != "\\" && $0 != "\r" && $0 != "\n" }
         headers.set("Content-Disposition", "attachment; filename=\"\(filename)\"")
-        return HTTPResponse(status: .ok, headers: headers, body: try row.bytes("content") ?? [])
+        let size = try row.decode(Int.self, "bytes"), pool = self.pool
+        // The first chunk is read here, so a file whose chunks are gone is an error, not a cut stream.
+        let first = try pool.withConnection { try FileContent.chunk($0, file: id, seq: 0) }
+        guard FileContent.chunkCount(size) > 1 else { return HTTPResponse(status: .ok, headers: headers, body: first) }
+        return HTTPResponse(headers: headers, stream: HTTPBodyStream { write in
+            try write(first)
+            for seq in 1..<FileContent.chunkCount(size) {
+                try write(try pool.withConnection { try FileContent.chunk($0, file: id, seq: seq) })
+            }
+        })
     }
 
     func delete(_ context: RequestContext) throws -> HTTPResponse {
