@@ -66,4 +66,13 @@ extension Shell {
         guard let made = mkdtemp(&template) else { throw TestSupportError("mkdtemp failed") }
         return String(cString: made)
     }
+
+    /// A self-signed certificate and its key, `folder/cert.pem` and `folder/key.pem`, for
+    /// `subjectAltName` (e.g. `DNS:localhost,IP:127.0.0.1`), valid for a day.
+    public static func makeCertificate(in folder: String, subjectAltName: String) throws(TestSupportError) {
+        try run("""
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout '\(folder)/key.pem' -out '\(folder)/cert.pem' -days 1 \
+                -subj /CN=localhost -addext subjectAltName=\(subjectAltName) 2>/dev/null
+            """)
+    }
 }

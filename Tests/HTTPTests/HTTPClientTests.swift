@@ -118,10 +118,7 @@ struct HTTPClientTests {
     func tls() throws {
         let folder = try Shell.temporaryFolder()
         defer { _ = system("rm -rf '\(folder)'") }
-        try Shell.run("""
-            openssl req -x509 -newkey rsa:2048 -nodes -keyout '\(folder)/key.pem' -out '\(folder)/cert.pem' -days 1 \
-                -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
-            """)
+        try Shell.makeCertificate(in: folder, subjectAltName: "DNS:localhost")
         // openssl s_server answers `GET /` with a page describing the session (-www).
         let process = try BackgroundProcess("exec openssl s_server -accept 127.0.0.1:0 -cert '\(folder)/cert.pem' -key '\(folder)/key.pem' -www -naccept 4")
         defer { process.terminate() }

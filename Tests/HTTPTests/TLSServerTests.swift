@@ -12,10 +12,7 @@ struct TLSServerTests {
     func curlOverTLS() throws {
         let folder = try Shell.temporaryFolder()
         defer { _ = system("rm -rf '\(folder)'") }
-        try Shell.run("""
-            openssl req -x509 -newkey rsa:2048 -nodes -keyout '\(folder)/key.pem' -out '\(folder)/cert.pem' -days 1 \
-                -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
-            """)
+        try Shell.makeCertificate(in: folder, subjectAltName: "DNS:localhost,IP:127.0.0.1")
         let context = try TLSContext(certificateFile: folder + "/cert.pem", keyFile: folder + "/key.pem")
         let server = try TestServer { $0.tls = context }
         let base = "https://127.0.0.1:\(server.port)"
