@@ -6,7 +6,7 @@ extension Tokenizer {
     public init(gpt2Vocab vocabBytes: [UInt8], merges mergesBytes: [UInt8]) throws(TokenizerError) {
         let value: JSONValue
         do { value = try JSONValue(parsing: vocabBytes) } catch { throw .malformed(path: "vocab.json", reason: error.description) }
-        let vocabulary = try ModelFactory.vocabulary(JSONNode(value, path: "vocab.json")).ids
+        let vocabulary = try ModelFactory.vocabulary(JSONNode(value, path: "vocab.json"))
         var merges: [(ByteString, ByteString)] = []
         for var line in mergesBytes.split(separator: 10, omittingEmptySubsequences: true) {
             if line.last == 13 { line = line.dropLast() }

@@ -21,10 +21,16 @@ extension Tokenizer {
                     rstrip: try item.bool("rstrip", default: false), normalized: try item.bool("normalized", default: false)))
             }
         }
+        let model = try ModelFactory.make(try root.required("model"))
+        // Added tokens extend the model's ids; one huge id would make every id-indexed table huge.
+        let idLimit = model.vocabularySize + added.count + ModelFactory.maxUnusedIDs
+        for (n, token) in added.enumerated() where token.id < 0 || token.id >= idLimit {
+            throw .malformed(path: "added_tokens[\(n)].id", reason: "id \(token.id) is outside 0..<\(idLimit) (the vocabulary's \(model.vocabularySize) ids and the added tokens)")
+        }
         self.init(
             normalizer: try root.optional("normalizer").map { (n: JSONNode) throws(TokenizerError) in try NormalizerFactory.make(n) },
             preTokenizer: try root.optional("pre_tokenizer").map { (n: JSONNode) throws(TokenizerError) in try PreTokenizerFactory.make(n) },
-            model: try ModelFactory.make(try root.required("model")),
+            model: model,
             postProcessor: try root.optional("post_processor").map { (n: JSONNode) throws(TokenizerError) in try PostProcessorFactory.make(n) },
             decoder: try root.optional("decoder").map { (n: JSONNode) throws(TokenizerError) in try DecoderFactory.make(n) },
             addedTokens: added)

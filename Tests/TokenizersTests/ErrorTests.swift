@@ -37,4 +37,28 @@ import Tokenizers
             #expect(error.description.hasPrefix("$: invalid JSON at byte"))
         }
     }
+
+    /// Found by fuzz/run tokenizer-files: one huge id sized the token table (a 1 TB allocation).
+    @Test(arguments: [
+        (#"{"model": {"type": "BPE", "vocab": {"a": 56666666666666666, "ab": 2}, "merges": []}}"#,
+         TokenizerError.malformed(path: "model.vocab", reason: "id 56666666666666666 leaves more than 65536 ids unused in a vocabulary of 2 tokens")),
+        (#"{"model": {"type": "WordPiece", "unk_token": "?", "vocab": {"?": 0, "a": 9223372036854775807}}}"#,
+         .malformed(path: "model.vocab", reason: "id 9223372036854775807 leaves more than 65536 ids unused in a vocabulary of 2 tokens")),
+        (#"{"added_tokens": [{"id": 70000, "content": "<x>"}], \#(model)}"#,
+         .malformed(path: "added_tokens[0].id", reason: "id 70000 is outside 0..<65538 (the vocabulary's 1 ids and the added tokens)")),
+        (#"{"added_tokens": [{"id": -1, "content": "<x>"}], \#(model)}"#,
+         .malformed(path: "added_tokens[0].id", reason: "id -1 is outside 0..<65538 (the vocabulary's 1 ids and the added tokens)")),
+    ])
+    func hugeIDsAreErrors(json: String, expected: TokenizerError) {
+        #expect(throws: expected) { try Tokenizer(json: Array(json.utf8)) }
+    }
+
+    /// Gaps in a vocabulary's ids are allowed up to the bound, and decode as nothing.
+    @Test func sparseIDsWithinTheBound() throws {
+        let json = #"{"model": {"type": "WordPiece", "unk_token": "?", "vocab": {"?": 0, "a": 60000}}}"#
+        let tokenizer = try Tokenizer(json: Array(json.utf8))
+        #expect(tokenizer.vocabularySize == 60001)
+        #expect(tokenizer.encode("a").ids == [60000])
+        #expect(tokenizer.encode("b").ids == [0])
+    }
 }

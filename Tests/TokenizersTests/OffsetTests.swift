@@ -39,3 +39,22 @@ import Tokenizers
         #expect(e.offsets == [0..<0, 0..<2, 2..<7, 7..<12, 0..<0])
     }
 }
+
+/// Found by fuzz/run tokenize: a CJK compatibility ideograph (U+FA1B) next to only ASCII was not
+/// decomposed by BERT's normalizer (its ASCII shortcut skipped NFD), so `encode` and
+/// `encodeWithOffsets` disagreed. Expected ids and offsets from HF tokenizers.
+@Suite struct OffsetsFuzzRegressionTests {
+    @Test(arguments: [
+        ("\u{FA1B}", [101, 1926, 102], [0..<0, 0..<1, 0..<0]),
+        ("a\u{FA1B}", [101, 1037, 1926, 102], [0..<0, 0..<1, 1..<2, 0..<0]),
+        ("\u{4D0}lH\u{FFFD}e\u{FFFD}\u{FA1B}\u{FFFD}:", [101, 1180, 2140, 5369, 1926, 1024, 102],
+         [0..<0, 0..<1, 1..<2, 2..<5, 6..<7, 8..<9, 0..<0]),
+    ])
+    func miniLMMatchesTokenizers(text: String, ids: [Int], offsets: [Range<Int>]) throws {
+        let minilm = try Tokenizer(json: TestFiles.read("\(TestFiles.modelsDirectory)/all-MiniLM-L6-v2/tokenizer.json"))
+        #expect(Array(minilm.encode(text).ids.prefix(ids.count)) == ids)
+        let aligned = minilm.encodeWithOffsets(text)
+        #expect(Array(aligned.ids.prefix(ids.count)) == ids)
+        #expect(Array(aligned.offsets.prefix(ids.count)) == offsets)
+    }
+}

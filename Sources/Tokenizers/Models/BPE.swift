@@ -21,9 +21,7 @@ public struct BPE: TokenizerModel {
                 continuingSubwordPrefix: String = "", endOfWordSuffix: String = "",
                 path: String = "model.merges") throws(TokenizerError) {
         self.vocabulary = vocabulary
-        var tokens = [ByteString](repeating: ByteString([]), count: (vocabulary.values.max() ?? -1) + 1)
-        for (key, id) in vocabulary { tokens[id] = key }
-        self.tokens = tokens
+        tokens = try ModelFactory.tokens(of: vocabulary, path: "model.vocab")
         prefix = Array(continuingSubwordPrefix.utf8)
         suffix = Array(endOfWordSuffix.utf8)
         var table: [UInt64: UInt64] = [:]
@@ -56,7 +54,7 @@ public struct BPE: TokenizerModel {
     }
 
     init(_ node: JSONNode) throws(TokenizerError) {
-        let vocabulary = try ModelFactory.vocabulary(try node.required("vocab")).ids
+        let vocabulary = try ModelFactory.vocabulary(try node.required("vocab"))
         let mergesNode = try node.required("merges")
         var merges: [(ByteString, ByteString)] = []
         for entry in try mergesNode.array() {

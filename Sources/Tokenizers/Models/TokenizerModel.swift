@@ -26,20 +26,31 @@ enum ModelFactory {
         }
     }
 
-    /// `{"token": id, …}` as a vocabulary; ids must be distinct and non-negative.
-    static func vocabulary(_ node: JSONNode) throws(TokenizerError) -> (ids: [ByteString: Int], tokens: [ByteString]) {
+    /// `{"token": id, …}` as a vocabulary; ids must be non-negative.
+    static func vocabulary(_ node: JSONNode) throws(TokenizerError) -> [ByteString: Int] {
         var ids: [ByteString: Int] = [:]
         let entries = try node.object()
         ids.reserveCapacity(entries.count)
-        var maxID = -1
         for (key, value) in entries {
             let id = try value.int()
             guard id >= 0 else { throw .malformed(path: value.path, reason: "negative id \(id)") }
             ids[ByteString(key)] = id
-            maxID = max(maxID, id)
         }
-        var tokens = [ByteString](repeating: ByteString([]), count: maxID + 1)
-        for (key, id) in ids { tokens[id] = key }
-        return (ids, tokens)
+        return ids
+    }
+
+    /// How many ids a vocabulary may leave unused below its largest id. Real vocabularies are
+    /// dense; the bound keeps a file's one huge id from sizing the token table (found by fuzzing).
+    static let maxUnusedIDs = 65_536
+
+    /// The token of each id of `vocabulary` (unused ids hold empty tokens).
+    static func tokens(of vocabulary: [ByteString: Int], path: String) throws(TokenizerError) -> [ByteString] {
+        let largest = vocabulary.values.max() ?? -1
+        guard largest < vocabulary.count + maxUnusedIDs else {
+            throw .malformed(path: path, reason: "id \(largest) leaves more than \(maxUnusedIDs) ids unused in a vocabulary of \(vocabulary.count) tokens")
+        }
+        var tokens = [ByteString](repeating: ByteString([]), count: largest + 1)
+        for (key, id) in vocabulary { tokens[id] = key }
+        return tokens
     }
 }

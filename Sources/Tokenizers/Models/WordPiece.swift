@@ -10,9 +10,7 @@ public struct WordPiece: TokenizerModel {
     public init(vocabulary: [ByteString: Int], unknownToken: String = "[UNK]", prefix: String = "##",
                 maxInputCharsPerWord: Int = 100) throws(TokenizerError) {
         self.vocabulary = vocabulary
-        var tokens = [ByteString](repeating: ByteString([]), count: (vocabulary.values.max() ?? -1) + 1)
-        for (key, id) in vocabulary { tokens[id] = key }
-        self.tokens = tokens
+        tokens = try ModelFactory.tokens(of: vocabulary, path: "model.vocab")
         guard let unknown = vocabulary[ByteString(unknownToken)] else {
             throw .malformed(path: "model.unk_token", reason: "\"\(unknownToken)\" is not in the vocabulary")
         }
@@ -22,7 +20,7 @@ public struct WordPiece: TokenizerModel {
     }
 
     init(_ node: JSONNode) throws(TokenizerError) {
-        let vocabulary = try ModelFactory.vocabulary(try node.required("vocab")).ids
+        let vocabulary = try ModelFactory.vocabulary(try node.required("vocab"))
         try self.init(vocabulary: vocabulary, unknownToken: try node.string("unk_token", default: "[UNK]"),
                       prefix: try node.string("continuing_subword_prefix", default: "##"),
                       maxInputCharsPerWord: try node.int("max_input_chars_per_word", default: 100))

@@ -24,6 +24,7 @@ public struct BertNormalizer: Normalizer {
             }
             if handleChineseChars && c >= 0x3400 && UnicodeProperties.isChineseChar(c) {
                 out.append(0x20); out.append(c); out.append(0x20)
+                ascii = false  // NFD still applies: compatibility ideographs (U+F900…) decompose (found by fuzz/run tokenize)
                 continue
             }
             if c >= 0x80 { ascii = false }
