@@ -54,9 +54,15 @@ public struct Socket: Sendable, Hashable {
     }
 
     /// Sets a receive timeout on a blocking socket. The corresponding C function is `setsockopt(SO_RCVTIMEO)`.
-    public func setReceiveTimeout(seconds: Double) {
+    public func setReceiveTimeout(seconds: Double) { setTimeout(SO_RCVTIMEO, seconds) }
+
+    /// Sets a send timeout on a blocking socket: a write that cannot proceed for that long returns
+    /// `.wouldBlock`. The corresponding C function is `setsockopt(SO_SNDTIMEO)`.
+    public func setSendTimeout(seconds: Double) { setTimeout(SO_SNDTIMEO, seconds) }
+
+    private func setTimeout(_ option: Int32, _ seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
-        setsockopt(fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fileDescriptor, SOL_SOCKET, option, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// The port this socket is bound to. The corresponding C function is `getsockname`.

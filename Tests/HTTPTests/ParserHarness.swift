@@ -20,9 +20,9 @@ struct ParseOutcome {
 /// Feeds `input` to a fresh parser in pieces of `pieceSize` bytes (all at once when nil),
 /// draining events after every piece, and stops at the first error.
 func parse(
-    _ input: [UInt8], pieceSize: Int? = nil, maxHeaderBytes: Int = 16 * 1024, bodyLimit: Int = 1 << 20
+    _ input: [UInt8], pieceSize: Int? = nil, maxHeaderBytes: Int = 16 * 1024, bodyLimit: Int = 1 << 20, streams: Bool = false
 ) -> ParseOutcome {
-    var parser = RequestParser(maxHeaderBytes: maxHeaderBytes, bodyLimit: { _ in bodyLimit })
+    var parser = RequestParser(maxHeaderBytes: maxHeaderBytes, bodyLimit: { _ in bodyLimit }, streamsBody: { _ in streams })
     var outcome = ParseOutcome()
     let size = max(pieceSize ?? input.count, 1)
     var offset = 0
@@ -40,6 +40,6 @@ func parse(
     return outcome
 }
 
-func parse(_ text: String, pieceSize: Int? = nil, maxHeaderBytes: Int = 16 * 1024, bodyLimit: Int = 1 << 20) -> ParseOutcome {
-    parse(bytes(text), pieceSize: pieceSize, maxHeaderBytes: maxHeaderBytes, bodyLimit: bodyLimit)
+func parse(_ text: String, pieceSize: Int? = nil, maxHeaderBytes: Int = 16 * 1024, bodyLimit: Int = 1 << 20, streams: Bool = false) -> ParseOutcome {
+    parse(bytes(text), pieceSize: pieceSize, maxHeaderBytes: maxHeaderBytes, bodyLimit: bodyLimit, streams: streams)
 }

@@ -6,6 +6,8 @@
 // - no crash or sanitizer report while parsing;
 // - every error has one of the documented statuses;
 // - feeding the stream whole or in two pieces yields the same requests and the same error;
+// - with every body streamed (`.head`, `.bodyPart`s, `.bodyEnd`, as for uploads), the heads and
+//   joined parts are the same requests, with the same 100-continues and the same error;
 // - parsed requests are well-formed (version, Host, body within the limit, no NUL in the path);
 // - multipart bodies found in requests parse or fail with 400; responses encode.
 
@@ -24,11 +26,12 @@ struct Outcome {
     var error: HTTPParseError? = nil
 }
 
-func run(_ stream: [UInt8], splitAt split: Int) -> Outcome {
+func run(_ stream: [UInt8], splitAt split: Int, streams: Bool = false) -> Outcome {
     var parser = RequestParser(maxHeaderBytes: maxHeaderBytes, bodyLimit: { head in
         head.path == "/small" ? 16 : bodyLimit
-    })
+    }, streamsBody: { _ in streams })
     var outcome = Outcome()
+    var streamed: HTTPRequest?
     let pieces = split > 0 && split < stream.count ? [stream[..<split], stream[split...]] : [stream[...]]
     for piece in pieces {
         parser.append(Array(piece))
@@ -37,6 +40,16 @@ func run(_ stream: [UInt8], splitAt split: Int) -> Outcome {
                 switch event {
                 case .expectContinue: outcome.continues += 1
                 case .request(let request): outcome.requests.append(request)
+                case .head(let head):
+                    invariant(streams && streamed == nil, "a head while not streaming, or inside a streamed body")
+                    streamed = HTTPRequest(head: head)
+                case .bodyPart(let bytes):
+                    invariant(streamed != nil && !bytes.isEmpty, "a body part outside a streamed body, or empty")
+                    streamed?.body += bytes
+                case .bodyEnd:
+                    invariant(streamed != nil, "a body end outside a streamed body")
+                    outcome.requests.append(streamed!)
+                    streamed = nil
                 }
             }
         } catch {
@@ -94,6 +107,11 @@ public func fuzzRequestParser(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
 
     let whole = run(stream, splitAt: 0)
     let halves = run(stream, splitAt: split)
+    let streamed = run(stream, splitAt: split, streams: true)
+    invariant(halves.error?.status == streamed.error?.status, "streamed: \(String(describing: streamed.error)), buffered: \(String(describing: halves.error))")
+    invariant(halves.requests.count == streamed.requests.count && halves.continues == streamed.continues,
+              "streamed: \(streamed.requests.count) requests and \(streamed.continues) continues, buffered \(halves.requests.count) and \(halves.continues)")
+    for (a, b) in zip(halves.requests, streamed.requests) { invariant(same(a, b), "a streamed request differs") }
 
     if let error = whole.error {
         invariant(documentedStatuses.contains(error.status.code), "undocumented status \(error.status)")

@@ -5,4 +5,11 @@ public enum ParserEvent: Sendable {
     case expectContinue
     /// A complete request.
     case request(HTTPRequest)
+    /// The head of a request whose body comes after it piece by piece (`streamsBody` said so):
+    /// `.bodyPart`s follow, then `.bodyEnd`.
+    case head(HTTPRequestHead)
+    /// The next bytes of a streamed body (de-chunked; never empty).
+    case bodyPart([UInt8])
+    /// The streamed body is complete; the next event belongs to the next request.
+    case bodyEnd
 }

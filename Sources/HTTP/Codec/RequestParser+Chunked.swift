@@ -11,6 +11,8 @@ extension RequestParser {
         case dataEnd
         /// After the last chunk: reading the trailer section up to its blank line.
         case trailers
+        /// The body and its trailers are consumed.
+        case finished
     }
 
     /// Decodes buffered chunks into `body`. Returns true once the whole body, trailers included, is consumed.
@@ -22,7 +24,7 @@ extension RequestParser {
                 if size == 0 {
                     chunkPhase = .trailers
                 } else {
-                    if size > limit - body.count {
+                    if size > limit - received {
                         throw HTTPParseError(status: .payloadTooLarge, reason: "chunked body exceeds \(limit) bytes")
                     }
                     body.reserveCapacity(body.count + min(size, 1 << 20))
@@ -34,6 +36,7 @@ extension RequestParser {
                 let n = min(available, remaining)
                 body.append(contentsOf: buffer[start..<start + n])
                 start += n
+                received += n
                 if n < remaining {
                     chunkPhase = .data(remaining - n)
                     return false
@@ -52,7 +55,10 @@ extension RequestParser {
                 }
                 chunkPhase = .size
             case .trailers:
-                return try trailers()
+                guard try trailers() else { return false }
+                chunkPhase = .finished
+            case .finished:
+                return true
             }
         }
     }

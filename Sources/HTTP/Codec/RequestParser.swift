@@ -15,6 +15,7 @@ public struct RequestParser {
 
     let maxHeaderBytes: Int
     let bodyLimit: (HTTPRequestHead) -> Int
+    let streamsBody: (HTTPRequestHead) -> Bool
 
     var buffer: [UInt8] = []
     /// Index of the first unconsumed byte in `buffer`.
@@ -30,6 +31,10 @@ public struct RequestParser {
     var sentContinue = false
     var chunkPhase = ChunkPhase.size
     var body: [UInt8] = []
+    /// Body bytes decoded so far for the current request (both modes).
+    var received = 0
+    /// The current request's body goes out as `.bodyPart` events instead of one `.request`.
+    var streaming = false
     var failure: HTTPParseError? = nil
 
     enum Framing: Equatable {
@@ -44,9 +49,13 @@ public struct RequestParser {
     ///   - bodyLimit: consulted once the head of a request with a body is complete. A `Content-Length`
     ///     above it fails with 413 before the body is read; a chunked body fails with 413 as soon as its
     ///     decoded size passes it.
-    public init(maxHeaderBytes: Int = 16 * 1024, bodyLimit: @escaping (HTTPRequestHead) -> Int) {
+    ///   - streamsBody: consulted with `bodyLimit`; true hands the body over as it arrives (`.head`,
+    ///     `.bodyPart`…, `.bodyEnd`), so only what is buffered is ever held.
+    public init(maxHeaderBytes: Int = 16 * 1024, bodyLimit: @escaping (HTTPRequestHead) -> Int,
+                streamsBody: @escaping (HTTPRequestHead) -> Bool = { _ in false }) {
         self.maxHeaderBytes = maxHeaderBytes
         self.bodyLimit = bodyLimit
+        self.streamsBody = streamsBody
     }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
@@ -100,19 +109,48 @@ public struct RequestParser {
                 limit = bodyLimit(parsed.head)
                 chunkPhase = .size
             }
+            received = 0
+            streaming = framing != .none && streamsBody(parsed.head)
+            if streaming { return .head(parsed.head) }
         }
         switch framing {
         case .none:
             return finish()
+        case .length(let length) where streaming:
+            if received == length { return finishStream() }
+            let n = min(length - received, buffer.count - start)
+            guard n > 0 else { return continueOnce() }
+            received += n
+            start += n
+            return .bodyPart(Array(buffer[start - n..<start]))
         case .length(let length):
             guard buffer.count - start >= length else { return continueOnce() }
             body = Array(buffer[start..<start + length])
             start += length
             return finish()
         case .chunked:
-            guard try decodeChunks() else { return continueOnce() }
+            let complete = try decodeChunks()
+            if streaming {
+                if !body.isEmpty {
+                    defer { body = [] }
+                    return .bodyPart(body)
+                }
+                return complete ? finishStream() : continueOnce()
+            }
+            guard complete else { return continueOnce() }
             return finish()
         }
+    }
+
+    /// Ends a streamed body; the parser reads the next head.
+    mutating func finishStream() -> ParserEvent {
+        head = nil
+        framing = .none
+        streaming = false
+        expectsContinue = false
+        sentContinue = false
+        scanned = 0
+        return .bodyEnd
     }
 
     /// `.expectContinue` the first time a body is awaited for a request that asked for it.

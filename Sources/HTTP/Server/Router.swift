@@ -15,6 +15,8 @@ public struct RequestContext: Sendable {
     /// Whether the client can no longer be reached (reset, failed): streamed responses poll this one,
     /// whose writes tell a client that left from one that only half-closed and still reads.
     public var clientUnreachable: @Sendable () -> Bool = { false }
+    /// The body as it arrives, on a route that streams its body (the request's `body` is empty then).
+    public var body: RequestBody?
 
     public init(requestID: String, route: String = "unmatched", parameters: [String: String] = [:],
                 peer: String = "", authenticated: Bool = true, principal: String? = nil) {
@@ -38,6 +40,9 @@ public struct RouteOptions: Sendable {
     public var inline: Bool
     /// Largest accepted request body in bytes; more answers 413 before the body is read.
     public var bodyLimit: Int
+    /// The handler gets the body as it arrives (`RequestContext.body`), not buffered whole: for
+    /// uploads larger than memory should hold.
+    public var streamsBody: Bool
     public var authenticated: Bool
     /// Access-log level for this route (health probes log at debug so they don't drown the log).
     public var logAtDebug: Bool
@@ -45,8 +50,9 @@ public struct RouteOptions: Sendable {
     public var limit: ConcurrencyLimit?
 
     public init(inline: Bool = false, bodyLimit: Int = 1 << 20, authenticated: Bool = true, logAtDebug: Bool = false,
-                limit: ConcurrencyLimit? = nil) {
+                limit: ConcurrencyLimit? = nil, streamsBody: Bool = false) {
         self.limit = limit
+        self.streamsBody = streamsBody
         self.inline = inline
         self.bodyLimit = bodyLimit
         self.authenticated = authenticated
@@ -115,6 +121,10 @@ public final class Router: Sendable {
     /// The body limit for a request head: the route's, or a small one for unknown routes.
     public func bodyLimit(method: String, path: String) -> Int {
         (try? match(method: method, path: path))?.options.bodyLimit ?? 64 * 1024
+    }
+
+    public func streamsBody(method: String, path: String) -> Bool {
+        (try? match(method: method, path: path))?.options.streamsBody ?? false
     }
 
     /// Runs the middleware chain and the handler.

@@ -16,6 +16,8 @@ final class ServerConnection {
     var busy = false
     /// The streamed body being sent, if any (the connection stays busy until it ends).
     var stream: StreamChannel?
+    /// The streamed request body a handler is reading, until its last byte is handed over.
+    var upload: RequestBody?
     var closeAfterWrite = false
     var peerClosed = false
     /// What the loop's epoll watches for this socket (`.read` when registered).

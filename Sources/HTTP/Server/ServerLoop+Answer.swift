@@ -43,3 +43,14 @@ extension ServerLoop {
         return Answer(head: bytes, stream: response.stream)
     }
 }
+
+extension ServerLoop {
+    /// A streamed body turned out malformed (or too large) midway: its handler's next read throws
+    /// the parser's error, the handler answers it, and the connection closes after that answer.
+    func failUpload(_ connection: ServerConnection, _ body: RequestBody, _ error: HTTPParseError) {
+        body.fail(HTTPError(error.status, error.reason))
+        connection.upload = nil
+        connection.closeAfterWrite = true
+        connection.lingerOnClose = true
+    }
+}

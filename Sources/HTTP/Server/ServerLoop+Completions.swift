@@ -8,6 +8,8 @@ struct Completion: Sendable {
         case streamStart([UInt8], StreamChannel, keepAlive: Bool)
         case streamData([UInt8])
         case streamEnd(complete: Bool)
+        /// The handler took enough of a streamed request body: read on.
+        case bodyRoom
     }
     var connectionID: UInt64
     var kind: Kind
@@ -36,6 +38,15 @@ extension ServerLoop {
                 connection.busy = false
                 connection.queue(bytes)
                 if !keepAlive { connection.closeAfterWrite = true }
+                if let body = connection.upload {
+                    // Answered before its whole body arrived: skip no more of it, close after the answer.
+                    body.fail(HTTPError(.badRequest, "The request was answered before its body ended"))
+                    connection.upload = nil
+                    connection.closeAfterWrite = true
+                    connection.lingerOnClose = true
+                }
+            case .bodyRoom:
+                process(connection, MonotonicClock.now)
             case .streamStart(let bytes, let channel, let keepAlive):
                 connection.queue(bytes)
                 connection.stream = channel

@@ -98,9 +98,9 @@ final class ServerLoop: @unchecked Sendable {
             server.connectionCount.add(1, ordering: .relaxed)
             nextConnectionID += 1
             let router = server.router
-            let parser = RequestParser(maxHeaderBytes: server.configuration.maxHeaderBytes) { head in
-                router.bodyLimit(method: head.method, path: head.path)
-            }
+            let parser = RequestParser(maxHeaderBytes: server.configuration.maxHeaderBytes,
+                                       bodyLimit: { head in router.bodyLimit(method: head.method, path: head.path) },
+                                       streamsBody: { head in router.streamsBody(method: head.method, path: head.path) })
             var tls: TLSSession?
             if let context = server.configuration.tls {
                 tls = context.session(accepted.socket)
@@ -161,6 +161,11 @@ final class ServerLoop: @unchecked Sendable {
     /// After the client hung up, nothing more can arrive: close as soon as nothing is owed to it.
     func closeIfPeerGone(_ connection: ServerConnection) {
         guard connection.peerClosed, byID[connection.id] != nil else { return }
+        if let body = connection.upload {
+            // Whatever was buffered has been handed over; the rest of the body will never come.
+            body.fail(HTTPError(.badRequest, "The client closed the connection before the request body ended", code: "body_incomplete"))
+            connection.upload = nil
+        }
         if !connection.busy && !connection.hasPendingOutput { close(connection) } else { updateInterest(connection) }
     }
 
@@ -169,7 +174,7 @@ final class ServerLoop: @unchecked Sendable {
         guard connection.flush() else { close(connection); return }
         if connection.outputOffset != before || !connection.hasPendingOutput { connection.lastActivity = MonotonicClock.now }
         connection.stream?.update(pending: connection.output.count - connection.outputOffset)
-        if !connection.hasPendingOutput && connection.closeAfterWrite && connection.stream == nil {
+        if !connection.hasPendingOutput && connection.closeAfterWrite && connection.stream == nil && !connection.busy {
             if connection.lingerOnClose && connection.lingerUntil == nil && !connection.peerClosed {
                 // Half-close and drain: closing with unread input would reset the connection and
                 // the client could miss the error response it was just sent.
@@ -190,6 +195,7 @@ final class ServerLoop: @unchecked Sendable {
         var wanted: EventLoop.Interest = []
         let canRead = connection.lingerUntil != nil
             || (!connection.busy && !connection.closeAfterWrite && !connection.peerClosed)
+            || (connection.upload.map { !$0.isFull } ?? false) && !connection.peerClosed
         if canRead { wanted.insert(.read) }
         if connection.hasPendingOutput || connection.tls?.wantsWrite == true { wanted.insert(.write) }
         guard wanted != connection.interest else { return }
@@ -200,6 +206,7 @@ final class ServerLoop: @unchecked Sendable {
     func close(_ connection: ServerConnection) {
         guard byID.removeValue(forKey: connection.id) != nil else { return }
         connection.stream?.close()
+        connection.upload?.fail(HTTPError(.badRequest, "The connection closed before the request body ended", code: "body_incomplete"))
         byDescriptor.removeValue(forKey: connection.socket.fileDescriptor)
         loop.deregister(connection.socket.fileDescriptor)
         connection.tls?.close()
@@ -210,13 +217,21 @@ final class ServerLoop: @unchecked Sendable {
     // MARK: - Requests
 
     /// Parses and answers buffered requests one at a time, so pipelined responses keep their order.
+    /// While a handler reads a streamed body, only that body's parts are parsed, as it takes them.
     func process(_ connection: ServerConnection, _ now: Double) {
-        while !connection.busy && !connection.closeAfterWrite {
+        while !connection.closeAfterWrite {
+            if connection.busy {
+                guard let body = connection.upload, !body.isFull else { break }
+            }
             let event: ParserEvent?
             do {
                 event = try connection.parser.next()
             } catch {
-                respondAndClose(connection, error, now)
+                if let body = connection.upload {
+                    failUpload(connection, body, error)
+                } else {
+                    respondAndClose(connection, error, now)
+                }
                 break
             }
             guard let event else { break }
@@ -225,6 +240,13 @@ final class ServerLoop: @unchecked Sendable {
                 connection.queue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             case .request(let request):
                 dispatch(request, on: connection, now)
+            case .head(let head):
+                dispatch(HTTPRequest(head: head), streamingBody: true, on: connection, now)
+            case .bodyPart(let bytes):
+                connection.upload?.push(bytes)  // no upload: the route answered without its body
+            case .bodyEnd:
+                connection.upload?.end()
+                connection.upload = nil
             }
         }
         if !connection.parser.isMidRequest && !connection.busy { connection.requestStarted = nil }
@@ -244,7 +266,7 @@ final class ServerLoop: @unchecked Sendable {
         connection.lingerOnClose = true
     }
 
-    private func dispatch(_ request: HTTPRequest, on connection: ServerConnection, _ now: Double) {
+    private func dispatch(_ request: HTTPRequest, streamingBody: Bool = false, on connection: ServerConnection, _ now: Double) {
         let started = connection.requestStarted ?? now
         connection.requestStarted = connection.parser.hasBufferedBytes ? now : nil
         let requestID = validRequestID(request.head.headers["X-Request-Id"]) ?? nextRequestID()
@@ -264,6 +286,12 @@ final class ServerLoop: @unchecked Sendable {
             context.parameters = found.parameters
             context.authenticated = found.options.authenticated
         }
+        let id = connection.id
+        // A streamed body goes to the handler as it arrives; answered without a handler, it is skipped.
+        let body = streamingBody ? RequestBody(timeout: server.configuration.readTimeout) { [self] in
+            post(Completion(connectionID: id, kind: .bodyRoom))
+        } : nil
+        context.body = body
         let work: @Sendable () -> Answer = { [server, dateHeader, context] in
             ServerLoop.answer(request, context, routing, server: server, keepAlive: keepAlive, started: started, date: dateHeader)
         }
@@ -287,7 +315,7 @@ final class ServerLoop: @unchecked Sendable {
             place = entry.key
         }
         connection.busy = true
-        let id = connection.id
+        connection.upload = body
         let chunked = request.head.versionMinor >= 1
         server.pool.submit { [self, place] in
             let answer = work()
