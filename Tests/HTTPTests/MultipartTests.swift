@@ -142,3 +142,54 @@ let curlUpload = [
         #expect(parts[0].body == content)
     }
 }
+
+/// `MultipartReader` fed in pieces gives what `Multipart.parse` gives for the whole body.
+@Suite struct MultipartReaderTests {
+    static let boundary = "XyZ-42"
+    static let body = bytes("preamble\r\n--XyZ-42\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n--XyZ-42  \r\n"
+        + "Content-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\nContent-Type: application/jsonl\r\n\r\n")
+        + (0..<3000).map { UInt8($0 % 256) } + bytes("\r\n--XyZ-4 not yet\r\n--XyZ-42--\r\nepilogue")
+
+    static func read(_ body: [UInt8], pieces: Int) throws -> [(String, String?, [UInt8])] {
+        var reader = try MultipartReader(boundary: boundary)
+        var parts: [(String, String?, [UInt8])] = []
+        var open = false
+        var offset = 0
+        while offset < body.count {
+            let end = min(body.count, offset + pieces)
+            for event in try reader.feed(body[offset..<end]) {
+                switch event {
+                case .part(let part): parts.append((part.name, part.filename, [])); open = true
+                case .data(let data): #expect(open); parts[parts.count - 1].2 += data
+                case .partEnd: open = false
+                }
+            }
+            offset = end
+        }
+        try reader.finish()
+        return parts
+    }
+
+    @Test(arguments: [1, 2, 3, 9, 10, 11, 64, 1000, 1 << 20])
+    func piecesOfAnySize(size: Int) throws {
+        let whole = try Multipart.parse(Self.body, boundary: Self.boundary)
+        #expect(whole.map(\.name) == ["purpose", "file"])
+        #expect(whole[1].body.count == 3000 + bytes("\r\n--XyZ-4 not yet").count)
+        let read = try Self.read(Self.body, pieces: size)
+        #expect(read.map(\.0) == whole.map(\.name) && read.map(\.1) == whole.map(\.filename) && read.map(\.2) == whole.map(\.body))
+    }
+
+    @Test func bodyOpeningWithTheDelimiterInPieces() throws {
+        let body = bytes("--XyZ-42\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ-42--")
+        for size in 1...body.count { #expect(try Self.read(body, pieces: size).map(\.2) == [bytes("1")]) }
+    }
+
+    @Test func errorsAtTheEnd() throws {
+        #expect(throws: HTTPParseError.self) { try Self.read(bytes("--XyZ-42\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end"), pieces: 4) }
+        #expect(throws: HTTPParseError.self) { try Self.read(bytes("no boundary at all"), pieces: 4) }
+        #expect(throws: HTTPParseError.self) { try Self.read(bytes("--XyZ-42\r\nContent-Disposition: form-data; name=\"a\"\r\n"), pieces: 4) }
+        // A header block that never ends is cut at 16 KiB, not held.
+        let endless = bytes("--XyZ-42\r\nX: ") + [UInt8](repeating: 65, count: 20_000)
+        #expect(throws: HTTPParseError.self) { try Self.read(endless, pieces: 4096) }
+    }
+}

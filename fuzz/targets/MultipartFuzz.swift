@@ -4,7 +4,9 @@
 // the rest is the body. Invariants (a violation traps, which libFuzzer reports as a crash):
 // - a body parses or fails with 400, never anything else;
 // - every part's body is no larger than the whole body;
-// - the parts written out again with the same boundary parse to the same names, filenames and bodies.
+// - the parts written out again with the same boundary parse to the same names, filenames and bodies;
+// - MultipartReader fed the body in pieces (as an upload streams; sizes from the body's length)
+//   gives the same parts, or fails too.
 
 func invariant(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fatalError("invariant broken: \(message())") }
@@ -32,7 +34,13 @@ public func fuzzMultipart(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         parts = try Multipart.parse(body, boundary: boundary)
     } catch {
         invariant(error.status.code == 400, "status \(error.status.code)")
+        invariant(inPieces(body, boundary: boundary) == nil, "the reader in pieces accepts what parse refuses")
         return 0
+    }
+    let pieces = inPieces(body, boundary: boundary)
+    invariant(pieces?.count == parts.count, "in pieces: \(pieces?.count ?? -1) parts, not \(parts.count)")
+    for (a, b) in zip(parts, pieces ?? []) {
+        invariant(a.name == b.name && a.filename == b.filename && a.body == b.body, "in pieces: part \(a.name.debugDescription) differs")
     }
     for part in parts { invariant(part.body.count <= body.count, "a part larger than the body") }
     // Round trip, when the names and filenames can be written back in quotes on one line.
@@ -51,6 +59,30 @@ public func fuzzMultipart(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         invariant(a.name == b.name && a.filename == b.filename && a.body == b.body, "round trip changed part \(a.name.debugDescription)")
     }
     return 0
+}
+
+/// The parts as MultipartReader gives them when fed `body` in pieces; nil when it fails.
+func inPieces(_ body: [UInt8], boundary: String) -> [MultipartPart]? {
+    guard var reader = try? MultipartReader(boundary: boundary) else { return nil }
+    var parts: [MultipartPart] = []
+    let piece = 1 + body.count % 17
+    var offset = 0
+    do {
+        while offset < body.count {
+            for event in try reader.feed(body[offset..<min(body.count, offset + piece)]) {
+                switch event {
+                case .part(let part): parts.append(part)
+                case .data(let bytes): parts[parts.count - 1].body += bytes
+                case .partEnd: break
+                }
+            }
+            offset += piece
+        }
+        try reader.finish()
+    } catch {
+        return nil
+    }
+    return parts
 }
 
 func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
