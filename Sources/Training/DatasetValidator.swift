@@ -62,39 +62,9 @@ public enum DatasetValidator {
     public static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
 
     public static func validate(_ bytes: [UInt8], maxProblems: Int = 10) -> DatasetReport {
-        var report = DatasetReport()
-        var firstShapeLine = 0
-        for (number, line) in JSONLines.lines(bytes) {
-            guard report.problems.count < maxProblems else { break }
-            let record: JSONValue
-            do {
-                record = try JSONValue(parsing: line)
-            } catch {
-                report.problems.append(DatasetProblem(line: number, reason: "invalid JSON: \(error.reason) at byte \(error.offset)"))
-                continue
-            }
-            do throws(DatasetProblem) {
-                let (shape, label) = try check(record)
-                if let expected = report.shape, expected != shape {
-                    throw DatasetProblem(line: 0, reason: "record is \(shape.keys) but line \(firstShapeLine) is \(expected.keys); a file holds one shape")
-                }
-                if report.shape == nil {
-                    report.shape = shape
-                    firstShapeLine = number
-                }
-                report.exampleCount += 1
-                if let label {
-                    report.labelCounts[label, default: 0] += 1
-                    if report.firstLines[label] == nil { report.firstLines[label] = number }
-                }
-            } catch {
-                report.problems.append(DatasetProblem(line: number, reason: error.reason))
-            }
-        }
-        if report.exampleCount == 0 && report.problems.isEmpty {
-            report.problems.append(DatasetProblem(line: 0, reason: "the file holds no examples"))
-        }
-        return report
+        var scanner = DatasetScanner(maxProblems: maxProblems)
+        scanner.feed(bytes)
+        return scanner.finish()
     }
 
     /// The shape of one record and its label as text, or the reason it is not acceptable.
