@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <malloc.h>
 
 extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 

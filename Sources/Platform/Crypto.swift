@@ -59,3 +59,30 @@ public enum Crypto {
         return prefix + String(decoding: out, as: UTF8.self)
     }
 }
+
+/// SHA-256 over bytes that arrive in pieces (an upload). The corresponding C functions are
+/// OpenSSL's `EVP_DigestInit_ex`, `EVP_DigestUpdate` and `EVP_DigestFinal_ex`.
+public final class SHA256Hasher {
+    private let context: OpaquePointer
+
+    public init() {
+        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+            preconditionFailure("OpenSSL cannot start a SHA-256 digest")
+        }
+        self.context = context
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public func update(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+    }
+
+    /// The digest of everything given so far, as lower-case hexadecimal; the hasher is done.
+    public func finishHex() -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &digest, &length)
+        return Crypto.hex(digest)
+    }
+}

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// This process's resident memory, from `/proc/self/status`.
@@ -16,6 +17,12 @@ public enum Memory {
         defer { close(fd) }
         return write(fd, "5", 1) == 1
     }
+
+    /// Gives free heap memory back to the kernel (every malloc arena, not only the top of the
+    /// main heap): after work that churned through large buffers, such as a streamed upload, so
+    /// the next one does not start from a larger resident size. The corresponding C function is
+    /// `malloc_trim`.
+    public static func releaseFreePages() { _ = malloc_trim(0) }
 
     private static func field(_ name: String) -> Int {
         guard let bytes = Files.read("/proc/self/status") else { return 0 }

@@ -14,8 +14,16 @@ extension Connection {
         let types = binds.map(\.oid)
         let lengths = binds.map { Int32($0.bytes?.count ?? 0) }
         let formats = binds.map(\.format.rawValue)
-        return withCStrings(binds.map(\.bytes)) { values in
-            PQexecParams(handle, q.sql, Int32(binds.count), types, values, lengths, formats, resultFormat)
+        // Binary values (bytea: file chunks of megabytes) are passed in place; text values get
+        // their terminating NUL in a copy.
+        let inPlace = binds.map { $0.format == .binary && $0.bytes?.isEmpty == false }
+        return withCStrings(binds.indices.map { inPlace[$0] ? nil : binds[$0].bytes }) { textPointers in
+            withBinaryPointers(binds.indices.map { inPlace[$0] ? binds[$0].bytes : nil }) { binaryPointers in
+                let values = (0..<binds.count).map { binaryPointers[$0] ?? textPointers![$0] }
+                return values.withUnsafeBufferPointer {
+                    PQexecParams(handle, q.sql, Int32(binds.count), types, $0.baseAddress, lengths, formats, resultFormat)
+                }
+            }
         }
     }
 
@@ -41,6 +49,18 @@ extension Connection {
             rows.append(Row(columns: columns, values: values))
         }
         return rows
+    }
+}
+
+/// Calls `body` with a pointer to each item's own bytes (nil entries stay nil), without copying:
+/// each array is pinned by a nested `withUnsafeBufferPointer`. Items must not be empty (an
+/// empty array may have no storage).
+func withBinaryPointers<R>(_ items: [[UInt8]?], _ pointers: [UnsafePointer<CChar>?] = [],
+                           _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    guard pointers.count < items.count else { return body(pointers) }
+    guard let item = items[pointers.count] else { return withBinaryPointers(items, pointers + [nil], body) }
+    return item.withUnsafeBufferPointer { raw in
+        raw.withMemoryRebound(to: CChar.self) { withBinaryPointers(items, pointers + [$0.baseAddress], body) }
     }
 }
 

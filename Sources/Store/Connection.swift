@@ -37,6 +37,10 @@ public final class Connection {
     /// Whether the connection is unusable: libpq says it is bad, or a statement lost it.
     public var isBroken: Bool { lost || PQstatus(handle) != CONNECTION_OK }
 
+    /// Set after moving megabytes in one message (a file chunk): libpq keeps its buffers at the
+    /// largest size they ever reached, so the pool closes this connection instead of keeping it.
+    public var retireAfterUse = false
+
     /// Runs a statement and returns its rows.
     public func query(_ q: Query) throws(StoreError) -> [Row] {
         let result = try run(q)

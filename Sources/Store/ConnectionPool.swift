@@ -95,7 +95,7 @@ public final class ConnectionPool: @unchecked Sendable {
 
     private func release(_ connection: Connection) {
         connection.rollbackQuietly()
-        if connection.isBroken {
+        if connection.isBroken || connection.retireAfterUse {
             drop()
             return
         }
