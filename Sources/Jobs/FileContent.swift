@@ -8,13 +8,47 @@ public enum FileContent {
 
     /// Writes `bytes` as the chunks of `file`; call in the transaction that inserts the file row.
     public static func write(_ connection: Connection, file: String, bytes: [UInt8]) throws {
-        var seq = 0, start = 0
-        repeat {
-            let end = min(bytes.count, start + chunkBytes)
-            try connection.execute("INSERT INTO file_chunk (file_id, seq, data) VALUES (\(file), \(seq), \(Array(bytes[start..<end])))")
+        var writer = Writer(connection, file: file)
+        try writer.write(bytes)
+        try writer.finish()
+    }
+
+    /// Writes a file's chunks as its bytes arrive, each chunk exactly `chunkBytes` but the last, in
+    /// the caller's transaction; holds at most one chunk.
+    public struct Writer {
+        let connection: Connection
+        let file: String
+        var pending: [UInt8] = []
+        var seq = 0
+        public private(set) var size = 0
+
+        public init(_ connection: Connection, file: String) {
+            self.connection = connection
+            self.file = file
+        }
+
+        public mutating func write(_ bytes: [UInt8]) throws {
+            size += bytes.count
+            var rest = bytes[...]
+            while !rest.isEmpty {
+                let n = min(rest.count, chunkBytes - pending.count)
+                pending += rest.prefix(n)
+                rest = rest.dropFirst(n)
+                if pending.count == chunkBytes { try flush() }
+            }
+        }
+
+        /// Writes the last chunk (an empty file has one, empty).
+        public mutating func finish() throws {
+            if !pending.isEmpty || seq == 0 { try flush() }
+        }
+
+        mutating func flush() throws {
+            if pending.count > 1 << 20 { connection.retireAfterUse = true }
+            try connection.execute("INSERT INTO file_chunk (file_id, seq, data) VALUES (\(file), \(seq), \(pending))")
             seq += 1
-            start = end
-        } while start < bytes.count
+            pending.removeAll(keepingCapacity: true)
+        }
     }
 
     /// The whole content of the tenant's file, or nil when there is no such file.

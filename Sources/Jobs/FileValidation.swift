@@ -15,13 +15,25 @@ public enum FileValidation {
         public var examples: Int
         public var labels: [String]?
         public var report: JSONValue
+
+        /// What a validator's report says about an upload.
+        init(_ report: DatasetReport) {
+            problems = report.isValid ? nil : report.problemSummary
+            shape = report.shape?.rawValue
+            examples = report.exampleCount
+            labels = report.shape?.isLabelled == true ? report.labels : nil
+            self.report = report.json
+        }
     }
 
-    /// Checks every line of an uploaded file, once: jobs read the kept report.
-    public static func check(upload bytes: [UInt8]) -> Upload {
-        let report = DatasetValidator.validate(bytes)
-        return Upload(problems: report.isValid ? nil : report.problemSummary, shape: report.shape?.rawValue, examples: report.exampleCount,
-                      labels: report.shape?.isLabelled == true ? report.labels : nil, report: report.json)
+    /// Checks every line of an uploaded file as its bytes arrive, once: jobs read the kept report.
+    public struct UploadCheck {
+        var scanner = DatasetScanner()
+        public init() {}
+        public mutating func feed(_ bytes: [UInt8]) { scanner.feed(bytes) }
+        /// The report holds as many problems as it keeps: the file is invalid whatever follows.
+        public var isFull: Bool { scanner.isFull }
+        public mutating func finish() -> Upload { Upload(scanner.finish()) }
     }
 
     static func run(_ context: JobContext) throws {

@@ -11,9 +11,9 @@ public struct Configuration: Sendable {
     public var logLevel = Log.Level.info
     /// Seconds SIGTERM waits for in-flight requests and jobs before cutting them.
     public var shutdownGrace = 25.0
-    /// Largest upload. Files are stored in 8 MiB chunks, so no column bounds it; the request body
-    /// is still held in memory while it is checked and stored, so size the API's memory for it.
-    public var uploadLimit = 256 << 20
+    /// Largest upload. Uploads stream to 8 MiB chunks as they arrive (a few chunks of memory
+    /// whatever the size), so only the database's disk bounds it.
+    public var uploadLimit = 2 << 30
     /// Seconds a worker's claim on a job lasts without a heartbeat: how soon a job whose worker
     /// died (kill -9, eviction) is handed to another one.
     public var leaseSeconds = 30

@@ -5,77 +5,19 @@ import Platform
 import Store
 
 /// `/v1/files`: uploads (multipart or raw JSONL), listing, retrieval, content and deletion.
-/// Files live in PostgreSQL; a `fine-tune` file is validated line by line on upload.
+/// Files live in PostgreSQL in chunks; uploads stream (`FileRoutes+Upload.swift`) and a
+/// `fine-tune` file is validated line by line on the way.
 struct FileRoutes {
     let pool: ConnectionPool
     static let purposes = ["fine-tune", "fine-tune-results", "batch", "assistants", "user_data", "evals"]
     static let columns: Query = "id, filename, purpose, bytes, extract(epoch FROM created_at)::bigint AS created_at, shape, example_count, labels::text"
 
     func add(to routes: inout RouteTable, uploadLimit: Int) {
-        routes.add("POST", "/v1/files", RouteOptions(bodyLimit: uploadLimit)) { request, context in try upload(request, context) }
+        routes.add("POST", "/v1/files", RouteOptions(bodyLimit: uploadLimit, streamsBody: true)) { request, context in try upload(request, context) }
         routes.add("GET", "/v1/files") { request, context in try list(request, context) }
         routes.add("GET", "/v1/files/{id}") { _, context in .json(try find(context.parameter("id"), context)) }
         routes.add("GET", "/v1/files/{id}/content") { _, context in try content(context) }
         routes.add("DELETE", "/v1/files/{id}") { _, context in try delete(context) }
-    }
-
-    func upload(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
-        let (name, purpose, bytes) = try FileRoutes.parts(of: request)
-        let filename = name.isEmpty ? "upload.jsonl" : name
-        guard FileRoutes.purposes.contains(purpose) else {
-            throw HTTPError.badRequest("purpose must be one of \(FileRoutes.purposes.joined(separator: ", ")); got \"\(purpose)\"",
-                                       param: "purpose", code: "invalid_purpose")
-        }
-        guard !bytes.isEmpty else { throw HTTPError.badRequest("The file is empty", param: "file", code: "empty_file") }
-        var shape: String?, examples: Int?, labels: String?, summary: String?
-        if purpose == "fine-tune" {
-            let checked = FileValidation.check(upload: bytes)
-            if let problems = checked.problems {
-                throw HTTPError.badRequest("Invalid fine-tune file \(filename): \(problems)", param: "file", code: "invalid_file_format")
-            }
-            shape = checked.shape
-            examples = checked.examples
-            labels = checked.labels.map { JSONValue.array($0.map(JSONValue.string)).encoded() }
-            summary = checked.report.encoded()
-        }
-        let id = Crypto.randomID(prefix: "file-")
-        let sha = Crypto.hex(Crypto.sha256(bytes))
-        // The row and its chunks commit together: a file is listed whole or not at all.
-        let row = try pool.transaction { connection in
-            let row = try connection.query("""
-                INSERT INTO file (id, tenant_id, filename, purpose, bytes, sha256, shape, example_count, labels, report)
-                VALUES (\(id), \(context.tenant), \(filename), \(purpose), \(bytes.count), \(sha), \(shape),
-                        \(examples), \(labels)::jsonb, \(summary)::jsonb)
-                RETURNING \(FileRoutes.columns)
-                """)[0]
-            try FileContent.write(connection, file: id, bytes: bytes)
-            return row
-        }
-        return .json(try FileRoutes.object(row))
-    }
-
-    /// (filename, purpose, content) from `multipart/form-data`, or from a raw body with
-    /// `?purpose=&filename=`.
-    static func parts(of request: HTTPRequest) throws -> (String, String, [UInt8]) {
-        let contentType = request.head.headers["Content-Type"] ?? ""
-        guard contentType.lowercased().hasPrefix("multipart/form-data") else {
-            guard let purpose = request.queryValue("purpose") else {
-                throw HTTPError.badRequest("Send multipart/form-data with fields \"file\" and \"purpose\", or a raw body with ?purpose=fine-tune&filename=NAME",
-                                           param: "purpose", code: "missing_purpose")
-            }
-            return (request.queryValue("filename") ?? "upload.jsonl", purpose, request.body)
-        }
-        guard let boundary = Multipart.boundary(contentType: contentType) else {
-            throw HTTPError.badRequest("multipart/form-data without a boundary", code: "invalid_multipart")
-        }
-        let parts = try Multipart.parse(request.body, boundary: boundary)
-        guard let file = parts.first(where: { $0.name == "file" }) else {
-            throw HTTPError.badRequest("Missing multipart field \"file\"", param: "file", code: "missing_file")
-        }
-        guard let purposePart = parts.first(where: { $0.name == "purpose" }) else {
-            throw HTTPError.badRequest("Missing multipart field \"purpose\"", param: "purpose", code: "missing_purpose")
-        }
-        return (file.filename ?? "upload.jsonl", String(decoding: purposePart.body, as: UTF8.self), file.body)
     }
 
     func list(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
@@ -124,11 +66,20 @@ struct FileRoutes {
         let first = try pool.withConnection { try FileContent.chunk($0, file: id, seq: 0) }
         guard FileContent.chunkCount(size) > 1 else { return HTTPResponse(status: .ok, headers: headers, body: first) }
         return HTTPResponse(headers: headers, stream: HTTPBodyStream { write in
-            try write(first)
+            defer { Memory.releaseFreePages() }
+            try FileRoutes.send(first, write)
             for seq in 1..<FileContent.chunkCount(size) {
-                try write(try pool.withConnection { try FileContent.chunk($0, file: id, seq: seq) })
+                try FileRoutes.send(try pool.withConnection { try FileContent.chunk($0, file: id, seq: seq) }, write)
             }
         })
+    }
+
+    /// A chunk in 1 MiB pieces: the stream waits for the client between pieces, so one chunk and
+    /// about a piece are in memory, not whole chunks in the connection's output queue.
+    static func send(_ chunk: [UInt8], _ write: ([UInt8]) throws -> Void) throws {
+        for start in stride(from: 0, to: chunk.count, by: 1 << 20) {
+            try write(Array(chunk[start..<min(chunk.count, start + (1 << 20))]))
+        }
     }
 
     func delete(_ context: RequestContext) throws -> HTTPResponse {
