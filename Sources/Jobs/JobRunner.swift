@@ -79,12 +79,22 @@ struct JobRunner {
             return
         }
         do {
-            try store.release(job: job.id, worker: worker, requeue: true, refundAttempt: false)
-            try context.event("Attempt \(job.attempt) ended because \(reason); the job is queued to resume from its last checkpoint", level: "warn")
+            let delay = JobRunner.retryDelay(afterAttempt: job.attempt)
+            try store.release(job: job.id, worker: worker, requeue: true, refundAttempt: false, delaySeconds: delay)
+            try context.event("Attempt \(job.attempt) ended because \(reason); the job is queued to resume from its last checkpoint in \(delay) s", level: "warn")
         } catch {
             // Still unreachable: the lease expires and the rescuer requeues the job.
             Log.warn("could not requeue job", [("job", .string(job.id)), ("error", .string("\(error)"))])
         }
+    }
+
+    /// Seconds a job waits after a database fault before its next attempt: 10, 40, 160, then
+    /// 600 at most, so a full disk or a restarting database has time to come back instead of
+    /// using up the attempts within seconds.
+    static func retryDelay(afterAttempt attempt: Int) -> Int {
+        var delay = 10
+        for _ in 1..<max(attempt, 1) where delay < 600 { delay *= 4 }
+        return min(delay, 600)
     }
 
     private func handle(_ interruption: JobInterruption) {

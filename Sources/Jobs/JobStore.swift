@@ -64,11 +64,13 @@ public struct JobStore: Sendable {
     /// Gives the job up without finishing it. `requeue` puts a running job back to `queued`
     /// (shutdown); otherwise it keeps the status the API gave it (cancelled, paused).
     /// `refundAttempt` uncounts the attempt: a shutdown or a pause is not the job's failure.
-    public func release(job: String, worker: String, requeue: Bool, refundAttempt: Bool) throws {
+    /// A requeued job waits `delaySeconds` before a worker may claim it again.
+    public func release(job: String, worker: String, requeue: Bool, refundAttempt: Bool, delaySeconds: Int = 0) throws {
         try pool.withConnection { connection in
             try connection.execute("""
                 UPDATE fine_tuning_job SET locked_by = NULL, lease_expires_at = NULL, heartbeat_at = NULL,
                     status = CASE WHEN \(requeue) AND status = \(JobStatus.running) THEN \(JobStatus.queued) ELSE status END,
+                    scheduled_at = CASE WHEN \(requeue) AND \(delaySeconds) > 0 THEN now() + make_interval(secs => \(delaySeconds)) ELSE scheduled_at END,
                     attempt = CASE WHEN \(refundAttempt) THEN greatest(attempt - 1, 0) ELSE attempt END
                 WHERE id = \(job) AND locked_by = \(worker)
                 """)

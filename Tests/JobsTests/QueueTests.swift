@@ -1,4 +1,4 @@
-import Jobs
+@testable import Jobs
 import JSON
 import Platform
 import Store
@@ -50,6 +50,34 @@ struct QueueTests {
         #expect(try store.claim(worker: "w")?.id == urgent)
         #expect(try store.claim(worker: "w")?.id == late)
         #expect(try store.claim(worker: "w") == nil)
+    }
+
+    @Test("A job released with a delay waits that long before a worker can claim it; without one it keeps its place")
+    func releaseWithDelay() throws {
+        let fixture = try QueueFixture()
+        let delayed = try fixture.addJob(status: "queued")
+        let store = JobStore(pool: fixture.pool)
+        #expect(try store.claim(worker: "w")?.id == delayed)
+        try store.release(job: delayed, worker: "w", requeue: true, refundAttempt: false, delaySeconds: 40)
+        #expect(try store.claim(worker: "w") == nil)
+        let wait = try fixture.pool.withConnection { connection in
+            try connection.query("SELECT extract(epoch FROM scheduled_at - now())::float8 AS s, status FROM fine_tuning_job WHERE id = \(delayed)")[0]
+        }
+        #expect(try wait.decode(String.self, "status") == "queued")
+        #expect(try (38.0...40.0).contains(wait.decode(Double.self, "s")))
+
+        let next = try fixture.addJob(status: "queued")
+        let before = try fixture.pool.withConnection { try $0.query("SELECT scheduled_at::text AS t FROM fine_tuning_job WHERE id = \(next)")[0].decode(String.self, "t") }
+        #expect(try store.claim(worker: "w")?.id == next)
+        try store.release(job: next, worker: "w", requeue: true, refundAttempt: true)
+        let after = try fixture.pool.withConnection { try $0.query("SELECT scheduled_at::text AS t FROM fine_tuning_job WHERE id = \(next)")[0].decode(String.self, "t") }
+        #expect(before == after)
+        #expect(try store.claim(worker: "w")?.id == next)
+    }
+
+    @Test("After a database fault the next attempt waits 10, 40, 160, then at most 600 seconds")
+    func databaseFaultBackoff() {
+        #expect((1...6).map { JobRunner.retryDelay(afterAttempt: $0) } == [10, 40, 160, 600, 600, 600])
     }
 
     @Test("The claim reads the partial index of claimable jobs in claim order: no scan of the table, no sort")
