@@ -10,14 +10,16 @@ extension FineTunedModel {
     /// always for a full fine-tune) a Hugging Face folder of the whole model. A classifier's
     /// folder is BertForSequenceClassification with its labels and the base's tokenizer files;
     /// a language model's, the causal LM in float32 with its base's tokenizer files (a GGUF base's
-    /// tokenizer stays in its GGUF file).
-    public func exportFiles(merged: Bool, pool: ConnectionPool) throws -> [(name: String, bytes: [UInt8])] {
+    /// tokenizer stays in its GGUF file). The weights stream from the loaded model's memory.
+    public func exportFiles(merged: Bool, pool: ConnectionPool) throws -> [StreamedFile] {
         if isLanguageModel { return adapter != nil && !merged ? try causalPEFTFiles(pool) : try causalFiles(pool) }
         if adapter != nil && !merged { return try classifierPEFTFiles(pool) }
-        let weights = BertCheckpoint.serialized(try classifier(pool, maxB: 1))
-        let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
-            .compactMap { name in Files.read(base.path + "/" + name).map { (name, name == "tokenizer.json" ? Self.unpadded($0) : $0) } }
-        return [("config.json", JSONValue.object(try classifierConfigJSON()).encodedBytes()), ("model.safetensors", weights)] + tokenizerFiles
+        let weights = BertCheckpoint.safetensors(try classifier(pool, maxB: 1))
+        let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"].compactMap { name in
+            Files.read(base.path + "/" + name).map { StreamedFile(name: name, bytes: name == "tokenizer.json" ? Self.unpadded($0) : $0) }
+        }
+        return [StreamedFile(name: "config.json", bytes: JSONValue.object(try classifierConfigJSON()).encodedBytes()),
+                weights.file(named: "model.safetensors")] + tokenizerFiles
     }
 
     /// The base's config.json as the fine-tune's: BertForSequenceClassification with its labels.
@@ -50,20 +52,20 @@ extension FineTunedModel {
     /// `PeftModel.from_pretrained` over the base loaded with the fine-tune's labels, which its
     /// `config.json` holds (`AutoModelForSequenceClassification.from_pretrained(base,
     /// config=AutoConfig.from_pretrained(folder))`).
-    func classifierPEFTFiles(_ pool: ConnectionPool) throws -> [(name: String, bytes: [UInt8])] {
+    func classifierPEFTFiles(_ pool: ConnectionPool) throws -> [StreamedFile] {
         let (json, weights) = try classifierAdapter(pool).peftFiles(base: base.name)
-        return [("adapter_config.json", json.encodedBytes()), ("adapter_model.safetensors", weights),
-                ("config.json", JSONValue.object(try classifierConfigJSON()).encodedBytes())]
+        return [StreamedFile(name: "adapter_config.json", bytes: json.encodedBytes()), weights.file(named: "adapter_model.safetensors"),
+                StreamedFile(name: "config.json", bytes: JSONValue.object(try classifierConfigJSON()).encodedBytes())]
     }
 
     /// A LoRA language model as a PEFT folder that `PeftModel.from_pretrained` loads over the base.
-    func causalPEFTFiles(_ pool: ConnectionPool) throws -> [(name: String, bytes: [UInt8])] {
+    func causalPEFTFiles(_ pool: ConnectionPool) throws -> [StreamedFile] {
         let (config, weights) = try adapter(for: try CausalLMBase.loraLayout(base), pool: pool).peftFiles(base: base.name)
-        return [("adapter_config.json", config.encodedBytes()), ("adapter_model.safetensors", weights)]
+        return [StreamedFile(name: "adapter_config.json", bytes: config.encodedBytes()), weights.file(named: "adapter_model.safetensors")]
     }
 
     /// The whole language model as a folder `AutoModelForCausalLM.from_pretrained` loads.
-    func causalFiles(_ pool: ConnectionPool) throws -> [(name: String, bytes: [UInt8])] {
+    func causalFiles(_ pool: ConnectionPool) throws -> [StreamedFile] {
         let model = try causalLM(pool)
         var (config, weights) = model.model.huggingFaceFiles()
         // A Hugging Face base keeps its own config.json (token ids, generation settings); a GGUF
@@ -75,7 +77,7 @@ extension FineTunedModel {
             config = .object(object)
         }
         let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "generation_config.json"]
-            .compactMap { name in Files.read(base.path + "/" + name).map { (name, $0) } }
-        return [("config.json", config.encodedBytes()), ("model.safetensors", weights)] + tokenizerFiles
+            .compactMap { name in Files.read(base.path + "/" + name).map { StreamedFile(name: name, bytes: $0) } }
+        return [StreamedFile(name: "config.json", bytes: config.encodedBytes()), weights.file(named: "model.safetensors")] + tokenizerFiles
     }
 }

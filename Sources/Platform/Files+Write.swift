@@ -15,6 +15,24 @@ extension Files {
         guard rename(temporary, path) == 0 else { throw Errno.current }
     }
 
+    /// Writes what `produce` passes to its sink, piece by piece, the same way (a temporary file
+    /// renamed into place); a failure removes the temporary file and rethrows.
+    public static func write(_ path: String, producing produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let temporary = path + ".partial"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Errno.current }
+        do {
+            try produce { piece in try FileDescriptor.writeAll(fd, piece) }
+            guard fsync(fd) == 0 else { throw Errno.current }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        guard close(fd) == 0 else { throw Errno.current }
+        guard rename(temporary, path) == 0 else { throw Errno.current }
+    }
+
     public static func write(_ path: String, _ bytes: [UInt8]) throws(Errno) {
         var failure: Errno?
         bytes.withUnsafeBytes { raw in

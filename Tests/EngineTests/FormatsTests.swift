@@ -37,6 +37,37 @@ import Testing
         }
     }
 
+    /// The writer keeps references, not copies: a borrowed tensor is read when the file is
+    /// written, a computed one is filled then, and the file goes out in pieces of at most 1 MiB
+    /// that add up to `byteCount` and read back as written.
+    @Test func streamsWithoutCopying() throws {
+        final class Owner { var floats = [Float](repeating: 0, count: 300_000) }  // 1.2 MB: two pieces
+        let owner = Owner()
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"], keeping: owner)
+        owner.floats.withUnsafeBufferPointer { writer.add("big", borrowing: $0, shape: [600, 500]) }
+        writer.add("small", floats: [1, 2], shape: [2])
+        writer.add("ids", integers: [3], shape: [1])
+        writer.add("transposed", shape: [3, 2]) { out in for i in 0..<6 { out[i] = Float(i * 10) } }
+        owner.floats.withUnsafeMutableBufferPointer { $0[299_999] = 7 }  // after add: the file must see it
+        var pieces: [Int] = [], whole: [UInt8] = []
+        try writer.write { piece in
+            pieces.append(piece.count)
+            whole += piece
+        }
+        #expect(pieces.allSatisfy { $0 <= 1 << 20 })
+        #expect(whole.count == writer.byteCount && whole == writer.bytes())
+        #expect(try writer.file(named: "w.safetensors").bytes() == whole)
+        let path = Self.temporary("streamed.safetensors")
+        defer { Files.remove(path) }
+        try writer.write(to: path)
+        #expect(Files.read(path) == whole)
+        let file = try SafeTensors(path: path)
+        #expect(try file.floats("big").last == 7)
+        #expect(try file.floats("transposed") == [0, 10, 20, 30, 40, 50])
+        #expect(try file.integers("ids") == [3])
+        #expect(try file.floats("small") == [1, 2])
+    }
+
     @Test func halfPrecisionAndBadFiles() throws {
         let header = #"{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]}}"#
         var bytes: [UInt8] = []

@@ -83,7 +83,7 @@ import Testing
         defer { for name in ["config.json", "model.safetensors"] { unlink(folder + "/" + name) }; rmdir(folder) }
         let (json, weights) = merged.huggingFaceFiles()
         try Files.write(folder + "/config.json", json.encodedBytes())
-        try Files.write(folder + "/model.safetensors", weights)
+        try weights.write(to: folder + "/model.safetensors")
         #expect(Fixtures.maxDifference(try GPT2.load(folder: folder).logits(ids, B: 2, T: 7), logits) < 1e-5)
         let (config, _) = lora.peftFiles(base: "tiny-gpt2")
         #expect(config["fan_in_fan_out"] == true)

@@ -124,7 +124,7 @@ import Testing
         let exported = merged.huggingFaceFiles()
         #expect(try LlamaConfig.parse(json: exported.config) == merged.config)
         let path = "/tmp/anneal-llama-export-\(getpid()).safetensors"
-        try Files.write(path, exported.weights)
+        try exported.weights.write(to: path)
         defer { unlink(path) }
         let file = try SafeTensors(path: path)
         #expect(try file.floats("model.layers.1.self_attn.q_proj.weight") == Array(UnsafeBufferPointer(start: merged.parameters.wq.pointer + 32 * 32, count: 32 * 32)))

@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 @testable import Service
 import Testing
 
@@ -10,7 +11,13 @@ struct TarWriterTests {
         let writer = TarWriter(write: { archive += $0 }, modificationTime: 1_795_000_000)
         let weights = (0..<1000).map { UInt8($0 % 251) }
         try writer.file("model/config.json", Array(#"{"architectures":["BertForSequenceClassification"]}"#.utf8))
-        try writer.file("model/model.safetensors", weights)
+        let streamed = StreamedFile(name: "model.safetensors", size: weights.count) { sink in
+            try weights.withUnsafeBytes { raw in
+                try sink(UnsafeRawBufferPointer(rebasing: raw[0..<300]))
+                try sink(UnsafeRawBufferPointer(rebasing: raw[300...]))
+            }
+        }
+        try writer.file("model/model.safetensors", streamed)
         try writer.file("model/empty.txt", [])
         try writer.finish()
         #expect(archive.count % 512 == 0)

@@ -185,7 +185,7 @@ public final class LoRA: @unchecked Sendable {
 
     /// The adapter as a PEFT folder's two files: `adapter_config.json` and
     /// `adapter_model.safetensors` (PEFT's key names), for `PeftModel.from_pretrained` on `base`.
-    public func peftFiles(base: String) -> (config: JSONValue, weights: [UInt8]) {
+    public func peftFiles(base: String) -> (config: JSONValue, weights: SafeTensorsWriter) {
         var names: [String] = [], savedModules: [String] = []
         for module in modules where !names.contains(String(module.name)) { names.append(String(module.name)) }
         for (name, _, _) in savedTensors {
@@ -199,10 +199,10 @@ public final class LoRA: @unchecked Sendable {
             "bias": "none", "fan_in_fan_out": .bool(layout.fanInFanOut), "inference_mode": true,
             "modules_to_save": savedModules.isEmpty ? .null : .array(savedModules.map { .string($0) }),
         ]
-        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"], keeping: self)
         for (name, pointer, shape) in peftTensors() {
-            writer.add(name, floats: UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)), shape: shape)
+            writer.add(name, borrowing: UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)), shape: shape)
         }
-        return (config, writer.bytes())
+        return (config, writer)
     }
 }

@@ -15,8 +15,9 @@ public protocol CausalLM: AnyObject, Sendable {
     var parameterGroups: [(range: Range<Int>, decay: Bool)] { get }
     /// The (out, in) weight of linear layer `id` (a `loraLayout` module id) in block `layer`.
     func weight(module id: String, layer: Int) -> UnsafeMutablePointer<Float>?
-    /// The model as a Hugging Face folder's `config.json` and `model.safetensors`.
-    func huggingFaceFiles() -> (config: JSONValue, weights: [UInt8])
+    /// The model as a Hugging Face folder's `config.json` and `model.safetensors` (streamed
+    /// from the model's memory).
+    func huggingFaceFiles() -> (config: JSONValue, weights: SafeTensorsWriter)
     /// The layers LoRA can adapt.
     var loraLayout: LoRALayout { get }
     /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row.

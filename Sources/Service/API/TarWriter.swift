@@ -1,3 +1,5 @@
+import Platform
+
 /// Writes a POSIX ustar archive piece by piece (for `GET /v1/models/{id}/download`), so a large
 /// model streams without being assembled in memory. Names are limited to 100 bytes.
 struct TarWriter {
@@ -6,9 +8,18 @@ struct TarWriter {
 
     /// One regular file: its 512-byte header, its bytes, and zero padding to a 512-byte boundary.
     func file(_ name: String, _ bytes: [UInt8]) throws {
-        try write(TarWriter.header(name: name, size: bytes.count, mode: 0o644, time: modificationTime))
-        if !bytes.isEmpty { try write(bytes) }
-        let padding = (512 - bytes.count % 512) % 512
+        try file(name, StreamedFile(name: name, bytes: bytes))
+    }
+
+    /// One regular file written as `file` produces it, in pieces of at most 1 MiB.
+    func file(_ name: String, _ file: StreamedFile) throws {
+        try write(TarWriter.header(name: name, size: file.size, mode: 0o644, time: modificationTime))
+        try file.write { piece in
+            for start in stride(from: 0, to: piece.count, by: 1 << 20) {
+                try write(Array(piece[start..<min(piece.count, start + (1 << 20))]))
+            }
+        }
+        let padding = (512 - file.size % 512) % 512
         if padding > 0 { try write([UInt8](repeating: 0, count: padding)) }
     }
 

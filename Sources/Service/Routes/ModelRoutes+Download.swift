@@ -25,12 +25,13 @@ extension ModelRoutes {
                 SELECT j.reproducibility::text AS manifest FROM model m JOIN fine_tuning_job j ON j.id = m.job_id WHERE m.id = \(id)
                 """).first?.decode(String?.self, "manifest")
         }
-        if let manifest { files.append(("anneal_manifest.json", Array(manifest.utf8))) }
+        if let manifest { files.append(StreamedFile(name: "anneal_manifest.json", bytes: Array(manifest.utf8))) }
         return Self.tar(id, files)
     }
 
-    /// A streamed tar of `files` in one folder named after the model (colons made underscores).
-    static func tar(_ model: String, _ files: [(name: String, bytes: [UInt8])]) -> HTTPResponse {
+    /// A streamed tar of `files` in one folder named after the model (colons made underscores);
+    /// each file is written as it goes out, so the weights are never copied into the response.
+    static func tar(_ model: String, _ files: [StreamedFile]) -> HTTPResponse {
         let folder = String(model.map { $0 == ":" ? "_" : $0 }.prefix(60))
         var headers = HTTPHeaders()
         headers.add("Content-Type", "application/x-tar")
@@ -38,7 +39,7 @@ extension ModelRoutes {
         return HTTPResponse(headers: headers, stream: HTTPBodyStream { write in
             try withoutActuallyEscaping(write) { write in
                 let tar = TarWriter(write: write, modificationTime: WallClock.unixSeconds)
-                for (name, bytes) in files { try tar.file(folder + "/" + name, bytes) }
+                for file in files { try tar.file(folder + "/" + file.name, file) }
                 try tar.finish()
             }
         })

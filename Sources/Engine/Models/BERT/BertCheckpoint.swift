@@ -75,12 +75,6 @@ public enum BertCheckpoint {
     /// Writes every parameter under its HF key (with `bert.` when the model has a head, as
     /// BertForSequenceClassification saves), as F32.
     public static func save(_ model: Bert, to path: String) throws(CheckpointError) {
-        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
-        let prefix = model.config.numLabels > 0 ? "bert." : ""
-        for (key, slice) in names(model.parameters, config: model.config) {
-            let name = key.hasPrefix("classifier.") ? key : prefix + key
-            writer.add(name, floats: UnsafeBufferPointer(slice.buffer), shape: slice.shape)
-        }
-        try writer.write(to: path)
+        try safetensors(model).write(to: path)
     }
 }

@@ -14,7 +14,7 @@ extension Llama {
 
     /// The model as a Hugging Face folder's `config.json` and `model.safetensors` (float32,
     /// transformers' names), for `LlamaForCausalLM.from_pretrained`.
-    public func huggingFaceFiles() -> (config: JSONValue, weights: [UInt8]) {
+    public func huggingFaceFiles() -> (config: JSONValue, weights: SafeTensorsWriter) {
         let c = config
         let json: JSONValue = [
             "architectures": ["LlamaForCausalLM"], "model_type": "llama", "torch_dtype": "float32",
@@ -24,11 +24,11 @@ extension Llama {
             "rope_theta": .double(c.ropeTheta), "rms_norm_eps": .double(Double(c.rmsNormEps)), "tie_word_embeddings": .bool(c.tiedEmbeddings),
             "hidden_act": "silu", "attention_bias": false, "mlp_bias": false,
         ]
-        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"], keeping: self)
         for (name, target) in Self.hfTensors(parameters, config: c) {
             let (pointer, shape) = target.destination
-            writer.add(name, floats: UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)), shape: shape)
+            writer.add(name, borrowing: UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)), shape: shape)
         }
-        return (json, writer.bytes())
+        return (json, writer)
     }
 }
