@@ -23,4 +23,8 @@ public enum Math {
     @inlinable public static func sin(_ x: Double) -> Double { Glibc.sin(x) }
     /// The corresponding C function is `pow`.
     @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    /// log(1 + x), exact for small x. The corresponding C function is `log1p`.
+    @inlinable public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
+    /// e^x − 1, exact for small x. The corresponding C function is `expm1`.
+    @inlinable public static func expm1(_ x: Double) -> Double { Glibc.expm1(x) }
 }

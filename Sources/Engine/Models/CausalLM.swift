@@ -26,8 +26,12 @@ public protocol CausalLM: AnyObject, Sendable {
     /// predict, -100 to ignore; the mean over the rest), with gradients scaled by `dloss` added
     /// into `grads` (every parameter: full fine-tuning) and into `lora.grads`; with the token accuracy.
     func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, dloss: Float) -> TokenLoss
+    /// `lossAndGradients` with any objective of the scored tokens' log-probabilities (DPO, ORPO).
+    func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, objective: TokenObjective) -> TokenLoss
     /// The loss and token accuracy alone (forward only), as `lossAndGradients` computes them.
     func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?) -> TokenLoss
+    /// `loss` with any objective of the scored tokens' log-probabilities.
+    func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, objective: TokenObjective) -> TokenLoss
     /// Incremental decoding of one sequence with a key/value cache of `capacity` positions.
     func session(lora: LoRA?, capacity: Int) -> any DecodingSession
     /// One token for each of several sessions of this model at once (each with its own

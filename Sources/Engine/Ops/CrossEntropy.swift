@@ -50,8 +50,10 @@ public enum CrossEntropy {
     /// dloss · (softmax − onehot(target)) / counted rows (zero on ignored rows), with no
     /// probability buffer; returns the mean loss and how many targets were the top logit.
     /// Rows run in parallel.
+    /// `rowLosses` (N), when given, receives each row's loss (0 on ignored rows).
     public static func fused(
-        logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int, dloss: Float = 1, ignoreIndex: Int32 = -100
+        logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int, dloss: Float = 1, ignoreIndex: Int32 = -100,
+        rowLosses: UnsafeMutablePointer<Float>? = nil
     ) -> TokenLoss {
         var counted = 0
         for i in 0..<N where targets[i] != ignoreIndex {
@@ -87,6 +89,7 @@ public enum CrossEntropy {
                 row[Int(y)] -= scale
             }
         }
+        rowLosses?.update(from: losses, count: N)
         var total: Double = 0, correct = 0
         for i in 0..<N {
             total += Double(losses[i])

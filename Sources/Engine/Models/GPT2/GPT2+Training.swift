@@ -8,6 +8,12 @@ extension GPT2 {
     /// LoRA's, when set.
     public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA? = nil,
                                  dloss: Float = 1) -> TokenLoss {
+        lossAndGradients(ids, targets: targets, B: B, T: T, into: grads, lora: lora, objective: .mean(dloss: dloss))
+    }
+
+    /// The same with any `objective` of the scored tokens' log-probabilities (DPO, ORPO).
+    public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?,
+                                 objective: TokenObjective) -> TokenLoss {
         let c = config, p = parameters, g = grads.map { GPT2Parameters(arena: $0, config: c) }
         let C = c.hiddenSize, NH = c.numHeads, FF = c.innerSize, V = c.vocabSize, N = B * T
         precondition(targets.count == N, "GPT2.lossAndGradients: \(targets.count) targets for B \(B) × T \(T)")
@@ -21,7 +27,7 @@ extension GPT2 {
         }
         let dh = Floats(N * C), dx = Floats(N * C)
         let loss = OutputHead.lossAndGradients(h: pass.hf.pointer, dh: dh.pointer, weight: p.wte.pointer, dweight: g?.wte.pointer,
-                                               targets: targets, N: N, C: C, V: V, dloss: dloss)
+                                               targets: targets, N: N, C: C, V: V, objective: objective)
         let (dlnfw, dlnfb) = norms(g?.lnfw, g?.lnfb, 0)
         LayerNorm.backward(dinp: dx.pointer, dweight: dlnfw, dbias: dlnfb, dout: dh.pointer,
                            inp: pass.x.pointer, weight: p.lnfw.pointer, mean: pass.meanF.pointer, rstd: pass.rstdF.pointer, N: N, C: C)

@@ -35,9 +35,14 @@ public final class GPT2: @unchecked Sendable {
     /// The causal-LM loss and token accuracy (forward only), as `lossAndGradients` computes
     /// them: logits only for the scored rows.
     public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> TokenLoss {
+        loss(ids, targets: targets, B: B, T: T, lora: lora, objective: .mean(dloss: 1))
+    }
+
+    /// Any `objective` of the scored tokens' log-probabilities, forward only.
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, objective: TokenObjective) -> TokenLoss {
         let pass = forward(ids, B: B, T: T, lora: lora, logits: false), c = config
         return OutputHead.lossAndGradients(h: pass.hf.pointer, dh: nil, weight: parameters.wte.pointer, dweight: nil, targets: targets,
-                                           N: B * T, C: c.hiddenSize, V: c.vocabSize, dloss: 1)
+                                           N: B * T, C: c.hiddenSize, V: c.vocabSize, objective: objective)
     }
 
     /// The token and position embeddings of `ids` at `positions`, rows of C.

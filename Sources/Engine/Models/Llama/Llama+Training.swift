@@ -19,6 +19,12 @@ extension Llama {
     /// the base weights then stay frozen, pass no `grads`). The base has no dropout; LoRA's when set.
     public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA? = nil,
                                  dloss: Float = 1) -> TokenLoss {
+        lossAndGradients(ids, targets: targets, B: B, T: T, into: grads, lora: lora, objective: .mean(dloss: dloss))
+    }
+
+    /// The same with any `objective` of the scored tokens' log-probabilities (DPO, ORPO).
+    public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?,
+                                 objective: TokenObjective) -> TokenLoss {
         let c = config, p = parameters, g = grads.map { LlamaParameters(arena: $0, config: c) }
         let C = c.hiddenSize, KV = c.kvSize, NH = c.numHeads, hs = c.headSize, FF = c.intermediateSize, V = c.vocabSize
         let N = B * T, group = NH / c.numKVHeads
@@ -60,7 +66,7 @@ extension Llama {
 
         // Backward, layer by layer down; dx is the gradient of the residual stream.
         let dhf = Floats(N * C), dx = Floats(N * C)
-        let loss = OutputHead.lossAndGradients(h: hf.pointer, dh: dhf.pointer, weight: head, dweight: dhead, targets: targets, N: N, C: C, V: V, dloss: dloss)
+        let loss = OutputHead.lossAndGradients(h: hf.pointer, dh: dhf.pointer, weight: head, dweight: dhead, targets: targets, N: N, C: C, V: V, objective: objective)
         RMSNorm.backward(dinp: dx.pointer, dweight: g?.finalNorm.pointer, dout: dhf.pointer, inp: x.pointer, weight: p.finalNorm.pointer, rstd: rstdF.pointer, N: N, C: C)
         let dact = Floats(N * FF), dgate = Floats(N * FF), dup = Floats(N * FF), dh = Floats(N * C), dmid = Floats(N * C)
         let dy = Floats(N * C), dqkv = Floats(N * 3 * C), datt = Floats(B * NH * T * T), dk = Floats(N * KV), dv = Floats(N * KV)

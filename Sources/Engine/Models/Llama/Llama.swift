@@ -41,10 +41,15 @@ public final class Llama: @unchecked Sendable {
     /// The causal-LM loss and token accuracy (forward only), as `lossAndGradients` computes
     /// them: logits only for the scored rows.
     public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> TokenLoss {
+        loss(ids, targets: targets, B: B, T: T, lora: lora, objective: .mean(dloss: 1))
+    }
+
+    /// Any `objective` of the scored tokens' log-probabilities, forward only.
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, objective: TokenObjective) -> TokenLoss {
         let s = stream(ids, B: B, T: T, lora: lora), c = config, N = B * T
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: parameters.finalNorm.pointer, N: N, C: c.hiddenSize, eps: c.rmsNormEps)
         return OutputHead.lossAndGradients(h: s.h.pointer, dh: nil, weight: c.tiedEmbeddings ? parameters.wte.pointer : parameters.lmHead.pointer,
-                                           dweight: nil, targets: targets, N: N, C: c.hiddenSize, V: c.vocabSize, dloss: 1)
+                                           dweight: nil, targets: targets, N: N, C: c.hiddenSize, V: c.vocabSize, objective: objective)
     }
 
     /// The residual stream after the last block (in the scratch's x) for B sequences of T tokens.
