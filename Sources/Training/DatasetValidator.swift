@@ -7,6 +7,9 @@ public enum RecordShape: String, Sendable, CaseIterable {
     case promptCompletion = "prompt_completion"   // {"prompt","completion"}
     case messages = "messages"                    // {"messages":[{"role","content"}...]}
     case text = "text"                            // {"text"}
+    /// OpenAI's {"input":{"messages"},"preferred_output","non_preferred_output"} or TRL's
+    /// {"prompt","chosen","rejected"} (strings or messages; the prompt may be left implicit).
+    case preference = "preference"
 
     public var isLabelled: Bool { self == .textLabel || self == .textPairLabel }
 
@@ -17,6 +20,7 @@ public enum RecordShape: String, Sendable, CaseIterable {
         case .promptCompletion: return "{\"prompt\",\"completion\"}"
         case .messages: return "{\"messages\":[...]}"
         case .text: return "{\"text\"}"
+        case .preference: return "{\"input\",\"preferred_output\",\"non_preferred_output\"} or {\"prompt\",\"chosen\",\"rejected\"}"
         }
     }
 }
@@ -72,8 +76,13 @@ public enum DatasetValidator {
         guard let object = record.object else {
             throw DatasetProblem(line: 0, reason: "expected a JSON object, found \(record.typeName)")
         }
+        if object["input"] != nil || object["preferred_output"] != nil || object["non_preferred_output"] != nil
+            || object["chosen"] != nil || object["rejected"] != nil {
+            try checkPreference(object)
+            return (.preference, nil)
+        }
         if let messages = object["messages"] {
-            try checkMessages(messages)
+            try checkMessages(messages, needsAssistant: true)
             return (.messages, nil)
         }
         if object["prompt"] != nil || object["completion"] != nil {
@@ -109,26 +118,57 @@ public enum DatasetValidator {
         if text.utf8.contains(0) { throw DatasetProblem(line: 0, reason: "\"\(key)\" contains a NUL character") }
     }
 
-    static func checkMessages(_ messages: JSONValue) throws(DatasetProblem) {
+    static func checkMessages(_ messages: JSONValue, name: String = "messages", needsAssistant: Bool) throws(DatasetProblem) {
         guard let list = messages.array, !list.isEmpty else {
-            throw DatasetProblem(line: 0, reason: "\"messages\" must be a non-empty array")
+            throw DatasetProblem(line: 0, reason: "\"\(name)\" must be a non-empty array")
         }
         var assistantTurns = 0
         for (index, message) in list.enumerated() {
             guard let role = message["role"]?.string else {
-                throw DatasetProblem(line: 0, reason: "messages[\(index)] needs a string \"role\"")
+                throw DatasetProblem(line: 0, reason: "\(name)[\(index)] needs a string \"role\"")
             }
             guard roles.contains(role) else {
-                throw DatasetProblem(line: 0, reason: "messages[\(index)].role \"\(role)\" is not one of \(roles.sorted().joined(separator: ", "))")
+                throw DatasetProblem(line: 0, reason: "\(name)[\(index)].role \"\(role)\" is not one of \(roles.sorted().joined(separator: ", "))")
             }
             guard let content = message["content"], content.string != nil || content.array != nil else {
-                throw DatasetProblem(line: 0, reason: "messages[\(index)] needs \"content\" as a string or an array of parts")
+                throw DatasetProblem(line: 0, reason: "\(name)[\(index)] needs \"content\" as a string or an array of parts")
             }
             if let weight = message["weight"], weight.int != 0 && weight.int != 1 {
-                throw DatasetProblem(line: 0, reason: "messages[\(index)].weight must be 0 or 1")
+                throw DatasetProblem(line: 0, reason: "\(name)[\(index)].weight must be 0 or 1")
             }
             if role == "assistant" { assistantTurns += 1 }
         }
-        if assistantTurns == 0 { throw DatasetProblem(line: 0, reason: "\"messages\" has no assistant message to learn from") }
+        if needsAssistant && assistantTurns == 0 { throw DatasetProblem(line: 0, reason: "\"\(name)\" has no assistant message to learn from") }
+    }
+
+    /// A preference pair: OpenAI's form (the answers are one assistant message each) or TRL's
+    /// (prompt, chosen and rejected all strings or all messages; no prompt: a shared beginning).
+    static func checkPreference(_ object: JSONObject) throws(DatasetProblem) {
+        if object["input"] != nil || object["preferred_output"] != nil || object["non_preferred_output"] != nil {
+            guard let input = object["input"]?.object, let messages = input["messages"] else {
+                throw DatasetProblem(line: 0, reason: "\"input\" must be an object with \"messages\"")
+            }
+            try checkMessages(messages, name: "input.messages", needsAssistant: false)
+            for key in ["preferred_output", "non_preferred_output"] {
+                guard let answer = object[key] else { throw DatasetProblem(line: 0, reason: "missing \"\(key)\"") }
+                try checkMessages(answer, name: key, needsAssistant: true)
+                guard answer.array?.count == 1, answer.array?.first?["role"]?.string == "assistant" else {
+                    throw DatasetProblem(line: 0, reason: "\"\(key)\" must hold one assistant message")
+                }
+            }
+            return
+        }
+        guard let chosen = object["chosen"], let rejected = object["rejected"] else {
+            throw DatasetProblem(line: 0, reason: "a preference record needs both \"chosen\" and \"rejected\"")
+        }
+        if chosen.string != nil {
+            for key in ["prompt", "chosen", "rejected"] where key != "prompt" || object["prompt"] != nil {
+                try requireString(object, key, allowEmpty: key == "prompt")
+            }
+            return
+        }
+        try checkMessages(chosen, name: "chosen", needsAssistant: true)
+        try checkMessages(rejected, name: "rejected", needsAssistant: true)
+        if let prompt = object["prompt"] { try checkMessages(prompt, name: "prompt", needsAssistant: false) }
     }
 }

@@ -12,6 +12,10 @@ struct DatasetValidatorTests {
         (#"{"prompt":"a","completion":"b"}"#, .promptCompletion),
         (#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo","weight":1}]}"#, .messages),
         (#"{"text":"plain"}"#, .text),
+        (#"{"input":{"messages":[{"role":"user","content":"hi"}]},"preferred_output":[{"role":"assistant","content":"hello"}],"non_preferred_output":[{"role":"assistant","content":"go"}]}"#, .preference),
+        (#"{"prompt":"2+2=","chosen":" 4","rejected":" 5"}"#, .preference),
+        (#"{"chosen":"2+2= 4","rejected":"2+2= 5"}"#, .preference),
+        (#"{"prompt":[{"role":"user","content":"hi"}],"chosen":[{"role":"assistant","content":"hello"}],"rejected":[{"role":"assistant","content":"go"}]}"#, .preference),
     ])
     func shapes(line: String, shape: RecordShape) {
         let result = report(line + "\n")
@@ -29,6 +33,11 @@ struct DatasetValidatorTests {
         ("{\"text\":\"\"}\n", 1, "\"text\" is empty"),
         ("{\"text\":\"a\\u0000b\"}\n", 1, "contains a NUL character"),
         ("{\"text\":\"a\",\"label\":\"x\\u0000\"}\n", 1, "\"label\" must be a non-empty string"),
+        (#"{"prompt":"p","chosen":"a"}"# + "\n", 1, "needs both \"chosen\" and \"rejected\""),
+        (#"{"prompt":"p","chosen":"a","rejected":7}"# + "\n", 1, "\"rejected\" must be a string"),
+        (#"{"input":{"messages":[{"role":"user","content":"q"}]},"preferred_output":[{"role":"user","content":"a"}],"non_preferred_output":[{"role":"assistant","content":"b"}]}"# + "\n", 1, "\"preferred_output\" has no assistant message"),
+        (#"{"input":{"messages":[]},"preferred_output":[{"role":"assistant","content":"a"}],"non_preferred_output":[{"role":"assistant","content":"b"}]}"# + "\n", 1, "\"input.messages\" must be a non-empty array"),
+        (#"{"input":"q","preferred_output":[],"non_preferred_output":[]}"# + "\n", 1, "\"input\" must be an object"),
     ])
     func problems(text: String, line: Int, reason: String) {
         let result = report(text)
