@@ -5,7 +5,7 @@
 // - a body parses or fails with 400, never anything else;
 // - every part's body is no larger than the whole body;
 // - the parts written out again with the same boundary parse to the same names, filenames and bodies;
-// - MultipartReader fed the body in pieces (as an upload streams; sizes from the body's length)
+// - MultipartReader fed the body in pieces (as an upload streams; sizes from the body's length and last byte)
 //   gives the same parts, or fails too.
 
 func invariant(_ condition: Bool, _ message: @autoclosure () -> String) {
@@ -65,7 +65,8 @@ public func fuzzMultipart(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 func inPieces(_ body: [UInt8], boundary: String) -> [MultipartPart]? {
     guard var reader = try? MultipartReader(boundary: boundary) else { return nil }
     var parts: [MultipartPart] = []
-    let piece = 1 + body.count % 17
+    // At least two pieces, of a size the body's length and last byte pick (1 up to half the body).
+    let piece = 1 + (body.count ^ Int(body.last ?? 0)) % max(1, (body.count + 1) / 2)
     var offset = 0
     do {
         while offset < body.count {
