@@ -47,6 +47,11 @@ public struct PreferenceDataset: Sendable {
         }
     }
 
+    /// Pairs already tokenized (tests).
+    init(train: [PreferenceExample], validation: [PreferenceExample]) {
+        (self.train, self.validation, fullLengths) = (train, validation, train.map { max($0.chosen.ids.count, $0.rejected.ids.count) })
+    }
+
     /// Token-count percentiles of the training pairs and how many the cut shortens.
     public func lengthSummary(maxLength: Int) -> JSONObject {
         ClassificationDataset.lengthSummary(fullLengths, maxLength: maxLength)

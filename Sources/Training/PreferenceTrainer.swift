@@ -1,0 +1,157 @@
+import Engine
+import JSON
+import Tensor
+
+/// Preference tuning of a causal language model (`TrainingTask`): DPO (sigmoid, IPO, hinge)
+/// against a reference, or ORPO without one, on a `PreferenceDataset`, with LoRA or in full, as
+/// TRL's trainers compute it (`PreferenceLoss`). A step's pairs run as one batch, the chosen
+/// answers then the rejected ones. The reference of a LoRA policy is the same model with its
+/// adapters off, run beside each batch (PEFT's `disable_adapter`, no second copy of the
+/// weights); that of a full fine-tune is the model before training, whose answer log-probabilities
+/// are computed once, before any checkpoint is loaded, and kept (two numbers a pair).
+public final class PreferenceTrainer: TrainingTask {
+    public let arguments: TrainingArguments
+    public let dataset: PreferenceDataset
+    public let model: any CausalLM
+    public let lora: LoRA?
+    public let trained: TrainedParameters
+    public let objective: PreferenceLoss
+    /// A full fine-tune's reference: each pair's chosen then rejected summed log-probability.
+    var reference: (train: [[Double]], validation: [[Double]])?
+    /// TRL's metrics since the last train log: their sum over micro-batches, and how many.
+    var window: [String: Double] = [:], windowOrder: [String] = [], windowCount = 0
+
+    public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: lora != nil) }
+    public var trainingExamples: Int { dataset.train.count }
+    public var hasValidation: Bool { !dataset.validation.isEmpty }
+    public var labels: [String] { [] }
+    public var bestMetric: (name: String, greaterIsBetter: Bool) { ("loss", false) }
+
+    /// `lora` nil: full fine-tuning. The model must not have trained yet: for DPO it is the reference.
+    public init(model: any CausalLM, lora config: LoRAConfig?, dataset: PreferenceDataset, arguments: TrainingArguments,
+                objective: PreferenceLoss) throws {
+        guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
+        (self.model, self.dataset, self.arguments, self.objective) = (model, dataset, arguments, objective)
+        if let config {
+            let adapter: LoRA
+            do { adapter = try LoRA(layout: model.loraLayout, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay) } catch {
+                throw TrainingError(error.description)
+            }
+            (lora, trained) = (adapter, adapter.trained)
+        } else {
+            lora = nil
+            trained = TrainedParameters(params: model.params, groups: model.parameterGroups, weightDecay: arguments.weightDecay)
+            if objective.kind != .orpo {
+                reference = (referenceLogps(dataset.train), referenceLogps(dataset.validation))
+            }
+        }
+    }
+
+    /// The pairs at `indices` as one batch of 2B rows right-padded to the longest: targets on
+    /// the answers' tokens (ORPO's chosen rows on every token after the first, for its NLL).
+    func batch(_ examples: [PreferenceExample], _ indices: [Int]) -> (ids: [Int32], targets: [Int32], T: Int, tokens: PreferenceLoss.Tokens) {
+        let rows = indices.map { examples[$0].chosen } + indices.map { examples[$0].rejected }
+        let T = rows.map(\.ids.count).max() ?? 1
+        var ids: [Int32] = [], targets: [Int32] = [], tokens = PreferenceLoss.Tokens()
+        for (row, sequence) in rows.enumerated() {
+            let wholeRow = objective.kind == .orpo && row < indices.count
+            for t in 0..<T {
+                ids.append(t < sequence.ids.count ? sequence.ids[t] : 0)
+                let next = t + 1, answer = next >= sequence.answerStart
+                guard next < sequence.ids.count, answer || wholeRow else { targets.append(-100); continue }
+                targets.append(sequence.ids[next])
+                tokens.sequence.append(row)
+                tokens.completion.append(answer)
+            }
+        }
+        return (ids, targets, T, tokens)
+    }
+
+    /// Summed answer log-probabilities of every pair (chosen, rejected) under the model as it is.
+    func referenceLogps(_ examples: [PreferenceExample]) -> [[Double]] {
+        var result: [[Double]] = []
+        for start in stride(from: 0, to: examples.count, by: arguments.perDeviceEvalBatchSize) {
+            let indices = Array(start..<min(start + arguments.perDeviceEvalBatchSize, examples.count))
+            let sums = sequenceLogps(batch(examples, indices), pairs: indices.count, lora: nil)
+            for p in 0..<indices.count { result.append([sums[p], sums[indices.count + p]]) }
+        }
+        return result
+    }
+
+    func sequenceLogps(_ b: (ids: [Int32], targets: [Int32], T: Int, tokens: PreferenceLoss.Tokens), pairs: Int, lora: LoRA?) -> [Double] {
+        var sums = [Double](repeating: 0, count: 2 * pairs)
+        _ = model.loss(b.ids, targets: b.targets, B: 2 * pairs, T: b.T, lora: lora, objective: .custom { logps in
+            for (i, logp) in logps.enumerated() where b.tokens.completion[i] { sums[b.tokens.sequence[i]] += Double(logp) }
+            return (0, [Float](repeating: 0, count: logps.count))
+        })
+        return sums
+    }
+
+    /// The reference's log-probabilities for a batch: stored (full fine-tune) or the adapters off.
+    func referenceFor(_ b: (ids: [Int32], targets: [Int32], T: Int, tokens: PreferenceLoss.Tokens), indices: [Int],
+                      stored: [[Double]]?) -> [Double]? {
+        guard objective.kind != .orpo else { return nil }
+        if let stored { return indices.map { stored[$0][0] } + indices.map { stored[$0][1] } }
+        return sequenceLogps(b, pairs: indices.count, lora: nil)
+    }
+
+    public func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats {
+        let count = microBatches.count
+        trained.grads.zero()
+        var stats = StepStats(loss: 0, samples: 0, tokens: 0)
+        defer { lora?.dropoutSeed = nil }
+        for (micro, slice) in microBatches.enumerated() {
+            let indices = Array(slice), b = batch(dataset.train, indices)
+            let ref = referenceFor(b, indices: indices, stored: reference?.train)
+            lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
+            var metrics: [(String, Double)] = []
+            let result = model.lossAndGradients(b.ids, targets: b.targets, B: 2 * indices.count, T: b.T,
+                                                into: lora == nil ? trained.grads : nil, lora: lora, objective: .custom { logps in
+                let r = self.objective.evaluate(logps: logps, tokens: b.tokens, pairs: indices.count, reference: ref)
+                metrics = r.metrics
+                return (Float(r.loss), r.dlogps.map { $0 / Float(count) })
+            })
+            for (name, value) in metrics {
+                if window[name] == nil { windowOrder.append(name) }
+                window[name, default: 0] += value
+            }
+            windowCount += 1
+            stats.loss += result.loss / Float(count)
+            stats.samples += indices.count
+            stats.tokens += b.ids.count
+        }
+        return stats
+    }
+
+    public func windowMetrics(samples: Int, seconds: Double) -> JSONObject {
+        defer { (window, windowOrder, windowCount) = ([:], [], 0) }
+        var values = JSONObject()
+        for name in windowOrder { values[name] = .double(window[name, default: 0] / Double(max(windowCount, 1))) }
+        return values
+    }
+
+    /// The preference loss and TRL's metrics on the validation pairs, each the mean over pairs.
+    public func evaluate() -> JSONObject {
+        var loss = 0.0, sums: [String: Double] = [:], order: [String] = [], pairs = 0
+        let examples = dataset.validation, size = arguments.perDeviceEvalBatchSize
+        for start in stride(from: 0, to: examples.count, by: size) {
+            let indices = Array(start..<min(start + size, examples.count)), b = batch(examples, indices)
+            let ref = referenceFor(b, indices: indices, stored: reference?.validation)
+            var metrics: [(String, Double)] = [], value = 0.0
+            _ = model.loss(b.ids, targets: b.targets, B: 2 * indices.count, T: b.T, lora: lora, objective: .custom { logps in
+                let r = self.objective.evaluate(logps: logps, tokens: b.tokens, pairs: indices.count, reference: ref)
+                (metrics, value) = (r.metrics, r.loss)
+                return (Float(r.loss), r.dlogps)
+            })
+            loss += value * Double(indices.count)
+            for (name, metric) in metrics {
+                if sums[name] == nil { order.append(name) }
+                sums[name, default: 0] += metric * Double(indices.count)
+            }
+            pairs += indices.count
+        }
+        var result: JSONObject = ["loss": .double(loss / Double(max(pairs, 1)))]
+        for name in order { result[name] = .double(sums[name, default: 0] / Double(max(pairs, 1))) }
+        return result
+    }
+}
