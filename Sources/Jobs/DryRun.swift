@@ -132,11 +132,12 @@ public struct DryRun: Sendable {
             } else {
                 let (trainer, note) = try CausalLMJob.trainer(base: try CausalLMBase.load(model), training: files.training,
                                                               validation: files.validation, arguments: arguments,
+                                                              method: job.method["type"]?.string ?? "supervised",
                                                               hyperparameters: .object(job.hyperparameters))
                 if let note { result["note"] = .string(note) }
-                result["token_lengths"] = ["training": .object(trainer.dataset.lengthSummary(maxLength: arguments.maxSeqLength))]
+                result["token_lengths"] = ["training": .object(trainer.lengthSummary(maxLength: arguments.maxSeqLength))]
                 result["plan"] = .string(trainer.summary)
-                (task, validationExamples) = (trainer, trainer.dataset.validation.count)
+                (task, validationExamples) = (trainer, trainer.validationExamples)
             }
         } catch let failure as JobFailure {
             throw failure

@@ -39,6 +39,7 @@ public enum FileValidation {
     static func run(_ context: JobContext) throws {
         let job = context.job, (pool, tenant) = (context.pool, job.tenantID)
         let training = try report(of: job.trainingFile, param: "training_file", pool: pool, tenant: tenant)
+        try check(training, id: job.trainingFile, method: job.method["type"]?.string ?? "supervised")
         var summary = "Training file \(job.trainingFile): \(training.exampleCount) examples"
         if training.shape?.isLabelled == true { summary += ", labels \(training.labels.joined(separator: ", "))" }
         try context.event(summary, data: details(training))
@@ -46,6 +47,20 @@ public enum FileValidation {
         let validation = try report(of: validationID, param: "validation_file", pool: pool, tenant: tenant)
         try check(validation, id: validationID, against: training)
         try context.event("Validation file \(validationID): \(validation.exampleCount) examples", data: details(validation))
+    }
+
+    /// Preference tuning takes preference pairs, and only it does.
+    static func check(_ training: DatasetReport, id: String, method: String) throws {
+        let preferring = method == "dpo" || method == "orpo"
+        if preferring && training.shape != .preference {
+            throw JobFailure(code: "invalid_training_file",
+                             message: "Training file \(id) holds \(training.shape?.keys ?? "?") records; method \(method) needs preference pairs: \(RecordShape.preference.keys)",
+                             param: "training_file")
+        }
+        if !preferring && training.shape == .preference {
+            throw JobFailure(code: "invalid_training_file",
+                             message: "Training file \(id) holds preference pairs: they need method dpo or orpo, not \(method)", param: "training_file")
+        }
     }
 
     /// A validation file must hold the training file's kind of records, and only its labels.

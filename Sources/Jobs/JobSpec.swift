@@ -12,7 +12,7 @@ public struct JobSpec: Sendable {
     var suffix: String?
     var seed: Int
     var metadata: JSONValue?
-    /// `{"type":"supervised"}`; the hyperparameters are stored beside it.
+    /// `{"type":"supervised"}`, `{"type":"dpo"}` or `{"type":"orpo"}`; the hyperparameters are stored beside it.
     var method: JSONValue
     var hyperparameters: JSONObject
     /// 1 (the default, first) to 4 (last): which waiting jobs workers claim first.
@@ -97,14 +97,15 @@ public struct JobSpec: Sendable {
         return value
     }
 
-    /// `method` (`{"type":"supervised","supervised":{"hyperparameters":{...}}}`) or the deprecated
+    /// `method` (`{"type":"supervised","supervised":{"hyperparameters":{...}}}`, the same with
+    /// `dpo` or `orpo` for preference tuning of a language model) or the deprecated
     /// top-level `hyperparameters`. A top-level `adapter` (`{"type":"lora", "r", ...}`) is the
     /// same as `hyperparameters.lora`.
     static func method(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(JobSpecError) -> (JSONValue, JSONObject) {
         var body = body
         let adapted = body["adapter"] != nil && body["adapter"]?.isNull == false
         if adapted { body = try merge(adapter: body["adapter"]!, into: body) }
-        do { return try supervised(body, model: model) } catch {
+        do { return try methodSettings(body, model: model) } catch {
             // Errors in the merged settings name the adapter's own fields.
             guard adapted, let param = error.param, let range = param.firstRange(of: "hyperparameters.lora") else { throw error }
             var renamed = error
@@ -121,15 +122,16 @@ public struct JobSpec: Sendable {
         }
         settings["type"] = nil
         body["adapter"] = nil
-        var place = body["method"]?["supervised"]?["hyperparameters"]?.object ?? body["hyperparameters"]?.object ?? [:]
+        let type = body["method"]?["type"]?.string ?? "supervised"
+        var place = body["method"]?[type]?["hyperparameters"]?.object ?? body["hyperparameters"]?.object ?? [:]
         guard place["lora"] == nil else {
             throw .badRequest("Give the LoRA settings in adapter or in hyperparameters.lora, not both", param: "adapter", code: "conflicting_parameters")
         }
         place["lora"] = .object(settings)
         if var method = body["method"]?.object {
-            var supervised = method["supervised"]?.object ?? [:]
-            supervised["hyperparameters"] = .object(place)
-            method["supervised"] = .object(supervised)
+            var settings = method[type]?.object ?? [:]
+            settings["hyperparameters"] = .object(place)
+            method[type] = .object(settings)
             body["method"] = .object(method)
         } else {
             body["hyperparameters"] = .object(place)
@@ -137,27 +139,32 @@ public struct JobSpec: Sendable {
         return body
     }
 
-    static func supervised(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(JobSpecError) -> (JSONValue, JSONObject) {
+    static func methodSettings(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(JobSpecError) -> (JSONValue, JSONObject) {
         guard let method = body["method"], !method.isNull else {
             return (["type": "supervised"], try hyperparameters(body["hyperparameters"], param: "hyperparameters", model: model))
         }
         guard let type = method["type"]?.string else {
             throw .badRequest("method.type is required", param: "method.type", code: "missing_required_parameter")
         }
-        guard type == "supervised" else {
-            throw .badRequest("method.type \(type) is not supported; use supervised", param: "method.type", code: "unsupported_method")
+        guard ["supervised", "dpo", "orpo"].contains(type) else {
+            throw .badRequest("method.type \(type) is not supported; use supervised, dpo or orpo", param: "method.type", code: "unsupported_method")
+        }
+        if type != "supervised" && model.architecture == "bert" {
+            throw .badRequest("\(type) tunes language models; \(model.name) is a classifier (use supervised)", param: "method.type",
+                              code: "unsupported_method")
         }
         if body["hyperparameters"] != nil {
-            throw .badRequest("Give hyperparameters in method.supervised.hyperparameters, not both places",
+            throw .badRequest("Give hyperparameters in method.\(type).hyperparameters, not both places",
                               param: "hyperparameters", code: "conflicting_parameters")
         }
-        let settings = try hyperparameters(method["supervised"]?["hyperparameters"], param: "method.supervised.hyperparameters", model: model)
-        return (["type": "supervised"], settings)
+        let settings = try hyperparameters(method[type]?["hyperparameters"], param: "method.\(type).hyperparameters", model: model, method: type)
+        return (["type": .string(type)], settings)
     }
 
-    static func hyperparameters(_ value: JSONValue?, param: String, model: ModelCatalog.BaseModel) throws(JobSpecError) -> JSONObject {
+    static func hyperparameters(_ value: JSONValue?, param: String, model: ModelCatalog.BaseModel,
+                                method: String = "supervised") throws(JobSpecError) -> JSONObject {
         var resolved: JSONObject
-        do { resolved = try Hyperparameters.validate(value, param: param) } catch {
+        do { resolved = try Hyperparameters.validate(value, param: param, method: method) } catch {
             throw .badRequest(error.message, param: error.param, code: "invalid_hyperparameter")
         }
         // LoRA settings are checked against the model now, so a bad adapter is a 400 rather than a
@@ -181,12 +188,14 @@ public struct JobSpec: Sendable {
     /// What a job's trainer will use, for the job object: the stored hyperparameters over HF's
     /// defaults, OpenAI's "auto" resolved, and the LoRA settings as stored.
     public static func resolved(hyperparameters stored: JSONValue, seed: Int) -> JSONValue {
-        var resolved = TrainingArguments(stored.object ?? [:], seed: seed).json
-        if stored["lora"] != nil, case .object(var object) = resolved {
-            object["lora"] = stored["lora"]
-            resolved = .object(object)
+        guard case .object(var object) = TrainingArguments(stored.object ?? [:], seed: seed).json else { return .null }
+        if stored["lora"] != nil { object["lora"] = stored["lora"] }
+        // Preference tuning's own settings; beta "auto" is TRL's and OpenAI's 0.1.
+        for name in ["beta", "loss_type", "label_smoothing", "max_prompt_length", "truncation_mode"] {
+            guard let value = stored[name] else { continue }
+            object[name] = name == "beta" && value.string == "auto" ? .double(0.1) : value
         }
-        return resolved
+        return .object(object)
     }
 
     /// The job to create for `tenant`.

@@ -49,10 +49,23 @@ public enum Hyperparameters {
         "lora": .object,
     ]
 
+    /// Preference tuning's settings (method `dpo` or `orpo`): OpenAI's `beta` (also `"auto"`) and
+    /// TRL's names. `max_length` is `max_seq_length`; `loss_type` is DPO's.
+    static let preference: [String: Kind] = [
+        "beta": .number(1e-6...1000),
+        "loss_type": .choice(PreferenceLoss.Kind.allCases.filter { $0 != .orpo }.map(\.rawValue)),
+        "label_smoothing": .number(0...0.49),
+        "max_length": .integer(8...131_072),
+        "max_prompt_length": .integer(1...131_072),
+        "truncation_mode": .choice(TruncationMode.allCases.map(\.rawValue)),
+    ]
+
     /// Checks `value` (an object, or nil for none) and returns it with OpenAI's three names
-    /// filled in as `"auto"` when absent. Throws (message, param) on the first problem.
-    public static func validate(_ value: JSONValue?, param: String) throws(HyperparameterError) -> JSONObject {
-        guard let value, !value.isNull else { return withDefaults(JSONObject()) }
+    /// filled in as `"auto"` when absent (and `beta` for preference tuning). Throws (message,
+    /// param) on the first problem. `method` is the job's method type.
+    public static func validate(_ value: JSONValue?, param: String, method: String = "supervised") throws(HyperparameterError) -> JSONObject {
+        let preferring = method == "dpo" || method == "orpo"
+        guard let value, !value.isNull else { return withDefaults(JSONObject(), preference: preferring) }
         guard let object = value.object else {
             throw HyperparameterError(message: "\(param) must be an object, not \(value.typeName)", param: param)
         }
@@ -63,6 +76,11 @@ public enum Hyperparameters {
                 try check(item, kind, path)
             } else if let kind = huggingFace[name] {
                 try check(item, kind, path)
+            } else if preferring, let kind = preference[name] {
+                if name == "beta" && item.string == "auto" { continue }
+                try check(item, kind, path)
+            } else if preference[name] != nil {
+                throw HyperparameterError(message: "\(name) is a setting of preference tuning (method dpo or orpo), not of \(method)", param: path)
             } else {
                 throw HyperparameterError(message: "Unknown hyperparameter \"\(name)\"", param: path)
             }
@@ -70,15 +88,33 @@ public enum Hyperparameters {
         if object["labels"] != nil, object["labels"]?.array == nil {
             throw HyperparameterError(message: "\(param).labels must be an array of labels", param: "\(param).labels")
         }
-        return withDefaults(object)
+        if method == "orpo", object["loss_type"] != nil {
+            throw HyperparameterError(message: "loss_type is DPO's; ORPO has its own loss", param: "\(param).loss_type")
+        }
+        if let smoothing = object["label_smoothing"]?.double, smoothing > 0, object["loss_type"]?.string != "robust" {
+            throw HyperparameterError(message: "label_smoothing takes effect with loss_type robust only (as in TRL 1.16)", param: "\(param).label_smoothing")
+        }
+        if object["max_length"] != nil && object["max_seq_length"] != nil {
+            throw HyperparameterError(message: "max_length and max_seq_length are the same setting: give one", param: "\(param).max_length")
+        }
+        return withDefaults(object, preference: preferring)
     }
 
-    static func withDefaults(_ object: JSONObject) -> JSONObject {
+    static func withDefaults(_ object: JSONObject, preference: Bool = false) -> JSONObject {
         var resolved = object
-        for name in ["batch_size", "learning_rate_multiplier", "n_epochs"] where resolved[name] == nil {
+        for name in ["batch_size", "learning_rate_multiplier", "n_epochs"] + (preference ? ["beta"] : []) where resolved[name] == nil {
             resolved[name] = "auto"
         }
         return resolved
+    }
+
+    /// A preference job's loss: `orpo`, or DPO's `loss_type` (sigmoid unless set), with `beta`
+    /// (0.1 for "auto", TRL's and OpenAI's default) and `label_smoothing` for the robust loss.
+    public static func preferenceLoss(_ hyperparameters: JSONValue, method: String) -> PreferenceLoss {
+        let kind = method == "orpo" ? .orpo : hyperparameters["loss_type"]?.string.flatMap(PreferenceLoss.Kind.init(rawValue:)) ?? .sigmoid
+        var loss = PreferenceLoss(kind, beta: hyperparameters["beta"]?.double ?? 0.1)
+        loss.labelSmoothing = hyperparameters["label_smoothing"]?.double ?? 0
+        return loss
     }
 
     static func check(_ item: JSONValue, _ kind: Kind, _ path: String) throws(HyperparameterError) {

@@ -32,10 +32,12 @@ public struct PreferenceDataset: Sendable {
     /// The longer sequence of each training pair before the cut at the maximum length.
     public var fullLengths: [Int]
 
-    public init(training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments, truncation: TruncationMode,
+    /// `maxPromptLength`: when a pair is longer than the maximum, its prompt is first cut to this
+    /// many tokens (TRL before 0.20; later versions cut prompt and answer together only).
+    public init(training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments, truncation: TruncationMode, maxPromptLength: Int? = nil,
                 tokenizer: Tokenizer, template: ChatTemplate?, eos: Int32?) throws(DatasetProblem) {
         let reader = Reader(maxLength: arguments.maxSeqLength, truncation: truncation, tokenizer: tokenizer, template: template,
-                            eosText: eos.flatMap { tokenizer.token(of: Int($0)) })
+                            eosText: eos.flatMap { tokenizer.token(of: Int($0)) }, maxPromptLength: maxPromptLength)
         let (examples, lengths) = try reader.examples(training)
         guard !examples.isEmpty else { throw DatasetProblem(line: 0, reason: "the training file has no examples") }
         fullLengths = lengths
@@ -63,6 +65,7 @@ public struct PreferenceDataset: Sendable {
         let tokenizer: Tokenizer
         let template: ChatTemplate?
         let eosText: String?
+        var maxPromptLength: Int? = nil
 
         func examples(_ bytes: [UInt8]) throws(DatasetProblem) -> (examples: [PreferenceExample], lengths: [Int]) {
             var examples: [PreferenceExample] = [], lengths: [Int] = []
@@ -70,8 +73,11 @@ public struct PreferenceDataset: Sendable {
                 let record: JSONValue
                 do { record = try JSONValue(parsing: text) } catch { throw DatasetProblem(line: line, reason: "invalid JSON: \(error)") }
                 do throws(DatasetProblem) {
-                    let (prompt, chosen, rejected) = try tokens(of: PreferenceRecord(record))
+                    var (prompt, chosen, rejected) = try tokens(of: PreferenceRecord(record))
                     lengths.append(prompt.count + max(chosen.count, rejected.count))
+                    if let maxPromptLength, prompt.count > maxPromptLength, prompt.count + max(chosen.count, rejected.count) > maxLength {
+                        prompt = truncation == .keepStart ? Array(prompt.prefix(maxPromptLength)) : Array(prompt.suffix(maxPromptLength))
+                    }
                     examples.append(PreferenceExample(chosen: try cut(prompt, chosen), rejected: try cut(prompt, rejected)))
                 } catch {
                     throw DatasetProblem(line: line, reason: error.reason)

@@ -6,7 +6,8 @@ import Platform
 ///
 /// - DPO (`DPOTrainer`, Rafailov et al. 2023, eq. 7): with summed completion log-probabilities
 ///   and Δ = (π(y_w) − π_ref(y_w)) − (π(y_l) − π_ref(y_l)): `sigmoid` −log σ(βΔ), `hinge`
-///   relu(1 − βΔ), `ipo` (Δ_w/|y_w| − Δ_l/|y_l| − 1/(2β))²; the mean over the pairs.
+///   relu(1 − βΔ), `ipo` (Δ_w/|y_w| − Δ_l/|y_l| − 1/(2β))², `robust` the sigmoid loss corrected
+///   for a fraction ε of flipped labels; the mean over the pairs.
 /// - ORPO (`ORPOTrainer`): the chosen sequences' mean token cross-entropy (prompt and answer,
 ///   as TRL takes it) minus β times the mean of log σ(log-odds), where the odds compare the mean
 ///   completion log-probabilities: log(p_w/(1−p_w)) − log(p_l/(1−p_l)) with log p the mean.
@@ -15,9 +16,11 @@ import Platform
 /// `rewards/margins`, `logps/chosen`, `logps/rejected` (ORPO adds `nll_loss`, `log_odds_ratio`
 /// and `log_odds_chosen`; its rewards are β times the mean log-probabilities).
 public struct PreferenceLoss: Sendable {
-    public enum Kind: String, Sendable, CaseIterable { case sigmoid, ipo, hinge, orpo }
+    public enum Kind: String, Sendable, CaseIterable { case sigmoid, ipo, hinge, robust, orpo }
     public var kind: Kind
     public var beta: Double
+    /// ε of the robust loss (Chowdhury et al. 2024): the fraction of pairs assumed flipped.
+    public var labelSmoothing = 0.0
 
     public init(_ kind: Kind, beta: Double) { (self.kind, self.beta) = (kind, beta) }
 
@@ -83,6 +86,12 @@ public struct PreferenceLoss: Sendable {
                 case .sigmoid:
                     loss -= Self.logSigmoid(beta * delta) / b
                     let d = -beta * Self.sigmoid(-beta * delta) / b
+                    (dw, dl) = (d, -d)
+                case .robust:
+                    // ((1 − ε)·(−log σ(βΔ)) + ε·log σ(−βΔ)) / (1 − 2ε)
+                    let e = labelSmoothing, x = beta * delta
+                    loss += ((1 - e) * -Self.logSigmoid(x) + e * Self.logSigmoid(-x)) / (1 - 2 * e) / b
+                    let d = (-(1 - e) * Self.sigmoid(-x) - e * Self.sigmoid(x)) * beta / (1 - 2 * e) / b
                     (dw, dl) = (d, -d)
                 case .hinge:
                     let margin = 1 - beta * delta

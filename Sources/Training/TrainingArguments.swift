@@ -57,7 +57,7 @@ public struct TrainingArguments: Sendable, Equatable {
         lrSchedulerType = text("lr_scheduler_type") ?? lrSchedulerType
         gradientAccumulationSteps = integer("gradient_accumulation_steps") ?? gradientAccumulationSteps
         maxGradNorm = number("max_grad_norm") ?? maxGradNorm
-        maxSeqLength = integer("max_seq_length") ?? maxSeqLength
+        maxSeqLength = integer("max_seq_length") ?? integer("max_length") ?? maxSeqLength
         evalStrategy = text("eval_strategy") ?? evalStrategy
         evalSteps = integer("eval_steps")
         loggingSteps = integer("logging_steps") ?? loggingSteps

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 @testable import Training
 
-/// DPO (sigmoid, IPO, hinge) and ORPO against TRL 1.16 on the tiny Llama
+/// DPO (sigmoid, IPO, hinge, robust) and ORPO against TRL 1.16 on the tiny Llama
 /// (scripts/fixtures/tiny-llama-preference.py): the loss, TRL's metrics and the gradients of a
 /// LoRA policy whose reference is the base with the adapters off, and of a full fine-tune.
 @Suite("Preference losses: parity with TRL")
@@ -61,11 +61,12 @@ struct PreferenceParityTests {
         #expect(abs(ours - theirs) <= tolerance * max(abs(theirs), 1e-2), "\(name): \(ours) against TRL's \(theirs)")
     }
 
-    @Test("DPO on a LoRA policy: loss, rewards and the adapters' gradients equal TRL's", arguments: ["sigmoid", "ipo", "hinge"])
+    @Test("DPO on a LoRA policy: loss, rewards and the adapters' gradients equal TRL's", arguments: ["sigmoid", "ipo", "hinge", "robust"])
     func dpoWithLoRA(kind: String) throws {
         let lora = try lora(), b = try dpoBatch()
         let reference = sequenceLogps(b, lora: nil)
-        let objective = PreferenceLoss(try #require(PreferenceLoss.Kind(rawValue: kind)), beta: 0.1)
+        var objective = PreferenceLoss(try #require(PreferenceLoss.Kind(rawValue: kind)), beta: 0.1)
+        if kind == "robust" { objective.labelSmoothing = 0.1 }
         var result: PreferenceLoss.Result?
         lora.grads.zero()
         let loss = model.lossAndGradients(b.ids, targets: b.targets, B: 4, T: b.T, into: nil, lora: lora, objective: .custom { logps in
