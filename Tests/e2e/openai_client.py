@@ -182,6 +182,40 @@ def _():
         pass
 
 
+@check("a DPO job (OpenAI's preference format, method dpo) on SmolLM2 with LoRA succeeds with rewards in its metrics")
+def _():
+    folder = os.path.join(os.path.dirname(__file__), "..", "TrainingTests", "Fixtures", "chat")
+    with open(os.path.join(folder, "train.jsonl")) as f:
+        conversations = [json.loads(line) for line in f if line.strip()]
+    lines = []
+    for i, conversation in enumerate(conversations):  # each prompt's own answer over another conversation's
+        user, answer = conversation["messages"][:2]
+        other = conversations[(i + 5) % len(conversations)]["messages"][1]
+        lines.append(json.dumps({"input": {"messages": [user]}, "preferred_output": [answer], "non_preferred_output": [other]}))
+    pairs = client.files.create(file=("pairs.jsonl", io.BytesIO(("\n".join(lines) + "\n").encode())), purpose="fine-tune")
+    assert pairs.model_extra.get("format") == "preference", pairs
+    job = client.fine_tuning.jobs.create(
+        model="SmolLM2-135M-Instruct", training_file=pairs.id, suffix="dpo",
+        method={"type": "dpo", "dpo": {"hyperparameters": {
+            "beta": 0.1, "n_epochs": 1, "batch_size": 6, "learning_rate_multiplier": 40, "max_length": 80,
+            "lora": {"r": 8, "target_modules": ["q_proj", "v_proj"]}}}})
+    assert job.method.type == "dpo" and job.method.dpo.hyperparameters.beta == 0.1, job.method
+    worker = subprocess.Popen([os.environ["ANNEAL_BIN"], "worker"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            job = client.fine_tuning.jobs.retrieve(job.id)
+            if job.status in ("failed", "succeeded", "cancelled"):
+                break
+            time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    assert job.status == "succeeded", job
+    names = [e.message for e in client.fine_tuning.jobs.list_events(job.id, limit=100)]
+    assert any(m.startswith("DPO (sigmoid loss)") for m in names), names
+
+
 @check("a wrong key is a 401")
 def _():
     try:
