@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Inference", "Store", "Tokenizers", "HTTPClient", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Benchmarks (bench/train, bench/infer)
-        .executableTarget(name: "anneal-bench", dependencies: ["Engine", "Tensor", "Platform"], path: "bench/engine", swiftSettings: settings),
+        .executableTarget(name: "anneal-bench", dependencies: ["Engine", "Tensor", "Platform", "Training"], path: "bench/engine", swiftSettings: settings),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Store", "HTTP", "Platform", "JSON"], swiftSettings: settings),

@@ -5,6 +5,7 @@
 //   anneal-bench infer MODEL_DIR B T STEPS [THREADS]
 //   anneal-bench generate GGUF 1 PROMPT_TOKENS NEW_TOKENS [THREADS]   (Llama; see Generate.swift)
 //   anneal-bench lora GGUF B T STEPS [THREADS]                         (LoRA training; LoRA.swift)
+//   anneal-bench dpo GGUF B T STEPS [THREADS]                          (DPO with LoRA, B pairs; DPO.swift)
 //   anneal-bench adapters GGUF 1 PROMPT_TOKENS COUNT [THREADS]        (memory with adapters)
 //   anneal-bench batch GGUF SEQUENCES PROMPT_TOKENS NEW_TOKENS [THREADS] (adapters decoding together)
 import Engine
@@ -84,6 +85,10 @@ if mode == "generate" {
 }
 if mode == "lora" {
     loraTraining(path: folder, B: B, T: T, steps: steps)
+    Console.exit(0)
+}
+if mode == "dpo" {
+    dpoTraining(path: folder, B: B, T: T, steps: steps)
     Console.exit(0)
 }
 if mode == "batch" {

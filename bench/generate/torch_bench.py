@@ -4,6 +4,7 @@ Prints one key=value line.
 
     python torch_bench.py generate FOLDER NAME THREADS PROMPT NEW     prefill, then NEW greedy tokens
     python torch_bench.py lora FOLDER NAME THREADS B T STEPS          PEFT LoRA training steps
+    python torch_bench.py dpo FOLDER NAME THREADS B T STEPS           TRL DPOTrainer steps, PEFT LoRA, B pairs
     python torch_bench.py adapters FOLDER NAME THREADS PROMPT COUNT   resident memory with adapters
 """
 import os
@@ -80,6 +81,52 @@ def lora(B, T, steps):
           f"tokens_per_s={B * T * steps / seconds:.1f} peak_rss_mib={resident_mib(True)}")
 
 
+def dpo(B, T, steps):
+    """TRL's DPOTrainer with PEFT LoRA (the reference is the model with its adapters off), its
+    loss computed on the same pairs as anneal-bench's; AdamW at 1e-4, gradients clipped at 1."""
+    import logging
+    import warnings
+    warnings.filterwarnings("ignore")
+    logging.getLogger("trl").setLevel(logging.ERROR)
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoTokenizer
+    from trl import DPOConfig, DPOTrainer
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    # The GGUF weights are dequantized to float32 at load, but the model still says it is
+    # quantized, which the Trainer refuses; it is a plain float32 model.
+    model.hf_quantizer, model.is_quantized = None, False
+    arguments = DPOConfig(output_dir="/tmp/anneal-bench-dpo", report_to=[], use_cpu=True, bf16=False, gradient_checkpointing=False,
+                          per_device_train_batch_size=B, beta=0.1, loss_type=["sigmoid"], max_length=None)
+    trainer = DPOTrainer(model=model, args=arguments, processing_class=tokenizer,
+                         train_dataset=Dataset.from_dict({"prompt": ["a"], "chosen": [" b"], "rejected": [" c"]}),
+                         peft_config=LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], lora_dropout=0.0,
+                                                task_type="CAUSAL_LM"))
+    half, prompts, answers = T // 2, bench_ids(B * (T // 2), 5), bench_ids(2 * B * (T - T // 2), 6)
+    rows = [{"prompt_ids": prompts[p * half:(p + 1) * half],
+             "chosen_ids": answers[p * (T - half):(p + 1) * (T - half)],
+             "rejected_ids": answers[(B + p) * (T - half):(B + p + 1) * (T - half)]} for p in range(B)]
+    batch = trainer.data_collator(rows)
+    policy = trainer.model
+    policy.train()
+    trainable = [p for p in policy.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.0)
+
+    def step():
+        loss = trainer._compute_loss(policy, batch, return_outputs=False)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+    step()  # warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    seconds = time.perf_counter() - start
+    print(f"engine=trl mode=dpo B={B} T={T} steps={steps} trainable={sum(p.numel() for p in trainable)} "
+          f"pairs_per_s={B * steps / seconds:.2f} tokens_per_s={2 * B * T * steps / seconds:.1f} peak_rss_mib={resident_mib(True)}")
+
+
 def adapters(prompt, count):
     from peft import LoraConfig, get_peft_model
     ids = torch.tensor([bench_ids(prompt, 9)])
@@ -101,4 +148,4 @@ def adapters(prompt, count):
           f"rss_{count}_adapters_mib={resident_mib(False)}")
 
 
-{"generate": generate, "lora": lora, "adapters": adapters}[mode](*numbers)
+{"generate": generate, "lora": lora, "dpo": dpo, "adapters": adapters}[mode](*numbers)
