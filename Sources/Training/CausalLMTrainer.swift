@@ -32,15 +32,20 @@ public final class CausalLMTrainer: TrainingTask {
         self.model = model
         self.dataset = dataset
         self.arguments = arguments
-        if let config {
-            let adapter: LoRA
-            do { adapter = try LoRA(layout: model.loraLayout, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay) } catch {
-                throw TrainingError(error.description)
-            }
-            (lora, trained) = (adapter, adapter.trained)
-        } else {
-            lora = nil
-            trained = TrainedParameters(params: model.params, groups: model.parameterGroups, weightDecay: arguments.weightDecay)
+        (lora, trained) = try Self.trainable(model, lora: config, arguments: arguments)
+    }
+
+    /// What a language model's fine-tune trains: new LoRA adapters (seeded from the arguments),
+    /// or with no `lora` settings the model's own weights.
+    static func trainable(_ model: any CausalLM, lora config: LoRAConfig?, arguments: TrainingArguments) throws -> (LoRA?, TrainedParameters) {
+        guard let config else {
+            return (nil, TrainedParameters(params: model.params, groups: model.parameterGroups, weightDecay: arguments.weightDecay))
+        }
+        do {
+            let adapter = try LoRA(layout: model.loraLayout, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay)
+            return (adapter, adapter.trained)
+        } catch {
+            throw TrainingError(error.description)
         }
     }
 

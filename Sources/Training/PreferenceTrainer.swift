@@ -32,18 +32,9 @@ public final class PreferenceTrainer: TrainingTask {
                 objective: PreferenceLoss) throws {
         guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
         (self.model, self.dataset, self.arguments, self.objective) = (model, dataset, arguments, objective)
-        if let config {
-            let adapter: LoRA
-            do { adapter = try LoRA(layout: model.loraLayout, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay) } catch {
-                throw TrainingError(error.description)
-            }
-            (lora, trained) = (adapter, adapter.trained)
-        } else {
-            lora = nil
-            trained = TrainedParameters(params: model.params, groups: model.parameterGroups, weightDecay: arguments.weightDecay)
-            if objective.kind != .orpo {
-                reference = (referenceLogps(dataset.train), referenceLogps(dataset.validation))
-            }
+        (lora, trained) = try CausalLMTrainer.trainable(model, lora: config, arguments: arguments)
+        if lora == nil && objective.kind != .orpo {
+            reference = (referenceLogps(dataset.train), referenceLogps(dataset.validation))
         }
     }
 

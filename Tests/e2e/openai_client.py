@@ -146,18 +146,8 @@ def _():
     assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens == 6, reply
 
 
-@check("a LoRA fine-tune of SmolLM2 on chatterbot conversations answers through chat.completions, plain and streamed")
-def _():
-    folder = os.path.join(os.path.dirname(__file__), "..", "TrainingTests", "Fixtures", "chat")
-    files = {}
-    for name in ("train", "validation"):
-        with open(os.path.join(folder, name + ".jsonl"), "rb") as f:
-            files[name] = client.files.create(file=(name + ".jsonl", f), purpose="fine-tune").id
-    job = client.fine_tuning.jobs.create(
-        model="SmolLM2-135M-Instruct", training_file=files["train"], validation_file=files["validation"], suffix="chat",
-        method={"type": "supervised", "supervised": {"hyperparameters": {
-            "n_epochs": 1, "batch_size": 4, "learning_rate_multiplier": 40, "max_seq_length": 64,
-            "lora": {"r": 8, "target_modules": ["q_proj", "v_proj"]}}}})
+def run_with_worker(job):
+    """Starts `anneal worker` until the job ends (at most 5 minutes); the job must succeed."""
     worker = subprocess.Popen([os.environ["ANNEAL_BIN"], "worker"], stdout=subprocess.DEVNULL)
     try:
         deadline = time.time() + 300
@@ -170,6 +160,22 @@ def _():
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
     assert job.status == "succeeded", job
+    return job
+
+
+@check("a LoRA fine-tune of SmolLM2 on chatterbot conversations answers through chat.completions, plain and streamed")
+def _():
+    folder = os.path.join(os.path.dirname(__file__), "..", "TrainingTests", "Fixtures", "chat")
+    files = {}
+    for name in ("train", "validation"):
+        with open(os.path.join(folder, name + ".jsonl"), "rb") as f:
+            files[name] = client.files.create(file=(name + ".jsonl", f), purpose="fine-tune").id
+    job = client.fine_tuning.jobs.create(
+        model="SmolLM2-135M-Instruct", training_file=files["train"], validation_file=files["validation"], suffix="chat",
+        method={"type": "supervised", "supervised": {"hyperparameters": {
+            "n_epochs": 1, "batch_size": 4, "learning_rate_multiplier": 40, "max_seq_length": 64,
+            "lora": {"r": 8, "target_modules": ["q_proj", "v_proj"]}}}})
+    job = run_with_worker(job)
     messages = [{"role": "user", "content": "Hello"}]
     reply = client.chat.completions.create(model=job.fine_tuned_model, messages=messages, max_tokens=10, temperature=0)
     text = reply.choices[0].message.content
@@ -200,18 +206,7 @@ def _():
             "beta": 0.1, "n_epochs": 1, "batch_size": 6, "learning_rate_multiplier": 40, "max_length": 80,
             "lora": {"r": 8, "target_modules": ["q_proj", "v_proj"]}}}})
     assert job.method.type == "dpo" and job.method.dpo.hyperparameters.beta == 0.1, job.method
-    worker = subprocess.Popen([os.environ["ANNEAL_BIN"], "worker"], stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            job = client.fine_tuning.jobs.retrieve(job.id)
-            if job.status in ("failed", "succeeded", "cancelled"):
-                break
-            time.sleep(0.5)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-    assert job.status == "succeeded", job
+    job = run_with_worker(job)
     names = [e.message for e in client.fine_tuning.jobs.list_events(job.id, limit=100)]
     assert any(m.startswith("DPO (sigmoid loss)") for m in names), names
 

@@ -57,6 +57,15 @@ def generate(prompt, new):
           f"decode_tokens_per_s={(new - 1) / decode:.2f} peak_rss_mib={resident_mib(True)}")
 
 
+def timed(step, steps):
+    """Seconds `steps` calls of `step` take, after one warm-up call."""
+    step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return time.perf_counter() - start
+
+
 def lora(B, T, steps):
     from peft import LoraConfig, get_peft_model
     peft = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], lora_dropout=0.0,
@@ -72,11 +81,7 @@ def lora(B, T, steps):
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         optimizer.zero_grad()
-    step()  # warm-up
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    seconds = time.perf_counter() - start
+    seconds = timed(step, steps)
     print(f"engine=peft mode=lora B={B} T={T} steps={steps} trainable={sum(p.numel() for p in trainable)} "
           f"tokens_per_s={B * T * steps / seconds:.1f} peak_rss_mib={resident_mib(True)}")
 
@@ -118,11 +123,7 @@ def dpo(B, T, steps):
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         optimizer.zero_grad()
-    step()  # warm-up
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    seconds = time.perf_counter() - start
+    seconds = timed(step, steps)
     print(f"engine=trl mode=dpo B={B} T={T} steps={steps} trainable={sum(p.numel() for p in trainable)} "
           f"pairs_per_s={B * steps / seconds:.2f} tokens_per_s={2 * B * T * steps / seconds:.1f} peak_rss_mib={resident_mib(True)}")
 
