@@ -57,8 +57,15 @@ def generate(prompt, new):
           f"decode_tokens_per_s={(new - 1) / decode:.2f} peak_rss_mib={resident_mib(True)}")
 
 
-def timed(step, steps):
-    """Seconds `steps` calls of `step` take, after one warm-up call."""
+def timed_training(loss, trainable, steps):
+    """Seconds `steps` AdamW steps (lr 1e-4, gradients clipped at 1) on `loss()` take, after a warm-up step."""
+    optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.0)
+
+    def step():
+        loss().backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
     step()
     start = time.perf_counter()
     for _ in range(steps):
@@ -72,16 +79,8 @@ def lora(B, T, steps):
                                             task_type="CAUSAL_LM"))
     peft.train()
     trainable = [p for p in peft.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.0)
     ids = torch.tensor(bench_ids(B * T, 5)).view(B, T)
-
-    def step():
-        loss = peft(input_ids=ids, labels=ids).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        optimizer.step()
-        optimizer.zero_grad()
-    seconds = timed(step, steps)
+    seconds = timed_training(lambda: peft(input_ids=ids, labels=ids).loss, trainable, steps)
     print(f"engine=peft mode=lora B={B} T={T} steps={steps} trainable={sum(p.numel() for p in trainable)} "
           f"tokens_per_s={B * T * steps / seconds:.1f} peak_rss_mib={resident_mib(True)}")
 
@@ -115,15 +114,7 @@ def dpo(B, T, steps):
     policy = trainer.model
     policy.train()
     trainable = [p for p in policy.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.0)
-
-    def step():
-        loss = trainer._compute_loss(policy, batch, return_outputs=False)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        optimizer.step()
-        optimizer.zero_grad()
-    seconds = timed(step, steps)
+    seconds = timed_training(lambda: trainer._compute_loss(policy, batch, return_outputs=False), trainable, steps)
     print(f"engine=trl mode=dpo B={B} T={T} steps={steps} trainable={sum(p.numel() for p in trainable)} "
           f"pairs_per_s={B * steps / seconds:.2f} tokens_per_s={2 * B * T * steps / seconds:.1f} peak_rss_mib={resident_mib(True)}")
 
