@@ -24,6 +24,7 @@ def main():
     parser = argparse.ArgumentParser(description="DPO and ORPO jobs on chatterbot preference pairs, with held-out accuracy.")
     parser.add_argument("--pairs", type=int, default=0, help="use only the first N training pairs (0: all)")
     parser.add_argument("--methods", default="dpo,orpo")
+    parser.add_argument("--beta", type=float, default=0.1)
     parser.add_argument("--database-url", help=f"admin URL for the server's database ({server.DEFAULT_ADMIN_URL})")
     args = parser.parse_args()
     data = os.path.join(ROOT, "data", "chatterbot")
@@ -41,9 +42,10 @@ def main():
         upload = lambda name, body: server.call(f"{s.url}/v1/files?purpose=fine-tune&filename={name}", s.key, "POST", body,
                                                 "application/jsonl")["id"]
         files = upload("preference-train.jsonl", train), upload("preference-validation.jsonl", validation)
+        steps = (len(train.splitlines()) + 7) // 8  # one epoch of 8 pairs a step, evaluated at each third
         for method in args.methods.split(","):
-            hyper = {"n_epochs": 1, "batch_size": 8, "learning_rate": 5e-4, "max_length": 96, "beta": 0.1, "logging_steps": 10,
-                     "eval_strategy": "steps", "eval_steps": 40, "save_strategy": "no",
+            hyper = {"n_epochs": 1, "batch_size": 8, "learning_rate": 5e-4, "max_length": 96, "beta": args.beta, "logging_steps": 10,
+                     "eval_strategy": "steps", "eval_steps": max(1, steps // 3), "save_strategy": "no",
                      "lora": {"r": 8, "lora_alpha": 16, "target_modules": ["q_proj", "v_proj"]}}
             started = time.monotonic()
             job = server.call(f"{s.url}/v1/fine_tuning/jobs", s.key, "POST", {
