@@ -121,8 +121,11 @@ def exactly_once(anneal, pg, files, submissions, clients, jobs_for_workers, work
     # Several workers, one queue: each job claimed once.
     small = {**body, "suffix": "claims"}
     created = [run_job(anneal, small) for _ in range(jobs_for_workers)]
+    # The production lease (30 s): this checks that live workers never share a job. The
+    # campaign's 3-s lease (for fast recovery after kills) lets a heartbeat that stalls for a
+    # few seconds on 2 loaded cores look like a dead worker, whose job is then rightly rescued.
     for _ in range(workers):
-        anneal.start_worker()
+        anneal.start_worker(lease=30)
     for job in created:
         done = anneal.wait(job, seconds=900)
         if done["status"] != "succeeded":

@@ -105,8 +105,9 @@ class Anneal:
         self.api.send_signal(signal.SIGKILL)
         self.api.wait()
 
-    def start_worker(self):
-        env = dict(self.env, ANNEAL_WORKERS="1")
+    def start_worker(self, lease=None):
+        """A worker process; `lease` (seconds) overrides the campaign's short lease."""
+        env = dict(self.env, ANNEAL_WORKERS="1", **({"ANNEAL_LEASE_SECONDS": str(lease)} if lease else {}))
         worker = subprocess.Popen([self.binary, "worker"], env=env, stdout=self.log("worker"), stderr=subprocess.STDOUT)
         worker.log_path = self.last_log
         self.workers.append(worker)
