@@ -20,20 +20,22 @@ public protocol CausalLM: AnyObject, Sendable {
     func huggingFaceFiles() -> (config: JSONValue, weights: SafeTensorsWriter)
     /// The layers LoRA can adapt.
     var loraLayout: LoRALayout { get }
-    /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row.
-    func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA?) -> [Float]
-    /// Causal-LM loss over B sequences of T tokens (`targets`: the token each position should
-    /// predict, -100 to ignore; the mean over the rest), with gradients scaled by `dloss` added
-    /// into `grads` (every parameter: full fine-tuning) and into `lora.grads`; with the token accuracy.
-    func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, dloss: Float) -> TokenLoss
-    /// `lossAndGradients` with any objective of the scored tokens' log-probabilities (DPO, ORPO).
-    func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, objective: TokenObjective) -> TokenLoss
+    /// The keys and values a prefix gives each layer's attention (prefix tuning).
+    var prefixLayout: PrefixLayout { get }
+    /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row;
+    /// with an adapter (`lora`) or a `prefix`, or neither.
+    func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning?) -> [Float]
+    /// Any objective of the scored tokens' log-probabilities (`targets`: the token each position
+    /// should predict, -100 to ignore) over B sequences of T tokens, with gradients added into
+    /// `grads` (every parameter: full fine-tuning), into `lora.grads` or into `prefix.grads`;
+    /// with the token accuracy.
+    func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, prefix: PrefixTuning?,
+                          objective: TokenObjective) -> TokenLoss
     /// The loss and token accuracy alone (forward only), as `lossAndGradients` computes them.
-    func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?) -> TokenLoss
-    /// `loss` with any objective of the scored tokens' log-probabilities.
-    func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, objective: TokenObjective) -> TokenLoss
-    /// Incremental decoding of one sequence with a key/value cache of `capacity` positions.
-    func session(lora: LoRA?, capacity: Int) -> any DecodingSession
+    func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning?, objective: TokenObjective) -> TokenLoss
+    /// Incremental decoding of one sequence with a key/value cache of `capacity` positions
+    /// (besides a prefix's).
+    func session(lora: LoRA?, prefix: PrefixTuning?, capacity: Int) -> any DecodingSession
     /// One token for each of several sessions of this model at once (each with its own
     /// adapter), reading each weight matrix once for all of them; each session's next logits.
     func decode(_ sessions: [any DecodingSession], _ tokens: [Int32]) -> [[Float]]
@@ -48,6 +50,28 @@ public protocol DecodingSession: AnyObject {
 }
 
 extension CausalLM {
+    public func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA?) -> [Float] { logits(ids, B: B, T: T, lora: lora, prefix: nil) }
+
+    /// The mean causal-LM loss, its gradients scaled by `dloss`.
+    public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?, dloss: Float) -> TokenLoss {
+        lossAndGradients(ids, targets: targets, B: B, T: T, into: grads, lora: lora, prefix: nil, objective: .mean(dloss: dloss))
+    }
+
+    public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?,
+                                 objective: TokenObjective) -> TokenLoss {
+        lossAndGradients(ids, targets: targets, B: B, T: T, into: grads, lora: lora, prefix: nil, objective: objective)
+    }
+
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?) -> TokenLoss {
+        loss(ids, targets: targets, B: B, T: T, lora: lora, prefix: nil, objective: .mean(dloss: 1))
+    }
+
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, objective: TokenObjective) -> TokenLoss {
+        loss(ids, targets: targets, B: B, T: T, lora: lora, prefix: nil, objective: objective)
+    }
+
+    public func session(lora: LoRA?, capacity: Int) -> any DecodingSession { session(lora: lora, prefix: nil, capacity: capacity) }
+
     /// Greedy decoding: up to `count` tokens after `prompt`, ending after a token of `stop` (EOS).
     public func greedy(_ prompt: [Int32], count: Int, stop: Set<Int32> = [], lora: LoRA? = nil) -> [Int32] {
         let session = self.session(lora: lora, capacity: min(maxT, prompt.count + count))

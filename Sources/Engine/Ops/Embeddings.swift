@@ -8,11 +8,11 @@ public enum Embeddings {
         out: UnsafeMutablePointer<Float>,
         inp: UnsafePointer<Int32>, types: UnsafePointer<Int32>?,
         wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>, wtt: UnsafePointer<Float>?,
-        B: Int, T: Int, C: Int
+        B: Int, T: Int, C: Int, firstPosition: Int = 0
     ) {
         Parallel.forRanges(B * T, grain: Parallel.grain(C)) { rows in
             for row in rows {
-                let t = row % T
+                let t = firstPosition + row % T
                 let o = out + row * C
                 let word = wte + Int(inp[row]) * C
                 let position = wpe + t * C

@@ -10,6 +10,7 @@ extension Bert {
         let c = config, p = parameters, a = acts
         let B = batch.B, T = batch.T, N = B * T, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = c.numLabels
         let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
+        let P = prefix?.virtualTokens ?? 0
         func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) { pointer.update(repeating: 0, count: count) }
         // Frozen base (LoRA): no weight gradients for it; the ops that always accumulate theirs
         // (LayerNorm, the pooler) write into a sink.
@@ -32,7 +33,7 @@ extension Bert {
 
         for l in (0..<c.numLayers).reversed() {
             let inp = l == 0 ? a.x0 : a.ln2 + (l - 1) * N * C
-            let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * T
+            let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * (P + T)
             let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
             let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C
             // Above attention, `n` rows: all N, or the first token's B (firstTokenOnly's last layer).
@@ -56,11 +57,13 @@ extension Bert {
             Matmul.backward(dinp: d.datty, dweight: base(g.attprojw[l].pointer), dbias: base(g.attprojb[l].pointer), dout: d.ddrop, inp: atty, weight: p.attprojw[l].pointer, N: n, C: C, OC: C)
             lora?.backward(BertModule.attentionOutput.rawValue, layer: l, dout: d.ddrop, inp: atty, dinp: d.datty, N: n, input: C, output: C)
             let seed = dropoutSeed(1 + 3 * l)
-            Attention.backward(dqkv: d.dqkv, datt: d.datt, dout: d.datty, qkv: qkv, att: att, scratch: a.attScratch, B: B, T: T, C: C, NH: NH, queries: firstOnly ? 1 : nil, dropout: ap, seed: seed)
+            Attention.backward(dqkv: d.dqkv, datt: d.datt, dout: d.datty, qkv: qkv, att: att, scratch: a.attScratch, B: B, T: T, C: C, NH: NH, queries: firstOnly ? 1 : nil, dropout: ap, seed: seed,
+                               prefix: prefixPass?.attention(layer: l))
             Matmul.backward(dinp: d.dx, dweight: base(g.qkvw[l].pointer), dbias: base(g.qkvb[l].pointer), dout: d.dqkv, inp: inp, weight: p.qkvw[l].pointer, N: N, C: C, OC: 3 * C)
             if let lora { loraQKVBackward(lora, layer: l, dqkv: d.dqkv, inp: inp, dinp: d.dx, N: N) }
             swap(&d.dx, &d.dout)
         }
+        prefixPass?.finish()
         // d.dout now holds the gradient of the layer-0 input: nothing below trains when frozen.
         if frozen {
             dacts = d

@@ -10,9 +10,13 @@ extension Bert {
         let c = config, p = parameters, a = acts
         let B = batch.B, T = batch.T, N = B * T, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize
         let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
+        let P = prefix?.virtualTokens ?? 0
+        precondition(P <= prefixSlots && (prefix == nil || !training || frozen), "Bert: a prefix beyond prefixSlots, or on a base that trains")
+        prefixPass = prefix?.pass(training: grads != nil && prefix?.grads.count == prefix?.params.count)
         batch.ids.withUnsafeBufferPointer { ids in
             batch.types.withUnsafeBufferPointer { types in
-                Embeddings.forward(out: a.emb, inp: ids.baseAddress!, types: types.baseAddress!, wte: p.wte.pointer, wpe: p.wpe.pointer, wtt: p.wtt.pointer, B: B, T: T, C: C)
+                Embeddings.forward(out: a.emb, inp: ids.baseAddress!, types: types.baseAddress!, wte: p.wte.pointer, wpe: p.wpe.pointer, wtt: p.wtt.pointer,
+                                   B: B, T: T, C: C, firstPosition: P)
             }
         }
         LayerNorm.forward(out: a.x0, mean: a.embMean, rstd: a.embRstd, inp: a.emb, weight: p.embLNw.pointer, bias: p.embLNb.pointer, N: N, C: C, eps: c.layerNormEps)
@@ -24,14 +28,15 @@ extension Bert {
                 // ln2) for the last time in the first residual, before it writes its own ln2.
                 let l = layer * a.layerStep
                 let inp = layer == 0 ? a.x0 : a.ln2 + (layer - 1) * a.layerStep * N * C
-                let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * T
+                let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * (P + T)
                 let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
                 let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C, ln2 = a.ln2 + l * N * C
                 Matmul.forward(out: qkv, inp: inp, weight: p.qkvw[layer].pointer, bias: p.qkvb[layer].pointer, N: N, C: C, OC: 3 * C)
                 if let lora { loraQKV(lora, layer: layer, inp: inp, qkv: qkv, N: N) }
                 // After attention, `n` rows go on: all N, or the first token's B (firstTokenOnly).
                 let firstOnly = firstTokenOnly && layer == c.numLayers - 1, n = firstOnly ? B : N
-                Attention.forward(out: atty, att: att, scratch: a.attScratch, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, queries: firstOnly ? 1 : nil, dropout: ap, seed: dropoutSeed(1 + 3 * layer))
+                Attention.forward(out: atty, att: att, scratch: a.attScratch, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, queries: firstOnly ? 1 : nil, dropout: ap, seed: dropoutSeed(1 + 3 * layer),
+                                  prefix: prefixPass?.attention(layer: layer))
                 var residual = inp
                 if firstOnly {
                     for b in 0..<B { (a.firstRows + b * C).update(from: inp + b * T * C, count: C) }

@@ -47,10 +47,10 @@ extension BertConfig {
 
 extension Bert {
     /// LoRA classification training: the head's current values move into `adapter`'s arenas
-    /// (made with `saved: config.loraHead`), and from then on the model reads and trains the
+    /// (made with `saved: config.loraHead`, LoRA or prefix tuning), and from then on the model reads and trains the
     /// head there, so the optimizer updates the one copy the model computes with.
-    public func trainHead(in adapter: LoRA) {
-        guard let w = adapter.saved(BertConfig.headWeight), let b = adapter.saved(BertConfig.headBias),
+    public func trainHead(in adapter: some Adapter) {
+        guard let w = adapter.saved(BertConfig.headWeight, in: nil), let b = adapter.saved(BertConfig.headBias, in: nil),
               let dw = adapter.saved(BertConfig.headWeight, in: adapter.grads), let db = adapter.saved(BertConfig.headBias, in: adapter.grads) else {
             preconditionFailure("Bert: the adapter was not made with the head (config.loraHead)")
         }
@@ -61,8 +61,8 @@ extension Bert {
 
     /// Inference: the head a LoRA classifier trained, copied from `adapter` into the model.
     /// False when the adapter has no head.
-    public func copyHead(from adapter: LoRA) -> Bool {
-        guard let w = adapter.saved(BertConfig.headWeight), let b = adapter.saved(BertConfig.headBias) else { return false }
+    public func copyHead(from adapter: some Adapter) -> Bool {
+        guard let w = adapter.saved(BertConfig.headWeight, in: nil), let b = adapter.saved(BertConfig.headBias, in: nil) else { return false }
         parameters.clsw.pointer.update(from: w, count: parameters.clsw.count)
         parameters.clsb.pointer.update(from: b, count: parameters.clsb.count)
         return true
@@ -91,4 +91,9 @@ extension Bert {
             lora.backward(module.rawValue, layer: l, dout: dqkv + i * C, inp: inp, dinp: dinp, N: N, input: C, output: C, ldOut: 3 * C)
         }
     }
+}
+
+extension BertConfig {
+    /// The keys and values a prefix gives each layer (prefix tuning): the hidden size, all heads.
+    public var prefixLayout: PrefixLayout { PrefixLayout(layers: numLayers, width: hiddenSize, heads: numHeads, taskType: "SEQ_CLS") }
 }

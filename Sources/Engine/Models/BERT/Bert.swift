@@ -28,6 +28,12 @@ public final class Bert: @unchecked Sendable {
     public internal(set) var loss: Float = 0
     /// LoRA adapters on the encoder's linear layers, applied in forward and trained in backward.
     public var lora: LoRA?
+    /// Prefix tuning: keys and values every layer's attention sees before the tokens, whose
+    /// positions then start after them; trained in backward. At most `prefixSlots` of them.
+    public var prefix: PrefixTuning?
+    public let prefixSlots: Int
+    /// The prefix's table for the last forward pass, kept for backward.
+    var prefixPass: PrefixPass?
     /// Only the first token's row goes through the last layer (after its Q/K/V projection and
     /// its keys and values): all the pooler, and so the classification head, reads. About 1/L
     /// of the encoder's work saved in classification training and prediction; `hiddenState`
@@ -40,9 +46,10 @@ public final class Bert: @unchecked Sendable {
 
     /// `trainable` allocates gradients and the activations backward needs; an inference model
     /// holds only its parameters and activations. `frozen` (with `trainable`): only the head
-    /// trains, beside LoRA adapters.
-    public init(config: BertConfig, maxB: Int, maxT: Int, trainable: Bool, frozen: Bool = false) {
-        precondition(maxB >= 1 && maxT >= 1 && maxT <= config.maxPositions, "Bert: (B, T) must fit the position table")
+    /// trains, beside LoRA adapters. `prefixSlots`: room for a prefix of up to that many slots.
+    public init(config: BertConfig, maxB: Int, maxT: Int, trainable: Bool, frozen: Bool = false, prefixSlots: Int = 0) {
+        precondition(maxB >= 1 && maxT >= 1 && prefixSlots + maxT <= config.maxPositions, "Bert: (B, T) must fit the position table")
+        self.prefixSlots = prefixSlots
         self.config = config
         self.maxB = maxB
         self.maxT = maxT
@@ -54,11 +61,11 @@ public final class Bert: @unchecked Sendable {
             let g = Arena(count: count)
             grads = g
             gradients = BertParameters(arena: g, config: config)
-            dacts = BertActivationGrads(config: config, B: maxB, T: maxT)
+            dacts = BertActivationGrads(config: config, B: maxB, T: maxT, P: prefixSlots)
         } else {
             (grads, gradients, dacts) = (nil, nil, nil)
         }
-        acts = BertActivations(config: config, B: maxB, T: maxT, stacked: trainable)
+        acts = BertActivations(config: config, B: maxB, T: maxT, P: prefixSlots, stacked: trainable)
     }
 
     /// Initialises the classification head as HF does: weights normal(0, initializer_range)

@@ -15,17 +15,17 @@ struct BertActivationGrads: @unchecked Sendable {
     let dqkv: UnsafeMutablePointer<Float>       // (B, T, 3C)
     let dfch: UnsafeMutablePointer<Float>       // (B, T, FF)
     let dfchGelu: UnsafeMutablePointer<Float>   // (B, T, FF)
-    let datt: UnsafeMutablePointer<Float>       // (B, NH, T, T) scratch
+    let datt: UnsafeMutablePointer<Float>       // (B, NH, T, P + T) scratch
     let dpooled: UnsafeMutablePointer<Float>    // (B, C)
     let dpooledDropped: UnsafeMutablePointer<Float> // (B, C)
     let dpre: UnsafeMutablePointer<Float>       // (B, C) scratch
     let dlogits: UnsafeMutablePointer<Float>    // (B, NL)
     let dsentence: UnsafeMutablePointer<Float>  // (B, C)
 
-    init(config c: BertConfig, B: Int, T: Int) {
+    init(config c: BertConfig, B: Int, T: Int, P: Int = 0) {
         let C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = max(c.numLabels, 1)
         let N = B * T
-        let sizes = [N * C, N * C, N * C, N * C, 0, 0, N * C, N * 3 * C, N * FF, N * FF, B * NH * T * T, B * C, B * C, B * C, B * NL, B * C]
+        let sizes = [N * C, N * C, N * C, N * C, 0, 0, N * C, N * 3 * C, N * FF, N * FF, B * NH * T * (P + T), B * C, B * C, B * C, B * NL, B * C]
         arena = Arena(count: sizes.reduce(0, +))
         let pointers = arena.slices(sizes.map { [$0] }).map(\.pointer)
         (dx, dout, dres2, dln1, ddrop, dqkv) = (pointers[0], pointers[1], pointers[2], pointers[3], pointers[6], pointers[7])

@@ -13,8 +13,8 @@ public struct BertActivations: @unchecked Sendable {
     let embRstd: UnsafeMutablePointer<Float>    // (B, T)
     let x0: UnsafeMutablePointer<Float>         // (B, T, C) layer 0 input (LayerNorm, then dropout)
     let qkv: UnsafeMutablePointer<Float>        // (L, B, T, 3C)
-    let att: UnsafeMutablePointer<Float>        // (L, B, NH, T, T) attention probabilities
-    let attScratch: UnsafeMutablePointer<Float> // (Parallel.maxThreads, T, T) per-thread attention after dropout
+    let att: UnsafeMutablePointer<Float>        // (L, B, NH, T, S) attention probabilities, S = P + T keys (P: prefix slots)
+    let attScratch: UnsafeMutablePointer<Float> // (Parallel.maxThreads, T, S) per-thread attention after dropout
     let atty: UnsafeMutablePointer<Float>       // (L, B, T, C) attention output, heads side by side
     let res1: UnsafeMutablePointer<Float>       // (L, B, T, C) projection (dropped out) + layer input
     let ln1: UnsafeMutablePointer<Float>        // (L, B, T, C)
@@ -34,13 +34,14 @@ public struct BertActivations: @unchecked Sendable {
     let sentence: UnsafeMutablePointer<Float>   // (B, C) mean-pooled sentence embeddings
     let firstRows: UnsafeMutablePointer<Float>  // (B, C) the last layer's input at the first token (firstTokenOnly)
 
-    init(config c: BertConfig, B: Int, T: Int, stacked: Bool) {
+    /// `P`: the most prefix slots attention sees besides the T tokens (prefix tuning).
+    init(config c: BertConfig, B: Int, T: Int, P: Int = 0, stacked: Bool) {
         layerStep = stacked ? 1 : 0
         let C = c.hiddenSize, L = stacked ? c.numLayers : 1, NH = c.numHeads, FF = c.intermediateSize, NL = max(c.numLabels, 1)
         let N = B * T
         let sizes = [
             N * C, N, N, N * C,
-            L * N * 3 * C, L * B * NH * T * T, Parallel.maxThreads * T * T, L * N * C, L * N * C,
+            L * N * 3 * C, L * B * NH * T * (P + T), Parallel.maxThreads * T * (P + T), L * N * C, L * N * C,
             L * N * C, L * N, L * N, L * N * FF, N * FF, L * N * C, L * N * C, L * N, L * N,
             B * C, B * C, B * NL, B * NL, B, B * C, B * C,
         ]

@@ -27,8 +27,10 @@ public final class GPT2: @unchecked Sendable {
     }
 
     /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row.
-    public func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> [Float] {
-        let pass = forward(ids, B: B, T: T, lora: lora)
+    /// With `prefix`, every block's attention sees its keys and values first and the tokens'
+    /// positions start after them, as PEFT's prefix tuning.
+    public func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA? = nil, prefix: PrefixTuning? = nil) -> [Float] {
+        let pass = forward(ids, B: B, T: T, lora: lora, prefix: prefix.map { $0.pass() })
         return Array(UnsafeBufferPointer(start: pass.logits.pointer, count: B * T * config.vocabSize))
     }
 
@@ -39,8 +41,9 @@ public final class GPT2: @unchecked Sendable {
     }
 
     /// Any `objective` of the scored tokens' log-probabilities, forward only.
-    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, objective: TokenObjective) -> TokenLoss {
-        let pass = forward(ids, B: B, T: T, lora: lora, logits: false), c = config
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning? = nil,
+                     objective: TokenObjective) -> TokenLoss {
+        let pass = forward(ids, B: B, T: T, lora: lora, prefix: prefix.map { $0.pass() }, logits: false), c = config
         return OutputHead.lossAndGradients(h: pass.hf.pointer, dh: nil, weight: parameters.wte.pointer, dweight: nil, targets: targets,
                                            N: B * T, C: c.hiddenSize, V: c.vocabSize, objective: objective)
     }
@@ -90,15 +93,19 @@ public final class GPT2: @unchecked Sendable {
     }
 
     /// The whole forward pass over B sequences of T tokens, every activation kept; the logits
-    /// too unless `logits` is false (training computes them for the scored rows only).
-    func forward(_ ids: [Int32], B: Int, T: Int, lora: LoRA?, logits: Bool = true) -> GPT2Pass {
-        precondition(ids.count == B * T && T <= config.maxPositions, "GPT2: \(ids.count) ids for B \(B) × T \(T) (at most \(config.maxPositions) positions)")
+    /// too unless `logits` is false (training computes them for the scored rows only); the
+    /// tokens' positions start after the prefix's slots.
+    func forward(_ ids: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixPass? = nil, logits: Bool = true) -> GPT2Pass {
+        let P = prefix?.prefix.virtualTokens ?? 0
+        precondition(ids.count == B * T && P + T <= config.maxPositions,
+                     "GPT2: \(ids.count) ids for B \(B) × T \(T) (at most \(config.maxPositions - P) positions)")
         let c = config, C = c.hiddenSize, N = B * T
-        let pass = GPT2Pass(config: c, B: B, T: T, logits: logits)
-        embed(ids, positions: (0..<N).map { Int32($0 % T) }, into: pass.x.pointer)
+        let pass = GPT2Pass(config: c, B: B, T: T, P: P, logits: logits)
+        embed(ids, positions: (0..<N).map { Int32(P + $0 % T) }, into: pass.x.pointer)
         for (l, a) in pass.layers.enumerated() {
             block(l, x: pass.x.pointer, a, N: N, lora: lora) { qkv, y in
-                Attention.forward(out: y, att: a.att.pointer, scratch: nil, qkv: qkv, mask: nil, B: B, T: T, C: C, NH: c.numHeads, causal: true)
+                Attention.forward(out: y, att: a.att.pointer, scratch: nil, qkv: qkv, mask: nil, B: B, T: T, C: C, NH: c.numHeads, causal: true,
+                                  prefix: prefix?.attention(layer: l))
             }
         }
         head(x: pass.x.pointer, h: pass.hf.pointer, mean: pass.meanF.pointer, rstd: pass.rstdF.pointer, logits: logits ? pass.logits.pointer : nil, N: N)
@@ -110,10 +117,10 @@ public final class GPT2: @unchecked Sendable {
 final class GPT2LayerActivations {
     let x: Floats, h1: Floats, mean1: Floats, rstd1: Floats, qkv: Floats, att: Floats, y: Floats
     let xmid: Floats, h2: Floats, mean2: Floats, rstd2: Floats, pre: Floats, act: Floats
-    init(config c: GPT2Config, B: Int, T: Int, attention: Bool = true) {
+    init(config c: GPT2Config, B: Int, T: Int, P: Int = 0, attention: Bool = true) {
         let N = B * T, C = c.hiddenSize, FF = c.innerSize
         (x, h1, mean1, rstd1, qkv, y) = (Floats(N * C), Floats(N * C), Floats(N), Floats(N), Floats(N * 3 * C), Floats(N * C))
-        att = Floats(attention ? B * c.numHeads * T * T : 0)
+        att = Floats(attention ? B * c.numHeads * T * (P + T) : 0)
         (xmid, h2, mean2, rstd2, pre, act) = (Floats(N * C), Floats(N * C), Floats(N), Floats(N), Floats(N * FF), Floats(N * FF))
     }
 }
@@ -122,10 +129,10 @@ final class GPT2LayerActivations {
 /// the logits.
 final class GPT2Pass {
     let x: Floats, layers: [GPT2LayerActivations], hf: Floats, meanF: Floats, rstdF: Floats, logits: Floats
-    init(config c: GPT2Config, B: Int, T: Int, logits withLogits: Bool = true) {
+    init(config c: GPT2Config, B: Int, T: Int, P: Int, logits withLogits: Bool = true) {
         let N = B * T
         x = Floats(N * c.hiddenSize)
-        layers = (0..<c.numLayers).map { _ in GPT2LayerActivations(config: c, B: B, T: T) }
+        layers = (0..<c.numLayers).map { _ in GPT2LayerActivations(config: c, B: B, T: T, P: P) }
         (hf, meanF, rstdF, logits) = (Floats(N * c.hiddenSize), Floats(N), Floats(N), Floats(withLogits ? N * c.vocabSize : 0, zeroed: false))
     }
 }

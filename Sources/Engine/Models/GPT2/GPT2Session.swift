@@ -5,15 +5,25 @@ import Tensor
 public final class GPT2Session: DecodingSession {
     public let model: GPT2
     public let lora: LoRA?
+    /// The prefix (prefix tuning), if any: its keys and values fill the cache's first slots.
+    public let prefix: PrefixTuning?
     public internal(set) var count = 0
     public let capacity: Int
     let keys: Floats, values: Floats  // (L, capacity, C)
 
-    public init(model: GPT2, lora: LoRA? = nil, capacity: Int? = nil) {
-        (self.model, self.lora) = (model, lora)
-        self.capacity = min(capacity ?? model.config.maxPositions, model.config.maxPositions)
-        let size = model.config.numLayers * self.capacity * model.config.hiddenSize
+    /// `capacity`: the tokens it holds at most, besides a prefix's slots.
+    public init(model: GPT2, lora: LoRA? = nil, prefix: PrefixTuning? = nil, capacity: Int? = nil) {
+        (self.model, self.lora, self.prefix) = (model, lora, prefix)
+        let P = prefix?.virtualTokens ?? 0, C = model.config.hiddenSize
+        self.capacity = min((capacity ?? model.config.maxPositions) + P, model.config.maxPositions)
+        let size = model.config.numLayers * self.capacity * C
         (keys, values) = (Floats(size), Floats(size))
+        if let prefix {
+            precondition(prefix.layout.width == C && prefix.layout.layers == model.config.numLayers && P < self.capacity,
+                         "GPT2Session: a prefix of another shape")
+            prefix.fill(keys: keys.pointer, values: values.pointer, capacity: self.capacity)
+            count = P
+        }
     }
 
     public func append(_ ids: [Int32]) -> [Float] {
@@ -76,6 +86,9 @@ extension GPT2: CausalLM {
     public var maxT: Int { config.maxPositions }
     public var parameterCount: Int { GPT2Parameters.count(config) }
     public var loraLayout: LoRALayout { config.loraLayout }
-    public func session(lora: LoRA?, capacity: Int) -> any DecodingSession { GPT2Session(model: self, lora: lora, capacity: capacity) }
+    public var prefixLayout: PrefixLayout { PrefixLayout(layers: config.numLayers, width: config.hiddenSize, heads: config.numHeads) }
+    public func session(lora: LoRA?, prefix: PrefixTuning?, capacity: Int) -> any DecodingSession {
+        GPT2Session(model: self, lora: lora, prefix: prefix, capacity: capacity)
+    }
     public func decode(_ sessions: [any DecodingSession], _ tokens: [Int32]) -> [[Float]] { decode(sessions.map { $0 as! GPT2Session }, tokens) }
 }

@@ -4,9 +4,9 @@ import Tensor
 final class LlamaLayerActivations {
     let x: Floats, h1: Floats, rstd1: Floats, qkv: Floats, att: Floats, y: Floats
     let xmid: Floats, h2: Floats, rstd2: Floats, gate: Floats, up: Floats, act: Floats
-    init(config c: LlamaConfig, B: Int, T: Int) {
+    init(config c: LlamaConfig, B: Int, T: Int, P: Int) {
         let N = B * T, C = c.hiddenSize, FF = c.intermediateSize
-        (x, h1, rstd1, qkv, att, y) = (Floats(N * C), Floats(N * C), Floats(N), Floats(N * 3 * C), Floats(B * c.numHeads * T * T), Floats(N * C))
+        (x, h1, rstd1, qkv, att, y) = (Floats(N * C), Floats(N * C), Floats(N), Floats(N * 3 * C), Floats(B * c.numHeads * T * (P + T)), Floats(N * C))
         (xmid, h2, rstd2, gate, up, act) = (Floats(N * C), Floats(N * C), Floats(N), Floats(N * FF), Floats(N * FF), Floats(N * FF))
     }
 }
@@ -22,19 +22,21 @@ extension Llama {
         lossAndGradients(ids, targets: targets, B: B, T: T, into: grads, lora: lora, objective: .mean(dloss: dloss))
     }
 
-    /// The same with any `objective` of the scored tokens' log-probabilities (DPO, ORPO).
+    /// The same with any `objective` of the scored tokens' log-probabilities (DPO, ORPO), and
+    /// with a `prefix` (prefix tuning: its gradients go into `prefix.grads`).
     public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?,
-                                 objective: TokenObjective) -> TokenLoss {
+                                 prefix: PrefixTuning? = nil, objective: TokenObjective) -> TokenLoss {
         let c = config, p = parameters, g = grads.map { LlamaParameters(arena: $0, config: c) }
         let C = c.hiddenSize, KV = c.kvSize, NH = c.numHeads, hs = c.headSize, FF = c.intermediateSize, V = c.vocabSize
         let N = B * T, group = NH / c.numKVHeads
-        precondition(ids.count == N && targets.count == N && T <= maxT, "Llama.lossAndGradients: \(ids.count) ids for B \(B) × T \(T)")
-        let positions = (0..<N).map { Int32($0 % T) }
+        let P = prefix?.virtualTokens ?? 0, table = prefix?.pass(training: true)
+        precondition(ids.count == N && targets.count == N && P + T <= maxT, "Llama.lossAndGradients: \(ids.count) ids for B \(B) × T \(T)")
+        let positions = (0..<N).map { Int32(P + $0 % T) }
         let x = Floats(N * C), q = Floats(N * C), k = Floats(N * KV), v = Floats(N * KV)
         embed(ids, into: x.pointer)
         var layers: [LlamaLayerActivations] = []
         for l in 0..<c.numLayers {
-            let a = LlamaLayerActivations(config: c, B: B, T: T)
+            let a = LlamaLayerActivations(config: c, B: B, T: T, P: P)
             a.x.pointer.update(from: x.pointer, count: N * C)
             RMSNorm.forward(out: a.h1.pointer, rstd: a.rstd1.pointer, inp: x.pointer, weight: p.attnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
             linear(.q, layer: l, a.h1.pointer, q.pointer, N: N, lora: lora)
@@ -50,7 +52,8 @@ extension Llama {
                     (row + 2 * C + head * hs).update(from: v.pointer + r * KV + (head / group) * hs, count: hs)
                 }
             }
-            Attention.forward(out: a.y.pointer, att: a.att.pointer, scratch: nil, qkv: a.qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true)
+            Attention.forward(out: a.y.pointer, att: a.att.pointer, scratch: nil, qkv: a.qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true,
+                              prefix: table?.attention(layer: l, group: group))
             linear(.o, layer: l, a.y.pointer, x.pointer, N: N, lora: lora, accumulate: true)
             a.xmid.pointer.update(from: x.pointer, count: N * C)
             RMSNorm.forward(out: a.h2.pointer, rstd: a.rstd2.pointer, inp: x.pointer, weight: p.ffnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
@@ -69,7 +72,7 @@ extension Llama {
         let loss = OutputHead.lossAndGradients(h: hf.pointer, dh: dhf.pointer, weight: head, dweight: dhead, targets: targets, N: N, C: C, V: V, objective: objective)
         RMSNorm.backward(dinp: dx.pointer, dweight: g?.finalNorm.pointer, dout: dhf.pointer, inp: x.pointer, weight: p.finalNorm.pointer, rstd: rstdF.pointer, N: N, C: C)
         let dact = Floats(N * FF), dgate = Floats(N * FF), dup = Floats(N * FF), dh = Floats(N * C), dmid = Floats(N * C)
-        let dy = Floats(N * C), dqkv = Floats(N * 3 * C), datt = Floats(B * NH * T * T), dk = Floats(N * KV), dv = Floats(N * KV)
+        let dy = Floats(N * C), dqkv = Floats(N * 3 * C), datt = Floats(B * NH * T * (P + T)), dk = Floats(N * KV), dv = Floats(N * KV)
         func zero(_ buffers: Floats..., count: Int) { for b in buffers { b.pointer.update(repeating: 0, count: count) } }
         for l in (0..<c.numLayers).reversed() {
             let a = layers[l]
@@ -83,7 +86,8 @@ extension Llama {
             RMSNorm.backward(dinp: dmid.pointer, dweight: g.map { $0.ffnNorm.pointer + l * C }, dout: dh.pointer, inp: a.xmid.pointer, weight: p.ffnNorm.pointer + l * C, rstd: a.rstd2.pointer, N: N, C: C)
             linearBackward(.o, layer: l, dout: dmid.pointer, inp: a.y.pointer, dinp: dy.pointer, N: N, grads: g, lora: lora)
             zero(dqkv, count: N * 3 * C)
-            Attention.backward(dqkv: dqkv.pointer, datt: datt.pointer, dout: dy.pointer, qkv: a.qkv.pointer, att: a.att.pointer, scratch: nil, B: B, T: T, C: C, NH: NH)
+            Attention.backward(dqkv: dqkv.pointer, datt: datt.pointer, dout: dy.pointer, qkv: a.qkv.pointer, att: a.att.pointer, scratch: nil,
+                               B: B, T: T, C: C, NH: NH, prefix: table?.attention(layer: l, group: group))
             // Q's gradient in place; the repeated K and V heads summed back onto their shared head.
             zero(dk, dv, count: N * KV)
             for r in 0..<N {
@@ -106,6 +110,7 @@ extension Llama {
             dx.pointer.update(from: dmid.pointer, count: N * C)
             RMSNorm.backward(dinp: dx.pointer, dweight: g.map { $0.attnNorm.pointer + l * C }, dout: dh.pointer, inp: a.x.pointer, weight: p.attnNorm.pointer + l * C, rstd: a.rstd1.pointer, N: N, C: C)
         }
+        table?.finish()
         for (r, id) in ids.enumerated() where g != nil {
             let row = g!.wte.pointer + Int(id) * C, d = dx.pointer + r * C
             for i in 0..<C { row[i] += d[i] }

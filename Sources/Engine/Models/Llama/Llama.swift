@@ -34,8 +34,10 @@ public final class Llama: @unchecked Sendable {
 
     /// Next-token logits (B·T rows of V) for B sequences of T tokens each, `ids` row by row:
     /// row b·T + t scores the token after position t of sequence b.
-    public func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA? = nil) -> [Float] {
-        output(stream(ids, B: B, T: T, lora: lora), rows: 0..<(B * T))
+    /// With `prefix`, every layer's attention sees its keys and values first and the tokens'
+    /// positions start after them, as PEFT's prefix tuning.
+    public func logits(_ ids: [Int32], B: Int, T: Int, lora: LoRA? = nil, prefix: PrefixTuning? = nil) -> [Float] {
+        output(stream(ids, B: B, T: T, lora: lora, prefix: prefix), rows: 0..<(B * T))
     }
 
     /// The causal-LM loss and token accuracy (forward only), as `lossAndGradients` computes
@@ -45,20 +47,23 @@ public final class Llama: @unchecked Sendable {
     }
 
     /// Any `objective` of the scored tokens' log-probabilities, forward only.
-    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, objective: TokenObjective) -> TokenLoss {
-        let s = stream(ids, B: B, T: T, lora: lora), c = config, N = B * T
+    public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning? = nil,
+                     objective: TokenObjective) -> TokenLoss {
+        let s = stream(ids, B: B, T: T, lora: lora, prefix: prefix), c = config, N = B * T
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: parameters.finalNorm.pointer, N: N, C: c.hiddenSize, eps: c.rmsNormEps)
         return OutputHead.lossAndGradients(h: s.h.pointer, dh: nil, weight: c.tiedEmbeddings ? parameters.wte.pointer : parameters.lmHead.pointer,
                                            dweight: nil, targets: targets, N: N, C: c.hiddenSize, V: c.vocabSize, objective: objective)
     }
 
     /// The residual stream after the last block (in the scratch's x) for B sequences of T tokens.
-    func stream(_ ids: [Int32], B: Int, T: Int, lora: LoRA?) -> LayerScratch {
-        precondition(ids.count == B * T && T <= maxT, "Llama: \(ids.count) ids for B \(B) × T \(T) (at most \(maxT) positions)")
+    func stream(_ ids: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning? = nil) -> LayerScratch {
+        let P = prefix?.virtualTokens ?? 0, table = prefix?.pass()
+        defer { withExtendedLifetime(table) {} }
+        precondition(ids.count == B * T && P + T <= maxT, "Llama: \(ids.count) ids for B \(B) × T \(T) (at most \(maxT - P) positions)")
         let c = config, C = c.hiddenSize, NH = c.numHeads, N = B * T
         let s = LayerScratch(config: c, N: N)
-        let qkv = Floats(N * 3 * C), att = Floats(B * NH * T * T), y = Floats(N * C)
-        let positions = (0..<N).map { Int32($0 % T) }
+        let qkv = Floats(N * 3 * C), att = Floats(B * NH * T * (P + T)), y = Floats(N * C)
+        let positions = (0..<N).map { Int32(P + $0 % T) }
         embed(ids, into: s.x.pointer)
         for l in 0..<c.numLayers {
             project(layer: l, s, positions: positions, N: N, adapters: RowAdapters(lora))
@@ -75,7 +80,8 @@ public final class Llama: @unchecked Sendable {
                     }
                 }
             }
-            Attention.forward(out: y.pointer, att: att.pointer, scratch: nil, qkv: qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true)
+            Attention.forward(out: y.pointer, att: att.pointer, scratch: nil, qkv: qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true,
+                              prefix: table?.attention(layer: l, group: group))
             finish(layer: l, s, attention: y.pointer, N: N, adapters: RowAdapters(lora))
         }
         return s

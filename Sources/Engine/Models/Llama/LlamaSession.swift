@@ -8,18 +8,27 @@ public final class LlamaSession: DecodingSession {
     public let model: Llama
     /// The adapter applied on top of the shared base weights, if any.
     public let lora: LoRA?
+    /// The prefix (prefix tuning), if any: its keys and values fill the cache's first slots.
+    public let prefix: PrefixTuning?
     /// Positions held so far.
     public internal(set) var count = 0
     /// Positions the cache holds at most.
     public let capacity: Int
     let keys: Floats, values: Floats  // (L, capacity, KV), rotary positions applied to the keys
 
-    public init(model: Llama, lora: LoRA? = nil, capacity: Int? = nil) {
-        self.model = model
-        self.lora = lora
-        self.capacity = min(capacity ?? model.maxT, model.maxT)
-        let size = model.config.numLayers * self.capacity * model.config.kvSize
+    /// `capacity`: the tokens it holds at most, besides a prefix's slots.
+    public init(model: Llama, lora: LoRA? = nil, prefix: PrefixTuning? = nil, capacity: Int? = nil) {
+        (self.model, self.lora, self.prefix) = (model, lora, prefix)
+        let P = prefix?.virtualTokens ?? 0
+        self.capacity = min((capacity ?? model.maxT) + P, model.maxT)
+        let KV = model.config.kvSize, size = model.config.numLayers * self.capacity * KV
         (keys, values) = (Floats(size), Floats(size))
+        if let prefix {
+            precondition(prefix.layout.width == KV && prefix.layout.layers == model.config.numLayers && P < self.capacity,
+                         "LlamaSession: a prefix of another shape")
+            prefix.fill(keys: keys.pointer, values: values.pointer, capacity: self.capacity)
+            count = P
+        }
     }
 
     /// Runs `ids` at the next positions and returns the logits after the last of them (V).
@@ -48,6 +57,9 @@ extension Llama: CausalLM {
     public var vocabSize: Int { config.vocabSize }
     public var parameterCount: Int { LlamaParameters.count(config) }
     public var loraLayout: LoRALayout { config.loraLayout }
-    public func session(lora: LoRA?, capacity: Int) -> any DecodingSession { LlamaSession(model: self, lora: lora, capacity: capacity) }
+    public var prefixLayout: PrefixLayout { PrefixLayout(layers: config.numLayers, width: config.kvSize, heads: config.numKVHeads) }
+    public func session(lora: LoRA?, prefix: PrefixTuning?, capacity: Int) -> any DecodingSession {
+        LlamaSession(model: self, lora: lora, prefix: prefix, capacity: capacity)
+    }
     public func decode(_ sessions: [any DecodingSession], _ tokens: [Int32]) -> [[Float]] { decode(sessions.map { $0 as! LlamaSession }, tokens) }
 }
