@@ -50,11 +50,12 @@ extension LanguageModel {
     /// each new piece of text as soon as it is complete UTF-8 and not possibly the start of a
     /// stop string; it returns false to stop early. `cancelled` is asked before each token (a
     /// client that hung up). The generation is counted in the model's `GenerationMetrics`.
-    public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String], adapter: LoRA? = nil,
+    /// `adapter`: a LoRA or prefix-tuned fine-tune's, over this base.
+    public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String], adapter: (any Adapter)? = nil,
                          cancelled: @escaping @Sendable () -> Bool = { false },
                          emit: (String) throws -> Bool) throws -> (text: String, tokens: Int, finish: FinishReason) {
-        let capacity = min(model.maxT, prompt.count + maxTokens)
-        let session = model.session(lora: adapter, capacity: capacity)
+        let prefix = adapter as? PrefixTuning, capacity = min(model.maxT - (prefix?.virtualTokens ?? 0), prompt.count + maxTokens)
+        let session = model.session(lora: adapter as? LoRA, prefix: prefix, capacity: capacity)
         let result = try batcher.generate(session: session, logits: session.append(prompt), stream: stream(prompt, stop: stop),
                                           maxTokens: maxTokens, sampler: sampler, cancelled: cancelled, emit: emit)
         batcher.metrics?.record(tokens: result.tokens, finish: result.finish)

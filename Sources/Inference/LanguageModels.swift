@@ -5,15 +5,15 @@ import Tensor
 import Tokenizers
 
 /// The language models this process serves, loaded on first use and kept while they fit:
-/// a base model once, however many of its LoRA fine-tunes are in use (each an adapter over the
+/// a base model once, however many of its adapters' fine-tunes (LoRA, prefix tuning) are in use (each an adapter over the
 /// base's one resident copy, decoding in the base's shared batches), and a full fine-tune as a
 /// model of its own.
 public final class LanguageModels: Sendable {
     public let metrics: GenerationMetrics
     /// Base models and full fine-tunes, least recently used dropped first past the capacity.
     let models: ModelCache<LanguageModel>
-    /// LoRA adapters of fine-tunes, by model name: small beside their bases.
-    let adapters: ModelCache<LoRA>
+    /// Adapters of fine-tunes (LoRA, prefix tuning), by model name: small beside their bases.
+    let adapters: ModelCache<any Adapter>
 
     public init(capacityBytes: Int, adapterCapacityBytes: Int = 512 << 20, metrics: GenerationMetrics) {
         models = ModelCache(capacityBytes: capacityBytes)
@@ -26,7 +26,7 @@ public final class LanguageModels: Sendable {
     public var residentAdapters: [(key: String, bytes: Int)] { adapters.resident }
 
     /// Runs `body` with `base`, or with the fine-tune `tuned` of it (its weights from `pool`):
-    /// the base with the adapter of a LoRA fine-tune, or the whole model of a full one. The
+    /// the base with the adapter of a LoRA or prefix-tuned fine-tune, or the whole model of a full one. The
     /// models stay in use, so not evicted, until `body` returns.
     public func withModel<T>(_ base: ModelCatalog.BaseModel, tuned: FineTunedModel?, pool: ConnectionPool,
                              _ body: (ServedModel) throws -> T) throws -> T {
@@ -42,7 +42,7 @@ public final class LanguageModels: Sendable {
         }) { model in
             guard let tuned else { return try body(ServedModel(model: model, adapter: nil)) }
             return try adapters.withModel(tuned.name, load: {
-                let adapter = try tuned.adapter(for: model.model.loraLayout, pool: pool)
+                let adapter = try tuned.adapter(lora: model.model.loraLayout, prefix: model.model.prefixLayout, pool: pool)
                 return (adapter, adapter.params.count * 4)
             }) { adapter in try body(ServedModel(model: model, adapter: adapter)) }
         }
@@ -53,13 +53,13 @@ public final class LanguageModels: Sendable {
 /// the request names (nil: the model itself).
 public struct ServedModel: Sendable {
     public let model: LanguageModel
-    let adapter: LoRA?
+    let adapter: (any Adapter)?
 
     public var name: String { model.name }
     public var tokenizer: Tokenizer { model.tokenizer }
     public var template: ChatTemplate? { model.template }
-    /// The longest prompt and generation together, in tokens.
-    public var contextLength: Int { model.model.maxT }
+    /// The longest prompt and generation together, in tokens (a prefix's slots come first).
+    public var contextLength: Int { model.model.maxT - ((adapter as? PrefixTuning)?.virtualTokens ?? 0) }
 
     /// `LanguageModel.generate` through this request's adapter.
     public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String],

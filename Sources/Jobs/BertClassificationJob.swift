@@ -36,10 +36,10 @@ public struct BertClassificationJob: TrainingJob {
     static func trainer(base: ClassificationBase, training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments,
                         hyperparameters: JSONValue) throws -> ClassificationTrainer {
         do {
-            let lora = try Result { () throws(HyperparameterError) in try Hyperparameters.lora(hyperparameters, layout: base.loraLayout) }
+            let adapter = try Result { () throws(HyperparameterError) in try Hyperparameters.adapter(hyperparameters, layout: base.loraLayout) }
                 .mapError(JobFailure.invalid).get()
             return try ClassificationTrainer(config: base.config, weights: base.weights, tokenizer: base.tokenizer, training: training,
-                                             validation: validation, arguments: arguments, lora: lora)
+                                             validation: validation, arguments: arguments, adapter: adapter)
         } catch let problem as DatasetProblem {
             let param = problem.reason.hasPrefix("validation file") ? "validation_file" : "training_file"
             throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)

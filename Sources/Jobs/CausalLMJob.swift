@@ -5,7 +5,7 @@ import Training
 /// Fine-tuning of a causal language model (a Llama-family GGUF, or a Llama or GPT-2 Hugging Face
 /// folder): the job's files as causal-LM data and `CausalLMTrainer`, or for method `dpo` and
 /// `orpo` as preference pairs and `PreferenceTrainer` (LoRA adapters when `hyperparameters.lora`
-/// is given, every weight otherwise), the steps every job shares in `JobContext+Training`.
+/// is given, a prefix with `hyperparameters.prefix_tuning`, every weight otherwise), the steps every job shares in `JobContext+Training`.
 public struct CausalLMJob: TrainingJob {
     /// The base model named by a job (nil when the catalog has no such model).
     public typealias BaseLoader = @Sendable (_ model: String) throws -> CausalLMBase?
@@ -35,7 +35,7 @@ public struct CausalLMJob: TrainingJob {
     /// `method` `dpo` or `orpo`: preference tuning on preference pairs (`PreferenceTrainer`).
     static func trainer(base: CausalLMBase, training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments, method: String,
                         hyperparameters: JSONValue) throws -> (any LanguageModelTask, note: String?) {
-        let lora = try Result { () throws(HyperparameterError) in try Hyperparameters.lora(hyperparameters, layout: base.loraLayout) }
+        let adapter = try Result { () throws(HyperparameterError) in try Hyperparameters.adapter(hyperparameters, layout: base.loraLayout) }
             .mapError(JobFailure.invalid).get()
         var arguments = arguments, note: String?
         if arguments.maxSeqLength > base.contextLength {
@@ -48,12 +48,12 @@ public struct CausalLMJob: TrainingJob {
                 let dataset = try PreferenceDataset(training: training, validation: validation, arguments: arguments, truncation: truncation,
                                                     maxPromptLength: hyperparameters["max_prompt_length"]?.int, tokenizer: base.tokenizer,
                                                     template: base.template, eos: base.eos)
-                return (try PreferenceTrainer(model: base.model, lora: lora, dataset: dataset, arguments: arguments,
+                return (try PreferenceTrainer(model: base.model, adapter: adapter, dataset: dataset, arguments: arguments,
                                               objective: Hyperparameters.preferenceLoss(hyperparameters, method: method)), note)
             }
             let dataset = try CausalLMDataset(training: training, validation: validation, arguments: arguments, tokenizer: base.tokenizer,
                                               template: base.template, eos: base.eos)
-            return (try CausalLMTrainer(model: base.model, lora: lora, dataset: dataset, arguments: arguments), note)
+            return (try CausalLMTrainer(model: base.model, adapter: adapter, dataset: dataset, arguments: arguments), note)
         } catch let problem as DatasetProblem {
             throw JobFailure(code: "invalid_training_file", message: problem.description, param: "training_file")
         }

@@ -99,35 +99,37 @@ public struct JobSpec: Sendable {
 
     /// `method` (`{"type":"supervised","supervised":{"hyperparameters":{...}}}`, the same with
     /// `dpo` or `orpo` for preference tuning of a language model) or the deprecated
-    /// top-level `hyperparameters`. A top-level `adapter` (`{"type":"lora", "r", ...}`) is the
-    /// same as `hyperparameters.lora`.
+    /// top-level `hyperparameters`. A top-level `adapter` (`{"type":"lora", "r", ...}`, or
+    /// `{"type":"prefix_tuning", "num_virtual_tokens", ...}`) is the same as
+    /// `hyperparameters.lora` (or `hyperparameters.prefix_tuning`).
     static func method(_ body: JSONObject, model: ModelCatalog.BaseModel) throws(JobSpecError) -> (JSONValue, JSONObject) {
         var body = body
         let adapted = body["adapter"] != nil && body["adapter"]?.isNull == false
         if adapted { body = try merge(adapter: body["adapter"]!, into: body) }
         do { return try methodSettings(body, model: model) } catch {
             // Errors in the merged settings name the adapter's own fields.
-            guard adapted, let param = error.param, let range = param.firstRange(of: "hyperparameters.lora") else { throw error }
+            guard adapted, let param = error.param,
+                  let range = param.firstRange(of: "hyperparameters.lora") ?? param.firstRange(of: "hyperparameters.prefix_tuning") else { throw error }
             var renamed = error
             renamed.param = "adapter" + param[range.upperBound...]
             throw renamed
         }
     }
 
-    /// `body` with `adapter`'s settings moved into the hyperparameters' `lora`.
+    /// `body` with `adapter`'s settings moved into the hyperparameters' `lora` or `prefix_tuning`.
     static func merge(adapter: JSONValue, into body: JSONObject) throws(JobSpecError) -> JSONObject {
         var body = body
-        guard var settings = adapter.object, settings["type"]?.string == "lora" else {
-            throw .badRequest("adapter must be an object with type \"lora\"", param: "adapter.type", code: "invalid_adapter")
+        guard var settings = adapter.object, let kind = settings["type"]?.string, kind == "lora" || kind == "prefix_tuning" else {
+            throw .badRequest("adapter must be an object with type \"lora\" or \"prefix_tuning\"", param: "adapter.type", code: "invalid_adapter")
         }
         settings["type"] = nil
         body["adapter"] = nil
         let type = body["method"]?["type"]?.string ?? "supervised"
         var place = body["method"]?[type]?["hyperparameters"]?.object ?? body["hyperparameters"]?.object ?? [:]
-        guard place["lora"] == nil else {
-            throw .badRequest("Give the LoRA settings in adapter or in hyperparameters.lora, not both", param: "adapter", code: "conflicting_parameters")
+        guard place["lora"] == nil && place["prefix_tuning"] == nil else {
+            throw .badRequest("Give the adapter's settings in adapter or in hyperparameters.\(kind), not both", param: "adapter", code: "conflicting_parameters")
         }
-        place["lora"] = .object(settings)
+        place[kind] = .object(settings)
         if var method = body["method"]?.object {
             var settings = method[type]?.object ?? [:]
             settings["hyperparameters"] = .object(place)
@@ -167,11 +169,12 @@ public struct JobSpec: Sendable {
         do { resolved = try Hyperparameters.validate(value, param: param, method: method) } catch {
             throw .badRequest(error.message, param: error.param, code: "invalid_hyperparameter")
         }
-        // LoRA settings are checked against the model now, so a bad adapter is a 400 rather than a
-        // failed job, and stored resolved (the model's default target modules written out).
+        // Adapter settings are checked against the model now, so a bad adapter is a 400 rather
+        // than a failed job, and stored resolved (LoRA's default target modules written out).
         // Without them, a language model is fine-tuned in full.
+        if resolved["prefix_tuning"] != nil { return try prefixTuning(resolved, param: param, model: model) }
         guard resolved["lora"] != nil else { return resolved }
-        guard model.takesLoRA else {
+        guard model.takesAdapter else {
             throw .badRequest("LoRA is not implemented for \(model.architecture) models; they are fine-tuned in full (omit lora)",
                               param: param + ".lora", code: "unsupported_adapter")
         }
@@ -185,11 +188,27 @@ public struct JobSpec: Sendable {
         }
     }
 
+    /// `hyperparameters` with its `prefix_tuning` settings checked and written out resolved.
+    static func prefixTuning(_ hyperparameters: JSONObject, param: String, model: ModelCatalog.BaseModel) throws(JobSpecError) -> JSONObject {
+        guard model.takesAdapter else {
+            throw .badRequest("Prefix tuning is not implemented for \(model.architecture) models; they are fine-tuned in full (omit prefix_tuning)",
+                              param: param + ".prefix_tuning", code: "unsupported_adapter")
+        }
+        guard hyperparameters["lora"] == nil else {
+            throw .badRequest("Choose one adapter: lora or prefix_tuning, not both", param: param + ".prefix_tuning", code: "conflicting_parameters")
+        }
+        do {
+            return try Hyperparameters.resolvingPrefixTuning(hyperparameters)
+        } catch {
+            throw .badRequest(error.message, param: error.param.replacing("hyperparameters", with: param), code: "invalid_hyperparameter")
+        }
+    }
+
     /// What a job's trainer will use, for the job object: the stored hyperparameters over HF's
     /// defaults, OpenAI's "auto" resolved, and the LoRA settings as stored.
     public static func resolved(hyperparameters stored: JSONValue, seed: Int) -> JSONValue {
         guard case .object(var object) = TrainingArguments(stored.object ?? [:], seed: seed).json else { return .null }
-        if stored["lora"] != nil { object["lora"] = stored["lora"] }
+        for name in ["lora", "prefix_tuning"] where stored[name] != nil { object[name] = stored[name] }
         // Preference tuning's own settings; beta "auto" is TRL's and OpenAI's 0.1.
         for name in ["beta", "loss_type", "label_smoothing", "max_prompt_length", "truncation_mode"] {
             guard let value = stored[name] else { continue }

@@ -55,14 +55,25 @@ public struct CausalLMBase: Sendable {
     }
 
     /// The layers LoRA can adapt in `base`, from its GGUF header or `config.json` alone.
-    public static func loraLayout(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> LoRALayout {
+    public static func loraLayout(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> LoRALayout { try layouts(base).lora }
+
+    /// What a prefix gives `base`'s attention (prefix tuning), from its config alone.
+    public static func prefixLayout(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> PrefixLayout { try layouts(base).prefix }
+
+    static func layouts(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> (lora: LoRALayout, prefix: PrefixLayout) {
         do {
             if let file = base.ggufFile {
                 let mapped = try MappedFile(path: file)
-                return try LlamaConfig(gguf: try GGUFFile(bytes: mapped.bytes)).loraLayout
+                let config = try LlamaConfig(gguf: try GGUFFile(bytes: mapped.bytes))
+                return (config.loraLayout, config.prefixLayout)
             }
-            let config = try folderConfig(base)
-            return config["model_type"]?.string == "gpt2" ? try GPT2Config.parse(json: config).loraLayout : try LlamaConfig.parse(json: config).loraLayout
+            let json = try folderConfig(base)
+            if json["model_type"]?.string == "gpt2" {
+                let config = try GPT2Config.parse(json: json)
+                return (config.loraLayout, config.prefixLayout)
+            }
+            let config = try LlamaConfig.parse(json: json)
+            return (config.loraLayout, config.prefixLayout)
         } catch let error as ModelLoadError {
             throw error
         } catch {

@@ -6,7 +6,8 @@ import Store
 /// A fine-tuned model as the files Hugging Face libraries load: `transformers` folders, or PEFT
 /// adapter folders over the base.
 extension FineTunedModel {
-    /// The download's files: a LoRA fine-tune as a PEFT folder unless `merged`; otherwise (and
+    /// The download's files: an adapter's fine-tune (LoRA, prefix tuning) as a PEFT folder
+    /// unless `merged` (a prefix cannot be); otherwise (and
     /// always for a full fine-tune) a Hugging Face folder of the whole model. A classifier's
     /// folder is BertForSequenceClassification with its labels and the base's tokenizer files;
     /// a language model's, the causal LM in float32 with its base's tokenizer files (a GGUF base's
@@ -14,6 +15,7 @@ extension FineTunedModel {
     public func exportFiles(merged: Bool, pool: ConnectionPool) throws -> [StreamedFile] {
         if isLanguageModel { return adapter != nil && !merged ? try causalPEFTFiles(pool) : try causalFiles(pool) }
         if adapter != nil && !merged { return try classifierPEFTFiles(pool) }
+        try requireMergeable()
         let weights = BertCheckpoint.safetensors(try classifier(pool, maxB: 1))
         let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"].compactMap { name in
             Files.read(base.path + "/" + name).map { StreamedFile(name: name, bytes: name == "tokenizer.json" ? Self.unpadded($0) : $0) }
@@ -48,7 +50,7 @@ extension FineTunedModel {
         return JSONValue.object(object).encodedBytes()
     }
 
-    /// A LoRA classifier as a PEFT folder (task SEQ_CLS, the head as `modules_to_save`) for
+    /// An adapter's classifier as a PEFT folder (task SEQ_CLS, the head as `modules_to_save`) for
     /// `PeftModel.from_pretrained` over the base loaded with the fine-tune's labels, which its
     /// `config.json` holds (`AutoModelForSequenceClassification.from_pretrained(base,
     /// config=AutoConfig.from_pretrained(folder))`).
@@ -58,9 +60,10 @@ extension FineTunedModel {
                 StreamedFile(name: "config.json", bytes: JSONValue.object(try classifierConfigJSON()).encodedBytes())]
     }
 
-    /// A LoRA language model as a PEFT folder that `PeftModel.from_pretrained` loads over the base.
+    /// An adapter's language model as a PEFT folder that `PeftModel.from_pretrained` loads over the base.
     func causalPEFTFiles(_ pool: ConnectionPool) throws -> [StreamedFile] {
-        let (config, weights) = try adapter(for: try CausalLMBase.loraLayout(base), pool: pool).peftFiles(base: base.name)
+        let layouts = try CausalLMBase.layouts(base)
+        let (config, weights) = try adapter(lora: layouts.lora, prefix: layouts.prefix, pool: pool).peftFiles(base: base.name)
         return [StreamedFile(name: "adapter_config.json", bytes: config.encodedBytes()), weights.file(named: "adapter_model.safetensors")]
     }
 

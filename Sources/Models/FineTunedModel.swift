@@ -14,10 +14,13 @@ public struct FineTunedModel: Sendable {
     public let manifest: ModelManifest
 
     public var isLanguageModel: Bool { manifest.kind == .causalLM }
-    /// The longest input a classifier takes, in tokens: its position table, at most 512.
-    public var maxTokens: Int { min(512, base.maxPositions) }
+    /// The longest input a classifier takes, in tokens: its position table (less a prefix's
+    /// slots), at most 512.
+    public var maxTokens: Int { min(512, base.maxPositions - prefixSlots) }
     /// The adapter's settings, nil for a full fine-tune.
-    public var adapter: LoRAConfig? { manifest.adapter }
+    public var adapter: AdapterSettings? { manifest.adapter }
+    /// The positions a prefix takes before the tokens (prefix tuning); 0 otherwise.
+    public var prefixSlots: Int { adapter?.prefix?.virtualTokens ?? 0 }
 
     /// The tenant's model `name` (any tenant's when `tenant` is nil, for local use). A base model
     /// of the catalog is not a fine-tune (`withoutHead`); an unknown model is `notFound`.
@@ -83,21 +86,31 @@ extension FineTunedModel {
         return config
     }
 
-    /// The adapter with its trained head (a LoRA classifier), shaped for the base's config.
-    public func classifierAdapter(_ pool: ConnectionPool) throws -> LoRA {
+    /// The adapter with its trained head (a LoRA or prefix-tuned classifier), shaped for the base's config.
+    public func classifierAdapter(_ pool: ConnectionPool) throws -> any Adapter {
         let config = try classifierConfig()
-        guard let settings = adapter else { throw ModelLoadError(.unavailable, model: name, "\(name) has no adapter") }
-        let adapter = try LoRA(layout: config.loraLayout, config: settings, trainable: false,
-                               saved: config.loraHead.filter { manifest.head.contains($0.name) })
+        return try stored(adapter: adapter, lora: config.loraLayout, prefix: config.prefixLayout,
+                          saved: config.loraHead.filter { manifest.head.contains($0.name) }, pool: pool)
+    }
+
+    /// The adapter of `settings` with the checkpoint's weights, shaped for these layouts.
+    func stored(adapter settings: AdapterSettings?, lora: LoRALayout, prefix: PrefixLayout,
+                saved: [(name: String, shape: [Int], decay: Bool)] = [], pool: ConnectionPool) throws -> any Adapter {
+        let adapter: any Adapter
+        switch settings {
+        case .lora(let config): adapter = try LoRA(layout: lora, config: config, trainable: false, saved: saved)
+        case .prefix(let config): adapter = PrefixTuning(layout: prefix, config: config, trainable: false, saved: saved)
+        case nil: throw ModelLoadError(.unavailable, model: name, "\(name) has no adapter")
+        }
         guard adapter.params.restore(try weights(pool)) else { throw unfit("adapter") }
         return adapter
     }
 
     /// The classifier for inference: the checkpoint's weights, or the base's with the adapter
-    /// merged in and the trained head.
+    /// (LoRA merged in, or the prefix beside it) and the trained head.
     public func classifier(_ pool: ConnectionPool, maxB: Int = 16) throws -> Bert {
         let config = try classifierConfig()
-        let model = Bert(config: config, maxB: maxB, maxT: min(config.maxPositions, maxTokens), trainable: false)
+        let model = Bert(config: config, maxB: maxB, maxT: maxTokens, trainable: false, prefixSlots: prefixSlots)
         model.firstTokenOnly = true  // only logits are read
         guard adapter != nil else {
             guard model.params.restore(try weights(pool)) else { throw unfit("weights") }
@@ -105,28 +118,38 @@ extension FineTunedModel {
         }
         _ = try BertCheckpoint.load(model, from: SafeTensors(path: base.path + "/model.safetensors"), headOptional: true)
         let adapter = try classifierAdapter(pool)
-        adapter.merge { model.weight(module: $0, layer: $1) }
+        if let lora = adapter as? LoRA { lora.merge { model.weight(module: $0, layer: $1) } }
+        model.prefix = adapter as? PrefixTuning
         guard model.copyHead(from: adapter) else { throw unfit("head") }
         return model
+    }
+
+    /// Throws for a prefix-tuned model asked for merged weights: a prefix is not a change of
+    /// weights, it needs PEFT (or Anneal) to run.
+    func requireMergeable() throws(ModelLoadError) {
+        guard adapter?.prefix == nil else {
+            throw ModelLoadError(.unsupported, model: name,
+                                 "\(name) is prefix-tuned: its prefix cannot be merged into the weights; download it as a PEFT folder (merged=false)")
+        }
     }
 }
 
 extension FineTunedModel {
-    /// A LoRA language model's adapter, shaped for `layout` (its base's).
-    public func adapter(for layout: LoRALayout, pool: ConnectionPool) throws -> LoRA {
-        guard let settings = adapter else { throw ModelLoadError(.unavailable, model: name, "\(name) has no adapter") }
-        let adapter = try LoRA(layout: layout, config: settings, trainable: false)
-        guard adapter.params.restore(try weights(pool)) else { throw unfit("adapter") }
-        return adapter
+    /// A language model's adapter (LoRA or prefix tuning), shaped for its base's layouts.
+    public func adapter(lora: LoRALayout, prefix: PrefixLayout, pool: ConnectionPool) throws -> any Adapter {
+        try stored(adapter: adapter, lora: lora, prefix: prefix, pool: pool)
     }
 
     /// The fine-tuned language model whole: the base loaded afresh with the checkpoint's weights
-    /// (a full fine-tune) or with the adapter merged into them (a LoRA fine-tune).
+    /// (a full fine-tune) or with the adapter merged into them (a LoRA fine-tune; a prefix does
+    /// not merge).
     public func causalLM(_ pool: ConnectionPool) throws -> CausalLMBase {
         try requireLanguageModel()
+        try requireMergeable()
         let loaded = try CausalLMBase.load(base)
         if adapter != nil {
-            try self.adapter(for: loaded.model.loraLayout, pool: pool).merge(into: loaded.model)
+            let lora = try self.adapter(lora: loaded.model.loraLayout, prefix: loaded.model.prefixLayout, pool: pool) as! LoRA
+            lora.merge(into: loaded.model)
         } else {
             guard loaded.model.params.restore(try weights(pool)) else { throw unfit("weights") }
         }

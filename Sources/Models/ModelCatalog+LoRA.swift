@@ -1,9 +1,9 @@
 import Engine
 
 extension ModelCatalog.BaseModel {
-    /// Whether LoRA fine-tuning is implemented for this architecture (BERT classifiers and the
+    /// Whether adapters (LoRA, prefix tuning) are implemented for this architecture (BERT classifiers and the
     /// causal language models); others are fine-tuned in full.
-    public var takesLoRA: Bool { isLanguageModel || architecture == "bert" }
+    public var takesAdapter: Bool { isLanguageModel || architecture == "bert" }
 
     /// The layers LoRA can adapt, from the config alone (no weights loaded).
     public func loraLayout() throws(ModelLoadError) -> LoRALayout {

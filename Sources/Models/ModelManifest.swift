@@ -15,8 +15,8 @@ public struct ModelManifest: Sendable, Equatable {
     /// The base model's name in the catalog, and its architecture then.
     public var base: String
     public var architecture: String
-    /// The LoRA settings, every value resolved; nil for a full fine-tune.
-    public var adapter: LoRAConfig?
+    /// The adapter's settings (LoRA, prefix tuning), every value resolved; nil for a full fine-tune.
+    public var adapter: AdapterSettings?
     /// A classifier's labels in id order; empty for a language model.
     public var labels: [String]
     /// Whole tensors trained beside the adapter (PEFT's `modules_to_save`), in arena order.
@@ -24,17 +24,14 @@ public struct ModelManifest: Sendable, Equatable {
     /// The checkpoint part holding the weights (`lora` or `params`).
     public var weightsPart: CheckpointPart
 
-    public init(kind: Kind, base: String, architecture: String, adapter: LoRAConfig?, labels: [String] = [], head: [String] = []) {
+    public init(kind: Kind, base: String, architecture: String, adapter: AdapterSettings?, labels: [String] = [], head: [String] = []) {
         (self.kind, self.base, self.architecture, self.adapter, self.labels, self.head) = (kind, base, architecture, adapter, labels, head)
         weightsPart = CheckpointPart.weights(adapter: adapter != nil)
     }
 
     public var json: JSONValue {
         ["kind": .string(kind.rawValue), "base": .string(base), "architecture": .string(architecture),
-         "adapter": adapter.map { config in
-             if case .object(var object) = config.json { object["type"] = "lora"; return .object(object) }
-             return config.json
-         } ?? .null,
+         "adapter": adapter?.json ?? .null,
          "labels": .array(labels.map(JSONValue.string)), "head": .array(head.map(JSONValue.string)),
          "parts": ["weights": .string(weightsPart.rawValue)]]
     }
@@ -43,12 +40,9 @@ public struct ModelManifest: Sendable, Equatable {
     public init(json: JSONValue) throws(ModelManifestError) {
         guard let kindName = json["kind"]?.string, let kind = Kind(rawValue: kindName) else { throw ModelManifestError("no known kind") }
         guard let base = json["base"]?.string, let architecture = json["architecture"]?.string else { throw ModelManifestError("no base model") }
-        var adapter: LoRAConfig?
+        var adapter: AdapterSettings?
         if let settings = json["adapter"], settings != .null {
-            guard case .object(var object) = settings, object.removeValue(forKey: "type") == "lora" else {
-                throw ModelManifestError("adapter is not a LoRA adapter")
-            }
-            do { adapter = try LoRAConfig(json: .object(object)) } catch { throw ModelManifestError("adapter: \(error.message)") }
+            do { adapter = try AdapterSettings(json: settings) } catch { throw ModelManifestError("adapter: \(error.message)") }
         }
         self.init(kind: kind, base: base, architecture: architecture, adapter: adapter,
                   labels: json["labels"]?.array?.compactMap(\.string) ?? [], head: json["head"]?.array?.compactMap(\.string) ?? [])

@@ -4,48 +4,62 @@ import Platform
 import Tensor
 
 /// Fine-tuning of a causal language model (Llama, GPT-2) on a `CausalLMDataset`
-/// (`TrainingTask`), with LoRA (the base weights frozen and shared, only the adapters trained)
-/// or in full (every weight). Checkpoints hold what is trained and its AdamW moments: for LoRA
-/// megabytes, not the model. Train metrics add `mean_token_accuracy`; evaluation gives the
+/// (`TrainingTask`), with an adapter (LoRA or prefix tuning: the base weights frozen and shared,
+/// only the adapter trained) or in full (every weight). Checkpoints hold what is trained and its
+/// AdamW moments: for an adapter megabytes, not the model. Train metrics add `mean_token_accuracy`; evaluation gives the
 /// validation loss (lower is better: it picks the best checkpoint), perplexity and accuracy.
 public final class CausalLMTrainer: TrainingTask {
     public let arguments: TrainingArguments
     public let dataset: CausalLMDataset
     public let model: any CausalLM
-    /// The adapters with LoRA; nil for full fine-tuning.
-    public let lora: LoRA?
+    /// The adapter (LoRA or prefix tuning); nil for full fine-tuning.
+    public let adapter: (any Adapter)?
+    public var lora: LoRA? { adapter as? LoRA }
+    public var prefix: PrefixTuning? { adapter as? PrefixTuning }
     /// What the optimizer updates: the adapters, or the model's own weights.
     public let trained: TrainedParameters
     /// Token accuracy since the last train metrics (not checkpointed: a resumed run's first window
     /// counts from the resume).
     var windowCorrect = 0, windowScored = 0
 
-    public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: lora != nil) }
+    public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: adapter != nil) }
     public var trainingExamples: Int { dataset.train.count }
     public var hasValidation: Bool { !dataset.validation.isEmpty }
     public var labels: [String] { [] }
     public var bestMetric: (name: String, greaterIsBetter: Bool) { ("loss", false) }
 
-    /// `lora` nil: full fine-tuning (the model's weights change in place).
-    public init(model: any CausalLM, lora config: LoRAConfig?, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
+    /// `adapter` nil: full fine-tuning (the model's weights change in place).
+    public init(model: any CausalLM, adapter settings: AdapterSettings?, dataset: CausalLMDataset, arguments: TrainingArguments) throws {
         guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
         self.model = model
         self.dataset = dataset
         self.arguments = arguments
-        (lora, trained) = try Self.trainable(model, lora: config, arguments: arguments)
+        let longest = (dataset.train + dataset.validation).map(\.ids.count).max() ?? 0
+        (adapter, trained) = try Self.trainable(model, adapter: settings, longest: longest, arguments: arguments)
     }
 
-    /// What a language model's fine-tune trains: new LoRA adapters (seeded from the arguments),
-    /// or with no `lora` settings the model's own weights.
-    static func trainable(_ model: any CausalLM, lora config: LoRAConfig?, arguments: TrainingArguments) throws -> (LoRA?, TrainedParameters) {
-        guard let config else {
-            return (nil, TrainedParameters(params: model.params, groups: model.parameterGroups, weightDecay: arguments.weightDecay))
-        }
-        do {
-            let adapter = try LoRA(layout: model.loraLayout, config: config, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay)
+    /// What a language model's fine-tune trains: a new adapter (seeded from the arguments), or
+    /// without adapter settings the model's own weights. `longest`: the longest sequence, which
+    /// a prefix's slots must fit beside in the model's positions.
+    static func trainable(_ model: any CausalLM, adapter settings: AdapterSettings?, longest: Int,
+                          arguments: TrainingArguments) throws -> ((any Adapter)?, TrainedParameters) {
+        let seed = UInt64(arguments.seed), decay = arguments.weightDecay
+        switch settings {
+        case nil:
+            return (nil, TrainedParameters(params: model.params, groups: model.parameterGroups, weightDecay: decay))
+        case .lora(let config):
+            do {
+                let adapter = try LoRA(layout: model.loraLayout, config: config, seed: seed, weightDecay: decay)
+                return (adapter, adapter.trained)
+            } catch {
+                throw TrainingError(error.description)
+            }
+        case .prefix(let config):
+            guard config.virtualTokens + longest <= model.maxT else {
+                throw TrainingError("\(config.virtualTokens) virtual tokens and sequences of up to \(longest) tokens exceed the model's \(model.maxT) positions; lower num_virtual_tokens or max_seq_length")
+            }
+            let adapter = PrefixTuning(layout: model.prefixLayout, config: config, seed: seed, weightDecay: decay)
             return (adapter, adapter.trained)
-        } catch {
-            throw TrainingError(error.description)
         }
     }
 
@@ -72,8 +86,8 @@ public final class CausalLMTrainer: TrainingTask {
             lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
             let batch = batch(dataset.train, indices)
             let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T,
-                                                into: lora == nil ? trained.grads : nil, lora: lora,
-                                                dloss: 1 / Float(count))
+                                                into: adapter == nil ? trained.grads : nil, lora: lora, prefix: prefix,
+                                                objective: .mean(dloss: 1 / Float(count)))
             stats.loss += result.loss / Float(count)
             windowCorrect += result.correct
             windowScored += result.scored
@@ -90,12 +104,16 @@ public final class CausalLMTrainer: TrainingTask {
 
     /// Mean token loss on the validation set (weighted by the tokens each batch scores), its
     /// perplexity, and the mean token accuracy.
-    public func evaluate() -> JSONObject {
+    public func evaluate() -> JSONObject { evaluate(lora: lora, prefix: prefix) }
+
+    public func evaluateBase() -> JSONObject { evaluate(lora: nil, prefix: nil) }
+
+    func evaluate(lora: LoRA?, prefix: PrefixTuning?) -> JSONObject {
         var total = 0.0, scored = 0, correct = 0, start = 0
         let examples = dataset.validation, bs = arguments.perDeviceEvalBatchSize
         while start < examples.count {
             let batch = batch(examples, Array(start..<min(start + bs, examples.count))[...])
-            let result = model.loss(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, lora: lora)
+            let result = model.loss(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, lora: lora, prefix: prefix, objective: .mean(dloss: 1))
             total += Double(result.loss) * Double(result.scored)
             (scored, correct) = (scored + result.scored, correct + result.correct)
             start += bs

@@ -4,7 +4,7 @@ import Tensor
 extension ClassificationTrainer {
     /// What trains, for the job's events: the adapter and the head, or nothing (every weight).
     public var adapterSummary: String? {
-        lora.map { "LoRA r \($0.config.r), alpha \($0.config.alpha) on \($0.modules.map(\.id).joined(separator: ", ")), with the classifier: \($0.params.count) trainable parameters" }
+        adapter.map { "\(adapterDescription($0)), with the classifier: \($0.params.count) trainable parameters" }
     }
 
     /// The data and the plan, for the job's events.
@@ -12,8 +12,8 @@ extension ClassificationTrainer {
         "Training \(dataset.train.count) examples (\(dataset.validation.count) for evaluation), labels \(dataset.labels.joined(separator: ", ")), \(totalSteps) steps"
     }
 
-    /// The adapter settings with the modules written out, for the model's manifest; nil without LoRA.
-    public var adapterSettings: LoRAConfig? { lora.map { $0.config.resolved($0.layout) } }
+    /// The adapter settings with LoRA's modules written out, for the model's manifest; nil without an adapter.
+    public var adapterSettings: AdapterSettings? { settings(of: adapter) }
     /// The tensors trained beside the adapter (the head), for the model's manifest.
-    public var headTensors: [String] { lora?.savedTensors.map(\.name) ?? [] }
+    public var headTensors: [String] { adapter?.savedTensors.map(\.name) ?? [] }
 }

@@ -2,20 +2,22 @@ import Engine
 import JSON
 import Tensor
 
-/// Fine-tunes a BERT sequence classifier (`TrainingTask`): every weight, or with LoRA the
-/// adapters and the head over a frozen encoder (the head kept in the adapter's arena, as PEFT's
-/// `modules_to_save`, and read from there by the model). Train metrics add
+/// Fine-tunes a BERT sequence classifier (`TrainingTask`): every weight, or with an adapter
+/// (LoRA, prefix tuning) the adapter and the head over a frozen encoder (the head kept in the
+/// adapter's arena, as PEFT's `modules_to_save`, and read from there by the model). Train metrics add
 /// `samples_per_second`; evaluation gives loss, accuracy, per-class scores and the confusion
 /// matrix, and `metric_for_best_model` picks the best checkpoint.
 public final class ClassificationTrainer: TrainingTask {
     public let arguments: TrainingArguments
     public let dataset: ClassificationDataset
     public let model: Bert
-    /// The adapters (with the head) with LoRA; nil for full fine-tuning.
-    public let lora: LoRA?
+    /// The adapter (with the head): LoRA or prefix tuning; nil for full fine-tuning.
+    public let adapter: (any Adapter)?
+    public var lora: LoRA? { adapter as? LoRA }
+    public var prefix: PrefixTuning? { adapter as? PrefixTuning }
     public let trained: TrainedParameters
 
-    public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: lora != nil) }
+    public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: adapter != nil) }
     public var trainingExamples: Int { dataset.train.count }
     public var hasValidation: Bool { !dataset.validation.isEmpty }
     public var labels: [String] { dataset.labels }
@@ -23,32 +25,43 @@ public final class ClassificationTrainer: TrainingTask {
 
     /// `config` is the base model's (its labels are replaced by the dataset's); `weights` the
     /// base checkpoint. The head is initialised from the seed unless the weights carry one.
-    /// `lora`: train adapters and the head over a frozen encoder.
+    /// `adapter`: train an adapter and the head over a frozen encoder.
     public init(config base: BertConfig, weights: SafeTensors, dataset: ClassificationDataset, arguments: TrainingArguments,
-                lora settings: LoRAConfig? = nil) throws {
+                adapter settings: AdapterSettings? = nil) throws {
         guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
         var config = base
         config.labels = dataset.labels
         if let p = arguments.dropout { config.hiddenDropout = Float(p); config.attentionDropout = Float(p) }
-        let maxT = min(arguments.maxSeqLength, config.maxPositions)
+        let slots = settings?.prefix?.virtualTokens ?? 0
+        let longest = (dataset.train + dataset.validation).map(\.ids.count).max() ?? 0
+        guard slots + longest <= config.maxPositions else {
+            throw TrainingError("\(slots) virtual tokens and sequences of up to \(longest) tokens exceed the model's \(config.maxPositions) positions; lower num_virtual_tokens or max_seq_length")
+        }
+        let maxT = min(arguments.maxSeqLength, config.maxPositions - slots)
         let maxB = max(arguments.perDeviceTrainBatchSize, arguments.perDeviceEvalBatchSize)
-        model = Bert(config: config, maxB: maxB, maxT: maxT, trainable: true, frozen: settings != nil)
+        model = Bert(config: config, maxB: maxB, maxT: maxT, trainable: true, frozen: settings != nil, prefixSlots: slots)
         model.firstTokenOnly = true  // the head reads only the first token: skip the rest of the last layer
         model.initializeHead(seed: UInt64(arguments.seed))
         let head = try BertCheckpoint.load(model, from: weights, headOptional: true)
         if head && base.labels != dataset.labels { model.initializeHead(seed: UInt64(arguments.seed)) }
         model.seed = UInt64(arguments.seed)
-        if let settings {
-            let adapter: LoRA
+        let seed = UInt64(arguments.seed), decay = arguments.weightDecay
+        switch settings {
+        case .lora(let settings):
+            let lora: LoRA
             do {
-                adapter = try LoRA(layout: config.loraLayout, config: settings, seed: UInt64(arguments.seed), weightDecay: arguments.weightDecay,
-                                   saved: config.loraHead)
+                lora = try LoRA(layout: config.loraLayout, config: settings, seed: seed, weightDecay: decay, saved: config.loraHead)
             } catch { throw TrainingError(error.description) }
-            model.trainHead(in: adapter)  // the head starts from the model's and lives in the adapter's arenas only
-            model.lora = adapter
-            (lora, trained) = (adapter, adapter.trained)
-        } else {
-            lora = nil
+            model.trainHead(in: lora)  // the head starts from the model's and lives in the adapter's arenas only
+            model.lora = lora
+            (adapter, trained) = (lora, lora.trained)
+        case .prefix(let settings):
+            let prefix = PrefixTuning(layout: config.prefixLayout, config: settings, seed: seed, weightDecay: decay, saved: config.loraHead)
+            model.trainHead(in: prefix)
+            model.prefix = prefix
+            (adapter, trained) = (prefix, prefix.trained)
+        case nil:
+            adapter = nil
             trained = TrainedParameters(params: model.params, grads: model.grads!, groups: model.parameterGroups, weightDecay: arguments.weightDecay)
         }
         self.arguments = arguments
@@ -61,7 +74,7 @@ public final class ClassificationTrainer: TrainingTask {
         model.training = true
         model.step = trained.optimizer.step  // the encoder's dropout follows AdamW's update count
         model.zeroGradients()
-        lora?.grads.zero()
+        adapter?.grads.zero()
         defer {
             model.training = false
             lora?.dropoutSeed = nil
@@ -84,6 +97,14 @@ public final class ClassificationTrainer: TrainingTask {
     }
 
     /// Loss and classification metrics on the validation set, in eval mode (no dropout).
+    /// The encoder without its adapter (LoRA off, no prefix), with the head as it starts.
+    public func evaluateBase() throws -> JSONObject {
+        let (lora, prefix) = (model.lora, model.prefix)
+        (model.lora, model.prefix) = (nil, nil)
+        defer { (model.lora, model.prefix) = (lora, prefix) }
+        return try evaluate()
+    }
+
     public func evaluate() throws -> JSONObject {
         let examples = dataset.validation, bs = arguments.perDeviceEvalBatchSize, NL = dataset.labels.count
         var lossSum = 0.0

@@ -34,6 +34,7 @@ public enum Hyperparameters {
         "max_seq_length": .integer(8...131_072),
         "eval_strategy": .choice(["no", "steps", "epoch"]),
         "eval_steps": .integer(1...10_000_000),
+        "eval_on_start": .boolean,
         "logging_steps": .integer(1...10_000_000),
         "save_strategy": .choice(["no", "steps", "epoch"]),
         "save_steps": .integer(1...10_000_000),
@@ -47,6 +48,7 @@ public enum Hyperparameters {
         "labels": .object,
         "validation_split": .number(0...0.9),
         "lora": .object,
+        "prefix_tuning": .object,
     ]
 
     /// Preference tuning's settings (method `dpo` or `orpo`): OpenAI's `beta` (also `"auto"`) and

@@ -8,7 +8,7 @@ public protocol LanguageModelTask: TrainingTask {
     /// The method, what trains, the data and the plan, for the job's events.
     var summary: String { get }
     /// The adapter settings with the modules written out, for the model's manifest; nil for a full fine-tune.
-    var adapterSettings: LoRAConfig? { get }
+    var adapterSettings: AdapterSettings? { get }
     var validationExamples: Int { get }
     /// Token-count percentiles of the training examples and how many the cut shortens.
     func lengthSummary(maxLength: Int) -> JSONObject
@@ -21,13 +21,12 @@ extension CausalLMTrainer: LanguageModelTask {
 
 extension PreferenceTrainer: LanguageModelTask {
     public var summary: String {
-        let method = lora.map { "LoRA r \($0.config.r), alpha \($0.config.alpha) on \($0.modules.map(\.id).joined(separator: ", "))" } ?? "Full fine-tuning"
         let loss = objective.kind == .orpo ? "ORPO" : "DPO (\(objective.kind.rawValue) loss)"
-        let reference = objective.kind == .orpo ? "no reference model" : lora != nil ? "reference: the base without adapters" : "reference: the model before training"
-        return "\(loss), beta \(objective.beta), \(reference); \(method): \(trained.params.count) trainable parameters; \(dataset.train.count) pairs (\(dataset.validation.count) for evaluation), \(totalSteps) steps"
+        let reference = objective.kind == .orpo ? "no reference model" : adapter != nil ? "reference: the base without the adapter" : "reference: the model before training"
+        return "\(loss), beta \(objective.beta), \(reference); \(adapterDescription(adapter)): \(trained.params.count) trainable parameters; \(dataset.train.count) pairs (\(dataset.validation.count) for evaluation), \(totalSteps) steps"
     }
 
-    public var adapterSettings: LoRAConfig? { lora.map { $0.config.resolved($0.layout) } }
+    public var adapterSettings: AdapterSettings? { settings(of: adapter) }
     public var validationExamples: Int { dataset.validation.count }
     public func lengthSummary(maxLength: Int) -> JSONObject { dataset.lengthSummary(maxLength: maxLength) }
 }

@@ -3,37 +3,43 @@ import JSON
 import Tensor
 
 /// Preference tuning of a causal language model (`TrainingTask`): DPO (sigmoid, IPO, hinge)
-/// against a reference, or ORPO without one, on a `PreferenceDataset`, with LoRA or in full, as
-/// TRL's trainers compute it (`PreferenceLoss`). A step's pairs run as one batch, the chosen
-/// answers then the rejected ones. The reference of a LoRA policy is the same model with its
-/// adapters off, run beside each batch (PEFT's `disable_adapter`, no second copy of the
-/// weights); that of a full fine-tune is the model before training, whose answer log-probabilities
-/// are computed once, before any checkpoint is loaded, and kept (two numbers a pair).
+/// against a reference, or ORPO without one, on a `PreferenceDataset`, with an adapter (LoRA,
+/// prefix tuning) or in full, as TRL's trainers compute it (`PreferenceLoss`). A step's pairs run
+/// as one batch, the chosen answers then the rejected ones. The reference is the base before
+/// training (with an adapter: the adapter off, PEFT's `disable_adapter`, no second copy of the
+/// weights); its answer log-probabilities are computed once for every pair, before any
+/// checkpoint is loaded, and kept (two numbers a pair): it never changes.
 public final class PreferenceTrainer: TrainingTask {
     public let arguments: TrainingArguments
     public let dataset: PreferenceDataset
     public let model: any CausalLM
-    public let lora: LoRA?
+    /// The adapter (LoRA or prefix tuning); nil for full fine-tuning.
+    public let adapter: (any Adapter)?
+    public var lora: LoRA? { adapter as? LoRA }
+    public var prefix: PrefixTuning? { adapter as? PrefixTuning }
     public let trained: TrainedParameters
     public let objective: PreferenceLoss
-    /// A full fine-tune's reference: each pair's chosen then rejected summed log-probability.
+    /// DPO's reference: each pair's chosen then rejected summed log-probability; nil for ORPO.
     var reference: (train: [[Double]], validation: [[Double]])?
     /// TRL's metrics since the last train log: their sum over micro-batches, and how many.
     var window: [String: Double] = [:], windowOrder: [String] = [], windowCount = 0
 
-    public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: lora != nil) }
+    public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: adapter != nil) }
     public var trainingExamples: Int { dataset.train.count }
     public var hasValidation: Bool { !dataset.validation.isEmpty }
     public var labels: [String] { [] }
     public var bestMetric: (name: String, greaterIsBetter: Bool) { ("loss", false) }
 
-    /// `lora` nil: full fine-tuning. The model must not have trained yet: for DPO it is the reference.
-    public init(model: any CausalLM, lora config: LoRAConfig?, dataset: PreferenceDataset, arguments: TrainingArguments,
+    /// `adapter` nil: full fine-tuning. The model must not have trained yet: for DPO it is the
+    /// reference, whose log-probabilities are computed here once for every pair (the base
+    /// alone: with an adapter, the adapter off, as PEFT's `disable_adapter`).
+    public init(model: any CausalLM, adapter settings: AdapterSettings?, dataset: PreferenceDataset, arguments: TrainingArguments,
                 objective: PreferenceLoss) throws {
         guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
         (self.model, self.dataset, self.arguments, self.objective) = (model, dataset, arguments, objective)
-        (lora, trained) = try CausalLMTrainer.trainable(model, lora: config, arguments: arguments)
-        if lora == nil && objective.kind != .orpo {
+        let longest = (dataset.train + dataset.validation).flatMap { [$0.chosen.ids.count, $0.rejected.ids.count] }.max() ?? 0
+        (adapter, trained) = try CausalLMTrainer.trainable(model, adapter: settings, longest: longest, arguments: arguments)
+        if objective.kind != .orpo {
             reference = (referenceLogps(dataset.train), referenceLogps(dataset.validation))
         }
     }
@@ -63,27 +69,26 @@ public final class PreferenceTrainer: TrainingTask {
         var result: [[Double]] = []
         for start in stride(from: 0, to: examples.count, by: arguments.perDeviceEvalBatchSize) {
             let indices = Array(start..<min(start + arguments.perDeviceEvalBatchSize, examples.count))
-            let sums = sequenceLogps(batch(examples, indices), pairs: indices.count, lora: nil)
+            let sums = sequenceLogps(batch(examples, indices), pairs: indices.count)
             for p in 0..<indices.count { result.append([sums[p], sums[indices.count + p]]) }
         }
         return result
     }
 
-    func sequenceLogps(_ b: (ids: [Int32], targets: [Int32], T: Int, tokens: PreferenceLoss.Tokens), pairs: Int, lora: LoRA?) -> [Double] {
+    /// Summed answer log-probabilities of each row of a batch under the base alone.
+    func sequenceLogps(_ b: (ids: [Int32], targets: [Int32], T: Int, tokens: PreferenceLoss.Tokens), pairs: Int) -> [Double] {
         var sums = [Double](repeating: 0, count: 2 * pairs)
-        _ = model.loss(b.ids, targets: b.targets, B: 2 * pairs, T: b.T, lora: lora, objective: .custom { logps in
+        _ = model.loss(b.ids, targets: b.targets, B: 2 * pairs, T: b.T, lora: nil, prefix: nil, objective: .custom { logps in
             for (i, logp) in logps.enumerated() where b.tokens.completion[i] { sums[b.tokens.sequence[i]] += Double(logp) }
             return (0, [Float](repeating: 0, count: logps.count))
         })
         return sums
     }
 
-    /// The reference's log-probabilities for a batch: stored (full fine-tune) or the adapters off.
-    func referenceFor(_ b: (ids: [Int32], targets: [Int32], T: Int, tokens: PreferenceLoss.Tokens), indices: [Int],
-                      stored: [[Double]]?) -> [Double]? {
-        guard objective.kind != .orpo else { return nil }
-        if let stored { return indices.map { stored[$0][0] } + indices.map { stored[$0][1] } }
-        return sequenceLogps(b, pairs: indices.count, lora: nil)
+    /// The reference's log-probabilities for the pairs at `indices`, chosen rows then rejected;
+    /// nil for ORPO.
+    func referenceFor(indices: [Int], stored: [[Double]]?) -> [Double]? {
+        stored.map { stored in indices.map { stored[$0][0] } + indices.map { stored[$0][1] } }
     }
 
     public func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats {
@@ -93,11 +98,11 @@ public final class PreferenceTrainer: TrainingTask {
         defer { lora?.dropoutSeed = nil }
         for (micro, slice) in microBatches.enumerated() {
             let indices = Array(slice), b = batch(dataset.train, indices)
-            let ref = referenceFor(b, indices: indices, stored: reference?.train)
+            let ref = referenceFor(indices: indices, stored: reference?.train)
             lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
             var metrics: [(String, Double)] = []
             let result = model.lossAndGradients(b.ids, targets: b.targets, B: 2 * indices.count, T: b.T,
-                                                into: lora == nil ? trained.grads : nil, lora: lora, objective: .custom { logps in
+                                                into: adapter == nil ? trained.grads : nil, lora: lora, prefix: prefix, objective: .custom { logps in
                 let r = self.objective.evaluate(logps: logps, tokens: b.tokens, pairs: indices.count, reference: ref)
                 metrics = r.metrics
                 return (Float(r.loss), r.dlogps.map { $0 / Float(count) })
@@ -122,14 +127,19 @@ public final class PreferenceTrainer: TrainingTask {
     }
 
     /// The preference loss and TRL's metrics on the validation pairs, each the mean over pairs.
-    public func evaluate() -> JSONObject {
+    public func evaluate() -> JSONObject { evaluate(lora: lora, prefix: prefix) }
+
+    /// The policy before training is the reference: DPO's rewards are all 0 then.
+    public func evaluateBase() -> JSONObject { evaluate(lora: nil, prefix: nil) }
+
+    func evaluate(lora: LoRA?, prefix: PrefixTuning?) -> JSONObject {
         var loss = 0.0, sums: [String: Double] = [:], order: [String] = [], pairs = 0
         let examples = dataset.validation, size = arguments.perDeviceEvalBatchSize
         for start in stride(from: 0, to: examples.count, by: size) {
             let indices = Array(start..<min(start + size, examples.count)), b = batch(examples, indices)
-            let ref = referenceFor(b, indices: indices, stored: reference?.validation)
+            let ref = referenceFor(indices: indices, stored: reference?.validation)
             var metrics: [(String, Double)] = [], value = 0.0
-            _ = model.loss(b.ids, targets: b.targets, B: 2 * indices.count, T: b.T, lora: lora, objective: .custom { logps in
+            _ = model.loss(b.ids, targets: b.targets, B: 2 * indices.count, T: b.T, lora: lora, prefix: prefix, objective: .custom { logps in
                 let r = self.objective.evaluate(logps: logps, tokens: b.tokens, pairs: indices.count, reference: ref)
                 (metrics, value) = (r.metrics, r.loss)
                 return (Float(r.loss), r.dlogps)

@@ -28,6 +28,9 @@ struct TrainingLoop<Task: TrainingTask> {
         let clock = ContinuousClock()
         var windowStart = clock.now, windowSamples = 0
         let totalSteps = plan.totalSteps, stepsPerEpoch = plan.stepsPerEpoch
+        if arguments.evalOnStart && state.step == 0 && task.hasValidation {
+            try hooks.metrics(kind: "eval", step: 0, epoch: 0, values: try task.evaluateBase())
+        }
         while state.step < totalSteps && !state.stoppedEarly {
             do { try hooks.shouldStop() } catch {
                 // A shutdown keeps what was trained since the last checkpoint, when there is time.

@@ -29,6 +29,9 @@ public protocol TrainingTask: AnyObject {
     func windowMetrics(samples: Int, seconds: Double) -> JSONObject
     /// Metrics on the validation set, without dropout.
     func evaluate() throws -> JSONObject
+    /// `evaluate` of the base before training: with an adapter, the adapter off (LoRA starts
+    /// as the base, a prefix does not); otherwise the model as it is.
+    func evaluateBase() throws -> JSONObject
 }
 
 /// What one optimizer step saw.

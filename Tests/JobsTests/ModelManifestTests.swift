@@ -11,10 +11,14 @@ struct ModelManifestTests {
     @Test("A manifest reads back what it wrote")
     func roundTrip() throws {
         let lora = LoRAConfig(r: 4, alpha: 8, targets: ["query", "value"], useRSLoRA: true, dropout: 0.1)
-        let classifier = ModelManifest(kind: .classifier, base: "mini", architecture: "bert", adapter: lora, labels: ["neg", "pos"],
+        let classifier = ModelManifest(kind: .classifier, base: "mini", architecture: "bert", adapter: .lora(lora), labels: ["neg", "pos"],
                                        head: ["classifier.weight", "classifier.bias"])
         #expect(try ModelManifest(json: try JSONValue(parsing: Array(classifier.json.encoded().utf8))) == classifier)
         #expect(classifier.weightsPart == .lora)
+        let prefixed = ModelManifest(kind: .causalLM, base: "smol", architecture: "gguf",
+                                     adapter: .prefix(PrefixConfig(virtualTokens: 12, projection: true, encoderHiddenSize: 64)))
+        #expect(try ModelManifest(json: try JSONValue(parsing: Array(prefixed.json.encoded().utf8))) == prefixed)
+        #expect(prefixed.json["adapter"]?["type"] == "prefix_tuning" && prefixed.weightsPart == .lora)
         let full = ModelManifest(kind: .causalLM, base: "smol", architecture: "gguf", adapter: nil)
         #expect(try ModelManifest(json: full.json) == full && full.weightsPart == .params)
         #expect(throws: ModelManifestError.self) { try ModelManifest(json: ["kind": "diffusion", "base": "x", "architecture": "y"]) }
@@ -56,9 +60,9 @@ struct ModelManifestTests {
         }
         #expect(manifests["ft:a"] == ModelManifest(kind: .classifier, base: "base", architecture: "bert", adapter: nil, labels: ["neg", "pos"]))
         #expect(manifests["ft:b"] == ModelManifest(kind: .classifier, base: "base", architecture: "bert",
-                                                    adapter: LoRAConfig(r: 4, alpha: 8, targets: ["query"]), labels: ["0", "1", "2"],
+                                                    adapter: .lora(LoRAConfig(r: 4, alpha: 8, targets: ["query"])), labels: ["0", "1", "2"],
                                                     head: ["classifier.weight", "classifier.bias"]))
-        #expect(manifests["ft:c"] == ModelManifest(kind: .causalLM, base: "base", architecture: "gguf", adapter: LoRAConfig(r: 8, alpha: 16, targets: [])))
+        #expect(manifests["ft:c"] == ModelManifest(kind: .causalLM, base: "base", architecture: "gguf", adapter: .lora(LoRAConfig(r: 8, alpha: 16, targets: []))))
         #expect(manifests["ft:d"] == ModelManifest(kind: .causalLM, base: "base", architecture: "gpt2", adapter: nil))
         #expect(manifests["ft:e"] == ModelManifest(kind: .classifier, base: "base", architecture: "bert", adapter: nil, labels: ["x", "y"]))
         #expect(manifests["ft:b"]?.weightsPart == .lora && manifests["ft:d"]?.weightsPart == .params)

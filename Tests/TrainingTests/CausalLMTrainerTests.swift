@@ -55,7 +55,7 @@ import Training
                                        validation: Files.read(Self.fixtures + "validation.jsonl"), arguments: arguments,
                                        tokenizer: tokenizer, template: template, eos: 2)
         let config = LoRAConfig(r: 8, alpha: 16, targets: ["q_proj", "v_proj"])
-        let trainer = try CausalLMTrainer(model: model, lora: config, dataset: data, arguments: arguments)
+        let trainer = try CausalLMTrainer(model: model, adapter: .lora(config), dataset: data, arguments: arguments)
         let before = try #require(trainer.evaluate()["loss"]?.double)
         let hooks = MemoryHooks()
         let outcome = try trainer.run(hooks)
@@ -64,12 +64,12 @@ import Training
         #expect(outcome.steps == 9 && after < before)
         #expect(hooks.metrics.filter { $0.kind == "train" }.count == 9)
 
-        let first = try CausalLMTrainer(model: model, lora: config, dataset: data, arguments: arguments)
+        let first = try CausalLMTrainer(model: model, adapter: .lora(config), dataset: data, arguments: arguments)
         let resumed = MemoryHooks()
         resumed.stopAfter = 4
         #expect(throws: MemoryHooks.Stop.self) { try first.run(resumed) }
         resumed.stopAfter = nil
-        let second = try CausalLMTrainer(model: model, lora: config, dataset: data, arguments: arguments)
+        let second = try CausalLMTrainer(model: model, adapter: .lora(config), dataset: data, arguments: arguments)
         _ = try second.run(resumed)
         #expect(digest(second.trained.params.bytes) == digest(trainer.trained.params.bytes))
     }
@@ -86,7 +86,7 @@ import Training
                                        validation: Array(lines.enumerated().filter { $0.offset % 5 == 0 }.map(\.element).joined(separator: "\n").utf8),
                                        arguments: arguments, tokenizer: tokenizer, template: nil, eos: 0)
         let model = try GPT2.load(folder: folder), start = digest(model.params.bytes)
-        let trainer = try CausalLMTrainer(model: model, lora: nil, dataset: data, arguments: arguments)
+        let trainer = try CausalLMTrainer(model: model, adapter: nil, dataset: data, arguments: arguments)
         let before = try #require(trainer.evaluate()["loss"]?.double)
         let hooks = MemoryHooks()
         let outcome = try trainer.run(hooks)
@@ -96,10 +96,10 @@ import Training
 
         let resumed = MemoryHooks()
         resumed.stopAfter = 5
-        #expect(throws: MemoryHooks.Stop.self) { try CausalLMTrainer(model: try GPT2.load(folder: folder), lora: nil, dataset: data, arguments: arguments).run(resumed) }
+        #expect(throws: MemoryHooks.Stop.self) { try CausalLMTrainer(model: try GPT2.load(folder: folder), adapter: nil, dataset: data, arguments: arguments).run(resumed) }
         resumed.stopAfter = nil
         let second = try GPT2.load(folder: folder)
-        _ = try CausalLMTrainer(model: second, lora: nil, dataset: data, arguments: arguments).run(resumed)
+        _ = try CausalLMTrainer(model: second, adapter: nil, dataset: data, arguments: arguments).run(resumed)
         #expect(digest(second.params.bytes) == digest(model.params.bytes))
     }
 }

@@ -22,7 +22,7 @@ import Training
             validation: validation ? Files.read(fixtures + "reviews-validation.jsonl")! : nil,
             arguments: arguments, tokenizer: tokenizer)
         return try ClassificationTrainer(config: BertConfig.load(folder: model), weights: SafeTensors(path: model + "/model.safetensors"),
-                                         dataset: dataset, arguments: arguments, lora: lora)
+                                         dataset: dataset, arguments: arguments, adapter: lora.map(AdapterSettings.lora))
     }
 
     static let small: JSONObject = ["n_epochs": 1, "batch_size": 8, "max_seq_length": 32, "learning_rate": 1e-4,

@@ -36,7 +36,7 @@ import Tokenizers
     func loraTrainer(_ model: Llama, _ objective: PreferenceLoss) throws -> PreferenceTrainer {
         let arguments = TrainingArguments(["n_epochs": 2, "batch_size": 6, "max_seq_length": 80, "learning_rate": 2e-3, "logging_steps": 3,
                                            "eval_strategy": "no", "save_strategy": "no"], seed: 4)
-        return try PreferenceTrainer(model: model, lora: LoRAConfig(r: 8, alpha: 16, targets: ["q_proj", "v_proj"]),
+        return try PreferenceTrainer(model: model, adapter: .lora(LoRAConfig(r: 8, alpha: 16, targets: ["q_proj", "v_proj"])),
                                      dataset: try dataset(arguments), arguments: arguments, objective: objective)
     }
 
@@ -86,7 +86,7 @@ import Tokenizers
         let arguments = TrainingArguments(["n_epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "eval_strategy": "no",
                                            "save_strategy": "epoch"], seed: 2)
         let model = try Llama.load(folder: folder, maxT: 16)
-        let trainer = try PreferenceTrainer(model: model, lora: nil, dataset: data, arguments: arguments, objective: PreferenceLoss(.sigmoid, beta: 0.1))
+        let trainer = try PreferenceTrainer(model: model, adapter: nil, dataset: data, arguments: arguments, objective: PreferenceLoss(.sigmoid, beta: 0.1))
         #expect(abs((trainer.evaluate()["loss"]?.double ?? 0) - 0.6931471805599453) < 1e-6)
         _ = try trainer.run(MemoryHooks())
         #expect(try #require(trainer.evaluate()["loss"]?.double) < 0.6)
@@ -94,13 +94,13 @@ import Tokenizers
         let resumed = MemoryHooks()
         resumed.stopAfter = 4
         #expect(throws: MemoryHooks.Stop.self) {
-            try PreferenceTrainer(model: try Llama.load(folder: folder, maxT: 16), lora: nil, dataset: data, arguments: arguments,
+            try PreferenceTrainer(model: try Llama.load(folder: folder, maxT: 16), adapter: nil, dataset: data, arguments: arguments,
                                   objective: PreferenceLoss(.sigmoid, beta: 0.1)).run(resumed)
         }
         resumed.stopAfter = nil
         #expect(resumed.checkpoints.map(\.step) == [3])
         let second = try Llama.load(folder: folder, maxT: 16)
-        _ = try PreferenceTrainer(model: second, lora: nil, dataset: data, arguments: arguments, objective: PreferenceLoss(.sigmoid, beta: 0.1)).run(resumed)
+        _ = try PreferenceTrainer(model: second, adapter: nil, dataset: data, arguments: arguments, objective: PreferenceLoss(.sigmoid, beta: 0.1)).run(resumed)
         #expect(second.params.bytes == model.params.bytes)
     }
 }

@@ -3,7 +3,8 @@
 public enum CheckpointPart: String, Sendable, CaseIterable {
     /// Every weight of the model (full fine-tuning).
     case params
-    /// The LoRA adapters, with any head trained beside them.
+    /// An adapter's weights (LoRA's matrices or a prefix tuning's table; named `lora` since
+    /// LoRA came first, and kept so for the checkpoints stored so), with any head trained beside them.
     case lora
     /// AdamW's first moment, then its second, of whichever was trained.
     case m, v

@@ -1,7 +1,7 @@
 import JSON
 
-/// A LoRA setting that is not acceptable: the message, and the setting's key (nil: the whole object).
-public struct LoRASettingError: Error, Sendable, CustomStringConvertible {
+/// An adapter setting (LoRA, prefix tuning) that is not acceptable: the message, and the setting's key (nil: the whole object).
+public struct AdapterSettingError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var key: String?
     public var description: String { message }
@@ -13,10 +13,10 @@ extension LoRAConfig {
     /// model's linear layers, checked against `layout` when given, or "all-linear"; none: the
     /// model's default, as PEFT's), `use_rslora` (false), `lora_dropout` (0; on the adapters'
     /// input while training, as PEFT's). The one parser of LoRA settings.
-    public init(json lora: JSONValue?, layout: LoRALayout? = nil) throws(LoRASettingError) {
-        func fail(_ message: String, _ key: String) -> LoRASettingError { LoRASettingError(message: message, key: key) }
+    public init(json lora: JSONValue?, layout: LoRALayout? = nil) throws(AdapterSettingError) {
+        func fail(_ message: String, _ key: String) -> AdapterSettingError { AdapterSettingError(message: message, key: key) }
         if let lora, lora != .null {
-            guard let object = lora.object else { throw LoRASettingError(message: "must be an object", key: nil) }
+            guard let object = lora.object else { throw AdapterSettingError(message: "must be an object", key: nil) }
             let known: Set<String> = ["r", "lora_alpha", "target_modules", "use_rslora", "lora_dropout"]
             if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
                 throw fail("Unknown LoRA setting \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))", unknown)

@@ -86,9 +86,14 @@ extension GPT2: CausalLM {
     public var maxT: Int { config.maxPositions }
     public var parameterCount: Int { GPT2Parameters.count(config) }
     public var loraLayout: LoRALayout { config.loraLayout }
-    public var prefixLayout: PrefixLayout { PrefixLayout(layers: config.numLayers, width: config.hiddenSize, heads: config.numHeads) }
+    public var prefixLayout: PrefixLayout { config.prefixLayout }
     public func session(lora: LoRA?, prefix: PrefixTuning?, capacity: Int) -> any DecodingSession {
         GPT2Session(model: self, lora: lora, prefix: prefix, capacity: capacity)
     }
     public func decode(_ sessions: [any DecodingSession], _ tokens: [Int32]) -> [[Float]] { decode(sessions.map { $0 as! GPT2Session }, tokens) }
+}
+
+extension GPT2Config {
+    /// The keys and values a prefix gives each block: the hidden size, all heads.
+    public var prefixLayout: PrefixLayout { PrefixLayout(layers: numLayers, width: hiddenSize, heads: numHeads) }
 }

@@ -57,9 +57,14 @@ extension Llama: CausalLM {
     public var vocabSize: Int { config.vocabSize }
     public var parameterCount: Int { LlamaParameters.count(config) }
     public var loraLayout: LoRALayout { config.loraLayout }
-    public var prefixLayout: PrefixLayout { PrefixLayout(layers: config.numLayers, width: config.kvSize, heads: config.numKVHeads) }
+    public var prefixLayout: PrefixLayout { config.prefixLayout }
     public func session(lora: LoRA?, prefix: PrefixTuning?, capacity: Int) -> any DecodingSession {
         LlamaSession(model: self, lora: lora, prefix: prefix, capacity: capacity)
     }
     public func decode(_ sessions: [any DecodingSession], _ tokens: [Int32]) -> [[Float]] { decode(sessions.map { $0 as! LlamaSession }, tokens) }
+}
+
+extension LlamaConfig {
+    /// The keys and values a prefix gives each layer: the key/value heads' width (PEFT's token_dim with grouped-query attention).
+    public var prefixLayout: PrefixLayout { PrefixLayout(layers: numLayers, width: kvSize, heads: numKVHeads) }
 }
