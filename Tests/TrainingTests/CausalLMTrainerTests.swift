@@ -74,6 +74,36 @@ import Training
         #expect(digest(second.trained.params.bytes) == digest(trainer.trained.params.bytes))
     }
 
+    /// Prefix tuning (10 virtual tokens: keys and values for the 3 key/value heads of each of
+    /// the 30 layers) ends below the base's validation loss (`eval_on_start`: the base alone),
+    /// and its checkpoint resumes exactly.
+    @Test func prefixTuningBeatsTheBase() throws {
+        let (model, tokenizer, template) = try Self.loaded.get()
+        let h: JSONObject = ["n_epochs": 2, "batch_size": 4, "max_seq_length": 64, "learning_rate": 1e-2, "logging_steps": 1,
+                             "eval_strategy": "epoch", "eval_on_start": true, "save_strategy": "steps", "save_steps": 3]
+        let arguments = TrainingArguments(h, seed: 5)
+        let data = try CausalLMDataset(training: try #require(Files.read(Self.fixtures + "train.jsonl")),
+                                       validation: Files.read(Self.fixtures + "validation.jsonl"), arguments: arguments,
+                                       tokenizer: tokenizer, template: template, eos: 2)
+        let settings = AdapterSettings.prefix(PrefixConfig(virtualTokens: 10))
+        let trainer = try CausalLMTrainer(model: model, adapter: settings, dataset: data, arguments: arguments)
+        #expect(trainer.trained.params.count == 10 * 30 * 2 * 3 * 64)
+        let hooks = MemoryHooks()
+        let outcome = try trainer.run(hooks)
+        let base = try #require(hooks.metrics.first { $0.kind == "eval" && $0.step == 0 }?.values["loss"]?.double)
+        let after = try #require(outcome.lastEvaluation?["loss"]?.double)
+        print("Prefix tuning on chatterbot: base validation loss \(base) → \(after) in \(outcome.steps) steps")
+        #expect(after < base)
+
+        let resumed = MemoryHooks()
+        resumed.stopAfter = 4
+        #expect(throws: MemoryHooks.Stop.self) { try CausalLMTrainer(model: model, adapter: settings, dataset: data, arguments: arguments).run(resumed) }
+        resumed.stopAfter = nil
+        let second = try CausalLMTrainer(model: model, adapter: settings, dataset: data, arguments: arguments)
+        _ = try second.run(resumed)
+        #expect(digest(second.trained.params.bytes) == digest(trainer.trained.params.bytes))
+    }
+
     /// Full fine-tuning (no LoRA) of a tiny GPT-2 folder: every weight moves, validation loss
     /// falls, and a run stopped and resumed from its checkpoint ends bit-identical.
     @Test func fullFineTuning() throws {

@@ -13,7 +13,7 @@ import Training
     static let model = root + "/models/all-MiniLM-L6-v2"
     static let fixtures = root + "/Tests/TrainingTests/Fixtures/"
 
-    static func trainer(_ hyperparameters: JSONObject, validation: Bool = true, lora: LoRAConfig? = nil) throws -> ClassificationTrainer {
+    static func trainer(_ hyperparameters: JSONObject, validation: Bool = true, adapter: AdapterSettings? = nil) throws -> ClassificationTrainer {
         #expect(Files.exists(model + "/model.safetensors"), "run scripts/fetch-models")
         let arguments = TrainingArguments(hyperparameters, seed: 7)
         let tokenizer = try Tokenizer(json: Files.read(model + "/tokenizer.json")!)
@@ -22,7 +22,7 @@ import Training
             validation: validation ? Files.read(fixtures + "reviews-validation.jsonl")! : nil,
             arguments: arguments, tokenizer: tokenizer)
         return try ClassificationTrainer(config: BertConfig.load(folder: model), weights: SafeTensors(path: model + "/model.safetensors"),
-                                         dataset: dataset, arguments: arguments, adapter: lora.map(AdapterSettings.lora))
+                                         dataset: dataset, arguments: arguments, adapter: adapter)
     }
 
     static let small: JSONObject = ["n_epochs": 1, "batch_size": 8, "max_seq_length": 32, "learning_rate": 1e-4,
@@ -186,7 +186,7 @@ import Training
         h["n_epochs"] = 2
         h["learning_rate"] = 2e-3
         let lora = LoRAConfig(r: 8, alpha: 16, targets: [], dropout: 0.1)
-        let trainer = try Self.trainer(h, lora: lora)
+        let trainer = try Self.trainer(h, adapter: .lora(lora))
         let encoder = digest(Array(UnsafeRawBufferPointer(start: trainer.model.parameters.qkvw.pointer, count: trainer.model.parameters.qkvw.count * 4)))
         let before = try #require(try trainer.evaluate()["loss"]?.double)
         let outcome = try trainer.run(MemoryHooks())
@@ -196,10 +196,39 @@ import Training
         #expect(digest(Array(UnsafeRawBufferPointer(start: trainer.model.parameters.qkvw.pointer, count: trainer.model.parameters.qkvw.count * 4))) == encoder)
         let hooks = MemoryHooks()
         hooks.stopAfter = 3
-        #expect(throws: MemoryHooks.Stop.self) { try Self.trainer(h, lora: lora).run(hooks) }
+        #expect(throws: MemoryHooks.Stop.self) { try Self.trainer(h, adapter: .lora(lora)).run(hooks) }
         hooks.stopAfter = nil
-        let resumed = try Self.trainer(h, lora: lora)
+        let resumed = try Self.trainer(h, adapter: .lora(lora))
         _ = try resumed.run(hooks)
         #expect(digest(try #require(resumed.lora).params.bytes) == digest(try #require(trainer.lora).params.bytes))
+    }
+
+    /// Prefix tuning (10 virtual tokens) with the head beside it: `eval_on_start` measures the
+    /// base alone, the fine-tune ends below it, the encoder does not move, and a stopped and
+    /// resumed run ends with the same prefix and head.
+    @Test func prefixTuningTrainsPrefixAndHeadOnly() throws {
+        var h = Self.small
+        h["n_epochs"] = 2
+        h["learning_rate"] = 1e-2
+        h["eval_on_start"] = true
+        let settings = AdapterSettings.prefix(PrefixConfig(virtualTokens: 10))
+        let trainer = try Self.trainer(h, adapter: settings)
+        let prefix = try #require(trainer.prefix)
+        #expect(prefix.params.count == 10 * 6 * 2 * 384 + 2 * 384 + 2 && trainer.model.prefixSlots == 10)
+        let encoder = digest(Array(UnsafeRawBufferPointer(start: trainer.model.parameters.qkvw.pointer, count: trainer.model.parameters.qkvw.count * 4)))
+        let hooks = MemoryHooks()
+        let outcome = try trainer.run(hooks)
+        let start = try #require(hooks.metrics.first)
+        #expect(start.kind == "eval" && start.step == 0)
+        let base = try #require(start.values["loss"]?.double), after = try #require(outcome.lastEvaluation?["loss"]?.double)
+        #expect(after < base, "validation loss: base \(base), prefix-tuned \(after)")
+        #expect(digest(Array(UnsafeRawBufferPointer(start: trainer.model.parameters.qkvw.pointer, count: trainer.model.parameters.qkvw.count * 4))) == encoder)
+        let stopped = MemoryHooks()
+        stopped.stopAfter = 3
+        #expect(throws: MemoryHooks.Stop.self) { try Self.trainer(h, adapter: settings).run(stopped) }
+        stopped.stopAfter = nil
+        let resumed = try Self.trainer(h, adapter: settings)
+        _ = try resumed.run(stopped)
+        #expect(digest(try #require(resumed.prefix).params.bytes) == digest(prefix.params.bytes))
     }
 }
