@@ -1,3 +1,4 @@
+import Engine
 import Inference
 import JSON
 import Jobs
@@ -42,6 +43,39 @@ struct GPT2Tests {
         #expect(chat.status == 400 && chat.json["error"]?["code"] == "unsupported_chat_template", "\(chat.text)")
         let long = try api.call("POST", "/v1/completions", json: ["model": "tiny-gpt2", "prompt": "Hello", "max_tokens": 200])
         #expect(long.status == 400 && long.json["error"]?["code"] == "context_length_exceeded", "\(long.text)")
+    }
+
+    /// `echo` with `max_tokens: 0` scores the prompt: each token's log-probability is the
+    /// engine's log-softmax of the logits before it, and the top list holds the likeliest.
+    @Test("echo scores a prompt with the model's log-probabilities")
+    func scoring() throws {
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["tiny-gpt2": Self.folder])
+        let tokenizer = try Tokenizer(json: try #require(Files.read(Self.folder + "/tokenizer.json")))
+        let model = try GPT2.load(folder: Self.folder)
+        for (prompt, _, text) in try Self.greedyCases() {
+            let reply = try api.call("POST", "/v1/completions", json: [
+                "model": "tiny-gpt2", "prompt": .string(prompt + text), "max_tokens": 0, "echo": true, "logprobs": 2,
+            ])
+            #expect(reply.status == 200, "\(reply.text)")
+            let choice = try #require(reply.json["choices"]?[0]), logprobs = try #require(choice["logprobs"])
+            let values = try #require(logprobs["token_logprobs"]?.array), tops = try #require(logprobs["top_logprobs"]?.array)
+            let ids = tokenizer.encodeIDs(prompt + text, addSpecialTokens: true).map(Int32.init), V = model.config.vocabSize
+            #expect(choice["text"]?.string == prompt + text && logprobs["tokens"]?.array?.count == ids.count)
+            #expect(values.count == ids.count && values[0] == .null && tops[0] == .null)
+            #expect(reply.json["usage"]?["prompt_tokens"] == .int(Int64(ids.count)))
+            let logits = model.logits(ids, B: 1, T: ids.count)
+            for t in 1..<ids.count {
+                let row = logits[((t - 1) * V)..<(t * V)].map(Double.init), largest = row.max()!
+                let normalizer = largest + Math.log(row.reduce(0) { $0 + Math.exp($1 - largest) })
+                #expect(abs((values[t].double ?? 1) - (row[Int(ids[t])] - normalizer)) < 1e-5, "token \(t) of \(prompt)")
+                let best = try #require(tops[t].object?.values.compactMap(\.double).max())
+                #expect(abs(best - (largest - normalizer)) < 1e-5)
+            }
+        }
+        let generating = try api.call("POST", "/v1/completions", json: ["model": "tiny-gpt2", "prompt": "Hi", "echo": true, "max_tokens": 4])
+        #expect(generating.status == 400 && generating.json["error"]?["param"] == "max_tokens")
+        let tooMany = try api.call("POST", "/v1/completions", json: ["model": "tiny-gpt2", "prompt": "Hi", "echo": true, "max_tokens": 0, "logprobs": 50])
+        #expect(tooMany.status == 400 && tooMany.json["error"]?["param"] == "logprobs")
     }
 
     @Test("/predict generates in text-generation-inference's shape: greedy by default, stop reasons, full text, checked parameters")

@@ -9,7 +9,7 @@ import Tokenizers
 /// OpenAI's `POST /v1/completions` and `POST /v1/chat/completions` for language models (GGUF
 /// Llama, Hugging Face Llama and GPT-2 folders) and their fine-tunes, with `stream: true` as server-sent events ending in `data: [DONE]`. Sampling: `temperature`
 /// (0 is greedy), `top_p`, `seed`, `stop`, `max_tokens`, and `top_k` and `repetition_penalty`
-/// beyond OpenAI's set.
+/// beyond OpenAI's set. `echo` with `max_tokens: 0` scores a prompt (`logprobs`).
 struct CompletionRoutes {
     let pool: ConnectionPool
     let catalog: ModelCatalog
@@ -32,6 +32,7 @@ struct CompletionRoutes {
 
     func complete(_ request: HTTPRequest, chat: Bool, _ context: RequestContext) throws -> HTTPResponse {
         let body = try request.jsonObject()
+        if !chat, body["echo"]?.bool == true { return try score(body, context) }
         let settings = try Self.settings(body, chat: chat)
         return try withModel(settings.model, tenant: context.tenant) { model in
             try respond(body, chat: chat, settings: settings, model: model, context: context)
