@@ -38,7 +38,7 @@ enum PreferenceRecord: Equatable {
                 self = .text(prompt: text, chosen: good, rejected: bad)
             } else {
                 let (c, r) = (Array(good.unicodeScalars), Array(bad.unicodeScalars))
-                let split = Self.extractedPrompt(c, r) { $0 == " " }
+                let split = Self.extractedPrompt(c, r, same: ==) { $0 == " " }
                 self = .text(prompt: Self.string(c[..<split]), chosen: Self.string(c[split...]), rejected: Self.string(r[split...]))
             }
             return
@@ -47,7 +47,7 @@ enum PreferenceRecord: Equatable {
         if let prompt = record["prompt"] {
             self = .messages(prompt: try Self.turns(prompt), chosen: good, rejected: bad)
         } else {
-            let split = Self.extractedPrompt(good, bad) { _ in false }
+            let split = Self.extractedPrompt(good, bad, same: { $0 == $1 }) { _ in false }
             self = .messages(prompt: Array(good[..<split]), chosen: Array(good[split...]), rejected: Array(bad[split...]))
         }
     }
@@ -66,14 +66,6 @@ enum PreferenceRecord: Equatable {
 
     /// Where TRL's `extract_prompt` splits two answers: at their first difference, one earlier
     /// when the item before it is a space; with no difference, one before the shorter's end.
-    static func extractedPrompt<T>(_ a: [T], _ b: [T], isSpace: (T) -> Bool) -> Int where T: Equatable {
-        extractedPrompt(a, b, same: ==, isSpace: isSpace)
-    }
-
-    static func extractedPrompt(_ a: [Turn], _ b: [Turn], isSpace: (Turn) -> Bool) -> Int {
-        extractedPrompt(a, b, same: { $0 == $1 }, isSpace: isSpace)
-    }
-
     static func extractedPrompt<T>(_ a: [T], _ b: [T], same: (T, T) -> Bool, isSpace: (T) -> Bool) -> Int {
         let n = min(a.count, b.count)
         guard n > 0 else { return 0 }
