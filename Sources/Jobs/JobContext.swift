@@ -96,14 +96,24 @@ public final class JobContext: Sendable {
     /// worker set, or a lost lease, interrupts the trainer at its next `throwIfInterrupted()`.
     func startHeartbeat(interval: Double, expected: @escaping @Sendable () -> JobStatus) {
         Thread.spawn(name: "job-heartbeat") { [self] in
+            var landed = MonotonicClock.now  // when the lease was last extended
             while !finished.load(ordering: .relaxed) {
                 sleep(seconds: interval)
                 if finished.load(ordering: .relaxed) { return }
                 do {
+                    let started = MonotonicClock.now
                     guard let status = try store.heartbeat(job: job.id, worker: worker) else {
                         interrupt(.leaseLost)
                         return
                     }
+                    // A lease that went a third of its length unextended is near being rescued
+                    // from a live worker: say how long, and how much of it the update itself took.
+                    let now = MonotonicClock.now
+                    if now - landed > store.lease / 3 {
+                        Log.warn("heartbeat late", [("job", .string(job.id)), ("seconds_since_last", .double(now - landed)),
+                                                    ("update_seconds", .double(now - started)), ("lease_seconds", .double(store.lease))])
+                    }
+                    landed = now
                     if status != expected() { interrupt(.statusChanged(status)) }
                 } catch {
                     Log.warn("heartbeat failed", [("job", .string(job.id)), ("error", .string("\(error)"))])
