@@ -19,5 +19,18 @@ extension Adapter {
     public var grads: Arena { trained.grads }
 }
 
+/// AdamW's groups of an adapter's own parameters (`groups`, from offset 0) followed by the
+/// `saved` whole tensors, each saved tensor's offset, and the arena's size.
+func withSavedTensors(_ groups: [(range: Range<Int>, decay: Bool)], _ saved: [(name: String, shape: [Int], decay: Bool)])
+    -> (groups: [(range: Range<Int>, decay: Bool)], offsets: [String: Int], total: Int) {
+    var groups = groups, total = groups.last?.range.upperBound ?? 0, offsets: [String: Int] = [:]
+    for (name, shape, decay) in saved {
+        offsets[name] = total
+        groups.append((total..<(total + shape.reduce(1, *)), decay))
+        total += shape.reduce(1, *)
+    }
+    return (groups, offsets, total)
+}
+
 extension LoRA: Adapter {}
 extension PrefixTuning: Adapter {}

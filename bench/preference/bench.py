@@ -25,6 +25,7 @@ def main():
     parser.add_argument("--pairs", type=int, default=0, help="use only the first N training pairs (0: all)")
     parser.add_argument("--methods", default="dpo,orpo")
     parser.add_argument("--beta", type=float, default=0.1)
+    parser.add_argument("--peft", help="a Python with torch, transformers and peft: load each job's LoRA download in PEFT and compare")
     parser.add_argument("--database-url", help=f"admin URL for the server's database ({server.DEFAULT_ADMIN_URL})")
     args = parser.parse_args()
     data = os.path.join(ROOT, "data", "chatterbot")
@@ -63,6 +64,11 @@ def main():
             for step, m in evals:
                 print(f"  step {step}: accuracy {m['rewards/accuracies']:.3f}, margin {m['rewards/margins']:.3f}, loss {m['loss']:.4f}", flush=True)
             rows.append((method, len(train.splitlines()), len(validation.splitlines()), evals[-1][0], seconds, evals[-1][1]))
+            if args.peft:  # the adapter's download in PEFT: each token's log-probability against Anneal's
+                check = subprocess.run([args.peft, os.path.join(ROOT, "bench", "prefix", "peft_check.py"), "--url", s.url, "--key", s.key,
+                                        "--chat", job["fine_tuned_model"], "--validation", os.path.join(data, "preference-validation.jsonl"), "-"])
+                if check.returncode != 0:
+                    raise RuntimeError(f"the {method} adapter differs in PEFT")
     finally:
         s.__exit__(None, None, None)
 

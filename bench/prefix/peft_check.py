@@ -1,6 +1,7 @@
-"""Loads Anneal's prefix-tuning downloads with PEFT and compares with what Anneal serves.
+"""Loads Anneal's adapter downloads (prefix tuning, LoRA) with PEFT and compares with what Anneal serves.
 
-Run by bench/prefix/bench.py --peft PYTHON (a Python with torch, transformers and peft):
+Run by bench/prefix/bench.py and bench/preference/bench.py with --peft PYTHON (a Python with
+torch, transformers and peft), for either model or both:
 - the classifier (--reviews MODEL): PeftModel.from_pretrained over all-MiniLM-L6-v2 loaded with
   the download's config.json (its labels), each validation snippet alone, against /predict with
   raw_scores: the largest logit difference;
@@ -19,6 +20,12 @@ import sys
 import tarfile
 import tempfile
 import urllib.request
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import torch  # noqa: E402
+from peft import PeftModel  # noqa: E402
+from tokenizers import Tokenizer  # noqa: E402
+from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, BertModel  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 LIMIT = 1e-4
@@ -42,17 +49,12 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--url", required=True)
     p.add_argument("--key", required=True)
-    p.add_argument("--chat", required=True)
-    p.add_argument("--reviews", required=True)
-    p.add_argument("--validation", nargs=2, required=True, help="chatterbot's and Rotten Tomatoes' validation.jsonl")
+    p.add_argument("--chat", help="a fine-tune of SmolLM2-135M-Instruct")
+    p.add_argument("--reviews", help="a fine-tune of all-MiniLM-L6-v2")
+    p.add_argument("--validation", nargs=2, required=True,
+                   help="chatterbot's validation.jsonl (messages, or preference pairs) and Rotten Tomatoes' (or -)")
     p.add_argument("--count", type=int, default=16)
     opts = p.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import torch
-    from peft import PeftModel
-    from tokenizers import Tokenizer
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, BertModel
-
     torch.set_num_threads(2)
     signature = inspect.signature(BertModel.forward)
     if "past_key_values" not in signature.parameters:
@@ -61,6 +63,18 @@ def main():
         BertModel.forward.__signature__ = signature.replace(parameters=parameters)
     worst = {}
 
+    if opts.reviews:
+        worst["classifier logits"] = classifier(opts)
+    if opts.chat:
+        name, value = language_model(opts)
+        worst[name] = value
+    for name, value in worst.items():
+        print(f"{'ok  ' if value <= LIMIT else 'FAIL'} {name}: largest difference from PEFT {value:.2e} (limit {LIMIT:.0e})")
+    sys.exit(0 if worst and all(value <= LIMIT for value in worst.values()) else 1)
+
+
+def classifier(opts):
+    """The largest difference between PEFT's logits and /predict's raw scores."""
     folder = download(opts.url, opts.key, opts.reviews)
     print("classifier:", json.load(open(os.path.join(folder, "adapter_config.json"))))
     base_path = os.path.join(ROOT, "models", "all-MiniLM-L6-v2")
@@ -78,8 +92,11 @@ def main():
             logits = model(input_ids=ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids)).logits[0]
         for score in scores:
             difference = max(difference, abs(score["score"] - logits[config.label2id[score["label"]]].item()))
-    worst["classifier logits"] = difference
+    return difference
 
+
+def language_model(opts):
+    """The largest difference between PEFT's token log-probabilities and /v1/completions echo's."""
     folder = download(opts.url, opts.key, opts.chat)
     print("language model:", json.load(open(os.path.join(folder, "adapter_config.json"))))
     base_path = os.path.join(ROOT, "models", "SmolLM2-135M-Instruct")
@@ -87,7 +104,7 @@ def main():
     tokenizer = AutoTokenizer.from_pretrained(base_path, gguf_file=gguf)
     base = AutoModelForCausalLM.from_pretrained(base_path, gguf_file=gguf, dtype=torch.float32).eval()
     model = PeftModel.from_pretrained(base, folder).eval()
-    conversations = [json.loads(line)["messages"] for line in open(opts.validation[0])][:opts.count]
+    conversations = [conversation(json.loads(line)) for line in open(opts.validation[0])][:opts.count]
     difference, tokens = 0.0, 0
     for messages in conversations:
         text = tokenizer.apply_chat_template(messages, tokenize=False)
@@ -102,11 +119,14 @@ def main():
         for t in range(1, len(ours)):
             difference = max(difference, abs(ours[t] - theirs[t - 1, ids[0, t]].item()))
         tokens += len(ours) - 1
-    worst[f"language model token log-probabilities ({tokens} tokens)"] = difference
+    return f"language model token log-probabilities ({tokens} tokens)", difference
 
-    for name, value in worst.items():
-        print(f"{'ok  ' if value <= LIMIT else 'FAIL'} {name}: largest difference from PEFT {value:.2e} (limit {LIMIT:.0e})")
-    sys.exit(0 if all(value <= LIMIT for value in worst.values()) else 1)
+
+def conversation(record):
+    """A chat record's messages, or a preference pair's prompt with its preferred answer."""
+    if "messages" in record:
+        return record["messages"]
+    return record["input"]["messages"] + record["preferred_output"]
 
 
 if __name__ == "__main__":

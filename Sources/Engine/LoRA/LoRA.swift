@@ -60,14 +60,9 @@ public final class LoRA: @unchecked Sendable {
         }
         self.offsets = offsets
         moduleIndex = Dictionary(uniqueKeysWithValues: modules.enumerated().map { ($0.element.id, $0.offset) })
-        var groups: [(range: Range<Int>, decay: Bool)] = [(0..<total, true)], savedOffsets: [String: Int] = [:]
-        for (name, shape, decay) in saved {
-            savedOffsets[name] = total
-            groups.append((total..<(total + shape.reduce(1, *)), decay))
-            total += shape.reduce(1, *)
-        }
-        (savedTensors, self.savedOffsets) = (saved, savedOffsets)
-        trained = TrainedParameters(params: Arena(count: total), groups: groups, weightDecay: weightDecay, trainable: trainable)
+        let arena = withSavedTensors([(0..<total, true)], saved)
+        (savedTensors, savedOffsets) = (saved, arena.offsets)
+        trained = TrainedParameters(params: Arena(count: arena.total), groups: arena.groups, weightDecay: weightDecay, trainable: trainable)
         for l in 0..<layout.layers {
             for (index, module) in modules.enumerated() {
                 let offset = offsets[l * modules.count + index], a = params.pointer + offset, bound = 1 / Float(module.input).squareRoot()

@@ -55,7 +55,7 @@ public final class PrefixTuning: @unchecked Sendable {
                 saved: [(name: String, shape: [Int], decay: Bool)] = []) {
         (self.layout, self.config) = (layout, config)
         let P = config.virtualTokens, D = layout.width, H = config.encoderHiddenSize ?? D, R = layout.rowWidth
-        var groups: [(range: Range<Int>, decay: Bool)]
+        let groups: [(range: Range<Int>, decay: Bool)]
         if config.projection {
             // embedding (P, D) | W1 (H, D) | b1 (H) | W2 (R, H) | b2 (R)
             let sizes = [(P * D, true), (H * D, true), (H, false), (R * H, true), (R, false)]
@@ -64,14 +64,9 @@ public final class PrefixTuning: @unchecked Sendable {
         } else {
             groups = [(0..<(P * R), true)]
         }
-        var total = groups.last!.range.upperBound, savedOffsets: [String: Int] = [:]
-        for (name, shape, decay) in saved {
-            savedOffsets[name] = total
-            groups.append((total..<(total + shape.reduce(1, *)), decay))
-            total += shape.reduce(1, *)
-        }
-        (savedTensors, self.savedOffsets) = (saved, savedOffsets)
-        trained = TrainedParameters(params: Arena(count: total), groups: groups, weightDecay: weightDecay, trainable: trainable)
+        let arena = withSavedTensors(groups, saved)
+        (savedTensors, savedOffsets) = (saved, arena.offsets)
+        trained = TrainedParameters(params: Arena(count: arena.total), groups: arena.groups, weightDecay: weightDecay, trainable: trainable)
         var state = seed
         func uniform() -> Double {
             state &+= 0x9E37_79B9_7F4A_7C15
