@@ -103,4 +103,29 @@ import Tokenizers
         _ = try PreferenceTrainer(model: second, adapter: nil, dataset: data, arguments: arguments, objective: PreferenceLoss(.sigmoid, beta: 0.1)).run(resumed)
         #expect(second.params.bytes == model.params.bytes)
     }
+
+    /// DPO with a prefix: the reference is the base without it (the rewards start away from 0,
+    /// a random prefix already changes the model); the base's weights stay as they were, only
+    /// the prefix trains, and the loss falls.
+    @Test("DPO of a prefix over a frozen base")
+    func dpoPrefix() throws {
+        let folder = repositoryRoot + "/Tests/EngineTests/Fixtures/tiny-llama"
+        var pairs: [PreferenceExample] = []
+        for i in 0..<12 {
+            let prompt = (0..<4).map { Int32(3 + (i * 7 + $0 * 5) % 90) }
+            pairs.append(PreferenceExample(chosen: PreferenceSequence(ids: prompt + [Int32(10 + i), 2], answerStart: 4),
+                                           rejected: PreferenceSequence(ids: prompt + [Int32(60 + i), 61, 2], answerStart: 4)))
+        }
+        let data = PreferenceDataset(train: pairs, validation: pairs)
+        let arguments = TrainingArguments(["n_epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "eval_strategy": "no", "save_strategy": "no"], seed: 2)
+        let model = try Llama.load(folder: folder, maxT: 16), weights = model.params.bytes
+        let trainer = try PreferenceTrainer(model: model, adapter: .prefix(PrefixConfig(virtualTokens: 4)), dataset: data, arguments: arguments,
+                                            objective: PreferenceLoss(.sigmoid, beta: 0.1))
+        let before = trainer.evaluate(), base = trainer.evaluateBase()
+        #expect(abs((base["loss"]?.double ?? 0) - 0.6931471805599453) < 1e-6, "the base is its own reference")
+        #expect(before["rewards/chosen"]?.double != 0)
+        _ = try trainer.run(MemoryHooks())
+        #expect(try #require(trainer.evaluate()["loss"]?.double) < (before["loss"]?.double ?? 0))
+        #expect(model.params.bytes == weights)
+    }
 }
