@@ -7,8 +7,9 @@ import Tensor
 /// prefix tuning) or in full, as TRL's trainers compute it (`PreferenceLoss`). A step's pairs run
 /// as one batch, the chosen answers then the rejected ones. The reference is the base before
 /// training (with an adapter: the adapter off, PEFT's `disable_adapter`, no second copy of the
-/// weights); its answer log-probabilities are computed once for every pair, before any
-/// checkpoint is loaded, and kept (two numbers a pair): it never changes.
+/// weights); its answer log-probabilities are computed once for every pair and kept (two numbers
+/// a pair): with an adapter when a pair is first used (the base never changes), for a full
+/// fine-tune all of them before any checkpoint is loaded.
 public final class PreferenceTrainer: TrainingTask {
     public let arguments: TrainingArguments
     public let dataset: PreferenceDataset
@@ -19,8 +20,9 @@ public final class PreferenceTrainer: TrainingTask {
     public var prefix: PrefixTuning? { adapter as? PrefixTuning }
     public let trained: TrainedParameters
     public let objective: PreferenceLoss
-    /// DPO's reference: each pair's chosen then rejected summed log-probability; nil for ORPO.
-    var reference: (train: [[Double]], validation: [[Double]])?
+    /// DPO's reference: each pair's chosen then rejected summed log-probability (nil until
+    /// computed); nil for ORPO.
+    var reference: (train: [[Double]?], validation: [[Double]?])?
     /// TRL's metrics since the last train log: their sum over micro-batches, and how many.
     var window: [String: Double] = [:], windowOrder: [String] = [], windowCount = 0
 
@@ -31,16 +33,19 @@ public final class PreferenceTrainer: TrainingTask {
     public var bestMetric: (name: String, greaterIsBetter: Bool) { ("loss", false) }
 
     /// `adapter` nil: full fine-tuning. The model must not have trained yet: for DPO it is the
-    /// reference, whose log-probabilities are computed here once for every pair (the base
-    /// alone: with an adapter, the adapter off, as PEFT's `disable_adapter`).
+    /// reference (with an adapter, the adapter off, as PEFT's `disable_adapter`); a full
+    /// fine-tune computes every pair's reference here, before its weights can change.
     public init(model: any CausalLM, adapter settings: AdapterSettings?, dataset: PreferenceDataset, arguments: TrainingArguments,
                 objective: PreferenceLoss) throws {
         guard !dataset.train.isEmpty else { throw TrainingError("the training set is empty") }
         (self.model, self.dataset, self.arguments, self.objective) = (model, dataset, arguments, objective)
         let longest = (dataset.train + dataset.validation).flatMap { [$0.chosen.ids.count, $0.rejected.ids.count] }.max() ?? 0
         (adapter, trained) = try CausalLMTrainer.trainable(model, adapter: settings, longest: longest, arguments: arguments)
-        if objective.kind != .orpo {
-            reference = (referenceLogps(dataset.train), referenceLogps(dataset.validation))
+        guard objective.kind != .orpo else { return }
+        reference = ([[Double]?](repeating: nil, count: dataset.train.count), [[Double]?](repeating: nil, count: dataset.validation.count))
+        if adapter == nil {
+            _ = referenceFor(indices: Array(dataset.train.indices), validation: false)
+            _ = referenceFor(indices: Array(dataset.validation.indices), validation: true)
         }
     }
 
@@ -64,17 +69,6 @@ public final class PreferenceTrainer: TrainingTask {
         return (ids, targets, T, tokens)
     }
 
-    /// Summed answer log-probabilities of every pair (chosen, rejected) under the model as it is.
-    func referenceLogps(_ examples: [PreferenceExample]) -> [[Double]] {
-        var result: [[Double]] = []
-        for start in stride(from: 0, to: examples.count, by: arguments.perDeviceEvalBatchSize) {
-            let indices = Array(start..<min(start + arguments.perDeviceEvalBatchSize, examples.count))
-            let sums = sequenceLogps(batch(examples, indices), pairs: indices.count)
-            for p in 0..<indices.count { result.append([sums[p], sums[indices.count + p]]) }
-        }
-        return result
-    }
-
     /// Summed answer log-probabilities of each row of a batch under the base alone.
     func sequenceLogps(_ b: (ids: [Int32], targets: [Int32], T: Int, tokens: PreferenceLoss.Tokens), pairs: Int) -> [Double] {
         var sums = [Double](repeating: 0, count: 2 * pairs)
@@ -85,10 +79,20 @@ public final class PreferenceTrainer: TrainingTask {
         return sums
     }
 
-    /// The reference's log-probabilities for the pairs at `indices`, chosen rows then rejected;
-    /// nil for ORPO.
-    func referenceFor(indices: [Int], stored: [[Double]]?) -> [Double]? {
-        stored.map { stored in indices.map { stored[$0][0] } + indices.map { stored[$0][1] } }
+    /// The reference's log-probabilities for the training (or validation) pairs at `indices`,
+    /// chosen rows then rejected; nil for ORPO. Unknown ones are computed in fixed blocks of
+    /// `per_device_eval_batch_size` consecutive pairs, so each value is the same whenever and
+    /// in whatever order it is first needed (a resumed job stays bit-identical).
+    func referenceFor(indices: [Int], validation: Bool) -> [Double]? {
+        guard var known = validation ? reference?.validation : reference?.train else { return nil }
+        let size = arguments.perDeviceEvalBatchSize, examples = validation ? dataset.validation : dataset.train
+        for block in Set(indices.filter { known[$0] == nil }.map { $0 / size }).sorted() {
+            let pairs = Array((block * size)..<min((block + 1) * size, examples.count))
+            let sums = sequenceLogps(batch(examples, pairs), pairs: pairs.count)
+            for (p, index) in pairs.enumerated() { known[index] = [sums[p], sums[pairs.count + p]] }
+        }
+        if validation { reference?.validation = known } else { reference?.train = known }
+        return indices.map { known[$0]![0] } + indices.map { known[$0]![1] }
     }
 
     public func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats {
@@ -98,7 +102,7 @@ public final class PreferenceTrainer: TrainingTask {
         defer { lora?.dropoutSeed = nil }
         for (micro, slice) in microBatches.enumerated() {
             let indices = Array(slice), b = batch(dataset.train, indices)
-            let ref = referenceFor(indices: indices, stored: reference?.train)
+            let ref = referenceFor(indices: indices, validation: false)
             lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
             var metrics: [(String, Double)] = []
             let result = model.lossAndGradients(b.ids, targets: b.targets, B: 2 * indices.count, T: b.T,
@@ -137,7 +141,7 @@ public final class PreferenceTrainer: TrainingTask {
         let examples = dataset.validation, size = arguments.perDeviceEvalBatchSize
         for start in stride(from: 0, to: examples.count, by: size) {
             let indices = Array(start..<min(start + size, examples.count)), b = batch(examples, indices)
-            let ref = referenceFor(indices: indices, stored: reference?.validation)
+            let ref = referenceFor(indices: indices, validation: true)
             var metrics: [(String, Double)] = [], value = 0.0
             _ = model.loss(b.ids, targets: b.targets, B: 2 * indices.count, T: b.T, lora: lora, prefix: prefix, objective: .custom { logps in
                 let r = self.objective.evaluate(logps: logps, tokens: b.tokens, pairs: indices.count, reference: ref)

@@ -117,15 +117,27 @@ import Tokenizers
                                            rejected: PreferenceSequence(ids: prompt + [Int32(60 + i), 61, 2], answerStart: 4)))
         }
         let data = PreferenceDataset(train: pairs, validation: pairs)
-        let arguments = TrainingArguments(["n_epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "eval_strategy": "no", "save_strategy": "no"], seed: 2)
+        let arguments = TrainingArguments(["n_epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "eval_strategy": "no",
+                                           "save_strategy": "epoch", "per_device_eval_batch_size": 5], seed: 2)
         let model = try Llama.load(folder: folder, maxT: 16), weights = model.params.bytes
-        let trainer = try PreferenceTrainer(model: model, adapter: .prefix(PrefixConfig(virtualTokens: 4)), dataset: data, arguments: arguments,
-                                            objective: PreferenceLoss(.sigmoid, beta: 0.1))
-        let before = trainer.evaluate(), base = trainer.evaluateBase()
+        func trainer() throws -> PreferenceTrainer {
+            try PreferenceTrainer(model: model, adapter: .prefix(PrefixConfig(virtualTokens: 4)), dataset: data, arguments: arguments,
+                                  objective: PreferenceLoss(.sigmoid, beta: 0.1))
+        }
+        let first = try trainer()
+        let before = first.evaluate(), base = first.evaluateBase()
         #expect(abs((base["loss"]?.double ?? 0) - 0.6931471805599453) < 1e-6, "the base is its own reference")
         #expect(before["rewards/chosen"]?.double != 0)
-        _ = try trainer.run(MemoryHooks())
-        #expect(try #require(trainer.evaluate()["loss"]?.double) < (before["loss"]?.double ?? 0))
+        _ = try first.run(MemoryHooks())
+        #expect(try #require(first.evaluate()["loss"]?.double) < (before["loss"]?.double ?? 0))
         #expect(model.params.bytes == weights)
+        // The reference, computed as pairs are first needed, is the same after a resume: so is the prefix.
+        let resumed = MemoryHooks()
+        resumed.stopAfter = 4
+        #expect(throws: MemoryHooks.Stop.self) { try trainer().run(resumed) }
+        resumed.stopAfter = nil
+        let second = try trainer()
+        _ = try second.run(resumed)
+        #expect(second.trained.params.bytes == first.trained.params.bytes)
     }
 }
