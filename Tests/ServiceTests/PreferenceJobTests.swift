@@ -47,7 +47,7 @@ struct PreferenceJobTests {
         #expect(train.first?["metrics"]?["rewards/margins"] != nil && train.first?["metrics"]?["logps/chosen"] != nil, "\(train)")
         #expect(eval.last?["metrics"]?["rewards/accuracies"] != nil, "\(eval)")
         let events = try api.call("GET", "/v1/fine_tuning/jobs/\(id)/events?limit=100").json["data"]?.array ?? []
-        #expect(events.contains { $0["message"]?.string?.hasPrefix("DPO (sigmoid loss), beta 0.1, reference: the base without adapters") == true })
+        #expect(events.contains { $0["message"]?.string?.hasPrefix("DPO (sigmoid loss), beta 0.1, reference: the base without the adapter") == true })
         let tar = try api.call("GET", "/v1/models/\(try #require(job["fine_tuned_model"]?.string))/download", timeout: 60)
         #expect(tar.status == 200 && APIHarness.tarEntries(tar.body).first?.name.hasSuffix("/adapter_config.json") == true)
     }
