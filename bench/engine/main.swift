@@ -8,6 +8,8 @@
 //   anneal-bench dpo GGUF B T STEPS [THREADS]                          (DPO with LoRA, B pairs; DPO.swift)
 //   anneal-bench adapters GGUF 1 PROMPT_TOKENS COUNT [THREADS]        (memory with adapters)
 //   anneal-bench batch GGUF SEQUENCES PROMPT_TOKENS NEW_TOKENS [THREADS] (adapters decoding together)
+//   anneal-bench small - B T STEPS [THREADS]   (an encoder forward's linear layers at B·T rows: OpenBLAS
+//                                              against BlockGemm on weights packed once in 16-column panels)
 import Engine
 import Platform
 import Tensor
@@ -31,6 +33,49 @@ if Environment["ANNEAL_BENCH_GEMM"] == "openblas" {  // whole GEMMs on OpenBLAS'
     BLAS.setThreads(threads)
 }
 BLAS.clock = { MonotonicClock.nanoseconds }
+
+if mode == "small" {
+    // Experiment: one encoder forward's linear layers (6 layers of distinct weights, so they
+    // stream from memory as in a real forward) at few rows: Matmul.forward against BlockGemm
+    // on weights packed once as Wᵀ (C, OC), columns split over the team.
+    let M = B * T, shapes = [(1152, 384), (384, 384), (1536, 384), (384, 1536)]
+    var layers: [(w: Arena, wt: Arena, OC: Int, C: Int)] = []
+    for _ in 0..<6 {
+        for (OC, C) in shapes {
+            let w = Arena(count: OC * C), wt = Arena(count: C * OC)
+            for i in 0..<(OC * C) { w.pointer[i] = Float(i % 5) * 0.01 }
+            // Panels of 16 output columns, each (C, 16) contiguous.
+            for o in 0..<OC { for c in 0..<C { wt.pointer[(o / 16) * C * 16 + c * 16 + o % 16] = w.pointer[o * C + c] } }
+            layers.append((w, wt, OC, C))
+        }
+    }
+    let inp = Arena(count: M * 1536), out = Arena(count: M * 1536)
+    for i in 0..<(M * 1536) { inp.pointer[i] = Float(i % 7) * 0.1 }
+    func blas() {
+        for (w, _, OC, C) in layers { Matmul.forward(out: out.pointer, inp: inp.pointer, weight: w.pointer, bias: nil, N: M, C: C, OC: OC) }
+    }
+    func packed() {
+        for (_, wt, OC, C) in layers {
+            Parallel.forRanges(OC / 16, grain: 1) { panels in
+                for panel in panels {
+                    BlockGemm.tiles(M: M, N: 16, K: C, alpha: 1, A: inp.pointer, lda: C, B: wt.pointer + panel * C * 16, ldb: 16,
+                                    accumulate: false, C: out.pointer + panel * 16, ldc: OC)
+                }
+            }
+        }
+    }
+    var best: [String: Double] = [:]
+    for (name, body) in [("matmul", blas), ("packed", packed), ("matmul", blas), ("packed", packed)] {
+        body()
+        let repeats = steps * 20, start = MonotonicClock.now
+        for _ in 0..<repeats { body() }
+        let ms = (MonotonicClock.now - start) / Double(repeats) * 1e3
+        best[name] = min(best[name] ?? .infinity, ms)
+        print("small \(name) M=\(M) ms_per_forward=\(ms)")
+    }
+    print("ratio packed/matmul \(best["packed"]! / best["matmul"]!)")
+    Console.exit(0)
+}
 
 if mode == "gemm" {
     // Raw sgemm throughput on the encoder's shapes: (B·T, OC, C) forward.
