@@ -96,7 +96,6 @@ public final class ClassificationTrainer: TrainingTask {
         ["samples_per_second": .double(Double(samples) / seconds)]
     }
 
-    /// Loss and classification metrics on the validation set, in eval mode (no dropout).
     /// The encoder without its adapter (LoRA off, no prefix), with the head as it starts.
     public func evaluateBase() throws -> JSONObject {
         let (lora, prefix) = (model.lora, model.prefix)
@@ -105,6 +104,7 @@ public final class ClassificationTrainer: TrainingTask {
         return try evaluate()
     }
 
+    /// Loss and classification metrics on the validation set, in eval mode (no dropout).
     public func evaluate() throws -> JSONObject {
         let examples = dataset.validation, bs = arguments.perDeviceEvalBatchSize, NL = dataset.labels.count
         var lossSum = 0.0

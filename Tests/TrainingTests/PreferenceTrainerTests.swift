@@ -76,13 +76,7 @@ import Tokenizers
     @Test("DPO of a whole model: a stored reference, a falling loss and an exact resume")
     func dpoFullFineTune() throws {
         let folder = repositoryRoot + "/Tests/EngineTests/Fixtures/tiny-llama"
-        var pairs: [PreferenceExample] = []
-        for i in 0..<12 {
-            let prompt = (0..<4).map { Int32(3 + (i * 7 + $0 * 5) % 90) }
-            pairs.append(PreferenceExample(chosen: PreferenceSequence(ids: prompt + [Int32(10 + i), 2], answerStart: 4),
-                                           rejected: PreferenceSequence(ids: prompt + [Int32(60 + i), 61, 2], answerStart: 4)))
-        }
-        let data = PreferenceDataset(train: pairs, validation: pairs)
+        let data = Self.tinyPairs
         let arguments = TrainingArguments(["n_epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "eval_strategy": "no",
                                            "save_strategy": "epoch"], seed: 2)
         let model = try Llama.load(folder: folder, maxT: 16)
@@ -104,19 +98,23 @@ import Tokenizers
         #expect(second.params.bytes == model.params.bytes)
     }
 
+    /// Twelve pairs of token ids for the tiny Llama: four prompt tokens, then a short answer.
+    static var tinyPairs: PreferenceDataset {
+        let pairs = (0..<12).map { i in
+            let prompt = (0..<4).map { Int32(3 + (i * 7 + $0 * 5) % 90) }
+            return PreferenceExample(chosen: PreferenceSequence(ids: prompt + [Int32(10 + i), 2], answerStart: 4),
+                                     rejected: PreferenceSequence(ids: prompt + [Int32(60 + i), 61, 2], answerStart: 4))
+        }
+        return PreferenceDataset(train: pairs, validation: pairs)
+    }
+
     /// DPO with a prefix: the reference is the base without it (the rewards start away from 0,
     /// a random prefix already changes the model); the base's weights stay as they were, only
     /// the prefix trains, and the loss falls.
     @Test("DPO of a prefix over a frozen base")
     func dpoPrefix() throws {
         let folder = repositoryRoot + "/Tests/EngineTests/Fixtures/tiny-llama"
-        var pairs: [PreferenceExample] = []
-        for i in 0..<12 {
-            let prompt = (0..<4).map { Int32(3 + (i * 7 + $0 * 5) % 90) }
-            pairs.append(PreferenceExample(chosen: PreferenceSequence(ids: prompt + [Int32(10 + i), 2], answerStart: 4),
-                                           rejected: PreferenceSequence(ids: prompt + [Int32(60 + i), 61, 2], answerStart: 4)))
-        }
-        let data = PreferenceDataset(train: pairs, validation: pairs)
+        let data = Self.tinyPairs
         let arguments = TrainingArguments(["n_epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "eval_strategy": "no",
                                            "save_strategy": "epoch", "per_device_eval_batch_size": 5], seed: 2)
         let model = try Llama.load(folder: folder, maxT: 16), weights = model.params.bytes
