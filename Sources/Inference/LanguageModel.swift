@@ -1,5 +1,6 @@
 import Engine
 import Models
+import Platform
 import Tokenizers
 
 /// A base language model ready to generate: the loaded base (weights, tokenizer, stop tokens,
@@ -8,6 +9,8 @@ public struct LanguageModel: Sendable {
     public let base: CausalLMBase
     /// Decodes concurrent generations of the model (and its adapters) in shared batches.
     let batcher: DecodeBatcher
+    /// Held while a prompt is scored (`ServedModel.score`): one at a time per model.
+    let scoring = ConditionLock(())
 
     public var name: String { base.name }
     public var model: any CausalLM { base.model }

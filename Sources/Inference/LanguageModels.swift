@@ -61,12 +61,6 @@ public struct ServedModel: Sendable {
     /// The longest prompt and generation together, in tokens (a prefix's slots come first).
     public var contextLength: Int { model.model.maxT - ((adapter as? PrefixTuning)?.virtualTokens ?? 0) }
 
-    /// Next-token logits after each of `ids` (a row of the vocabulary per token), through this
-    /// request's adapter: scoring a text.
-    public func logits(_ ids: [Int32]) -> [Float] {
-        model.model.logits(ids, B: 1, T: ids.count, lora: adapter as? LoRA, prefix: adapter as? PrefixTuning)
-    }
-
     /// `LanguageModel.generate` through this request's adapter.
     public func generate(prompt: [Int32], maxTokens: Int, sampler: Sampler, stop: [String],
                          cancelled: @escaping @Sendable () -> Bool = { false },

@@ -34,4 +34,22 @@ import Testing
             #expect(together.map(\.count) == alone.map(\.count), "\(name)")
         }
     }
+
+    /// A prompt taken in blocks (`append(_:block:)`, `score`) gives the logits the whole forward
+    /// pass gives, with and without a prefix; the last block's last row is the prefill's answer.
+    @Test func blockedPrefillMatchesTheWholeForward() throws {
+        for (name, model) in try Self.models() {
+            let prompt: [Int32] = [1, 5, 17, 7, 7, 60, 2, 95, 3, 40, 41], T = prompt.count, V = model.vocabSize
+            for prefix in [nil, PrefixTuning(layout: model.prefixLayout, config: PrefixConfig(virtualTokens: 3), seed: 5)] {
+                let whole = model.logits(prompt, B: 1, T: T, lora: nil, prefix: prefix)
+                var rows = [Float](repeating: .nan, count: T * V)
+                model.session(lora: nil, prefix: prefix, capacity: T).score(prompt, block: 4) { t, row in
+                    for v in 0..<V { rows[t * V + v] = row[v] }
+                }
+                #expect(Fixtures.maxDifference(rows, whole) < 1e-5, "\(name), prefix \(prefix != nil)")
+                let last = model.session(lora: nil, prefix: prefix, capacity: T).append(prompt, block: 3)
+                #expect(Fixtures.maxDifference(last, Array(whole[((T - 1) * V)...])) < 1e-5, "\(name), prefix \(prefix != nil)")
+            }
+        }
+    }
 }

@@ -46,7 +46,38 @@ public protocol CausalLM: AnyObject, Sendable {
 public protocol DecodingSession: AnyObject {
     var count: Int { get }
     var capacity: Int { get }
-    func append(_ ids: [Int32]) -> [Float]
+    /// Runs `ids` at the next positions; the logits (V) after the last of them, or after each
+    /// of them (n × V) with `everyRow`. Its scratch grows with `ids.count` × the positions so far:
+    /// long inputs go through `append(_:)` or `score`, which take them in blocks.
+    func append(_ ids: [Int32], everyRow: Bool) -> [Float]
+}
+
+extension DecodingSession {
+    /// Runs `ids` (a prompt, or one token) at the next positions, `block` at a time, and returns
+    /// the logits after the last of them.
+    public func append(_ ids: [Int32], block: Int = 256) -> [Float] {
+        var logits: [Float] = [], start = ids.startIndex
+        repeat {
+            let end = min(ids.endIndex, start + block)
+            logits = append(Array(ids[start..<end]), everyRow: false)
+            start = end
+        } while start < ids.endIndex
+        return logits
+    }
+
+    /// Runs `ids` at the next positions, `block` at a time, and hands `row` each position's index
+    /// in `ids` with the logits after it (V floats, valid during the call).
+    public func score(_ ids: [Int32], block: Int = 256, row: (Int, UnsafeBufferPointer<Float>) -> Void) {
+        var start = ids.startIndex
+        while start < ids.endIndex {
+            let end = min(ids.endIndex, start + block)
+            let logits = append(Array(ids[start..<end]), everyRow: true), V = logits.count / (end - start)
+            logits.withUnsafeBufferPointer { all in
+                for r in 0..<(end - start) { row(start + r, UnsafeBufferPointer(rebasing: all[(r * V)..<((r + 1) * V)])) }
+            }
+            start = end
+        }
+    }
 }
 
 extension CausalLM {

@@ -32,34 +32,31 @@ extension CompletionRoutes {
                                            param: "prompt", code: "context_length_exceeded")
             }
             var choice: JSONObject = ["text": .string(prompt), "index": 0, "logprobs": .null, "finish_reason": "length"]
-            if let top { choice["logprobs"] = Self.logprobs(ids, logits: model.logits(ids), top: top, model: model) }
+            if let top { choice["logprobs"] = Self.logprobs(ids, top: top, model: model) }
             return .json(["id": .string(Crypto.randomID(prefix: "cmpl-")), "object": "text_completion",
                           "created": .int(Int64(WallClock.unixSeconds)), "model": .string(name), "choices": [.object(choice)],
                           "usage": ["prompt_tokens": .int(Int64(ids.count)), "completion_tokens": 0, "total_tokens": .int(Int64(ids.count))]])
         }
     }
 
-    /// OpenAI's `logprobs` object for `ids` from the next-token `logits` (a row of V per token).
-    static func logprobs(_ ids: [Int32], logits: [Float], top: Int, model: ServedModel) -> JSONValue {
-        let V = logits.count / ids.count
+    /// OpenAI's `logprobs` object for `ids`: each token's text and character offset in the
+    /// prompt (special tokens such as a BOS take none), its log-probability (null for the first)
+    /// and the `top` likeliest tokens there.
+    static func logprobs(_ ids: [Int32], top: Int, model: ServedModel) -> JSONValue {
         var tokens: [JSONValue] = [], tokenLogprobs: [JSONValue] = [.null], tops: [JSONValue] = [.null], offsets: [JSONValue] = []
         var offset = 0
         for id in ids {
-            let text = model.tokenizer.decode([Int(id)], skipSpecialTokens: false)
-            tokens.append(.string(text))
+            tokens.append(.string(model.tokenizer.decode([Int(id)], skipSpecialTokens: false)))
             offsets.append(.int(Int64(offset)))
-            offset += text.count
+            offset += model.tokenizer.decode([Int(id)], skipSpecialTokens: true).count
         }
-        for t in 1..<max(1, ids.count) {
-            let row = logits[((t - 1) * V)..<(t * V)]
-            let largest = row.max()!, total = row.reduce(0.0) { $0 + Math.exp(Double($1 - largest)) }
-            let normalizer = Double(largest) + Math.log(total)
-            tokenLogprobs.append(.double(Double(row[row.startIndex + Int(ids[t])]) - normalizer))
+        for score in model.score(ids, top: top) {
+            tokenLogprobs.append(.double(score.logprob))
             var best = JSONObject()
-            for index in top == 0 ? [] : row.indices.sorted(by: { row[$0] > row[$1] }).prefix(top) {
+            for (id, logprob) in score.top {
                 // Tokens that decode alike (stray bytes) share a key: the likeliest keeps it.
-                let key = model.tokenizer.decode([index - row.startIndex], skipSpecialTokens: false)
-                if best[key] == nil { best[key] = .double(Double(row[index]) - normalizer) }
+                let key = model.tokenizer.decode([id], skipSpecialTokens: false)
+                if best[key] == nil { best[key] = .double(logprob) }
             }
             tops.append(.object(best))
         }

@@ -26,11 +26,11 @@ public final class GPT2Session: DecodingSession {
         }
     }
 
-    public func append(_ ids: [Int32]) -> [Float] {
+    public func append(_ ids: [Int32], everyRow: Bool) -> [Float] {
         let n = ids.count, c = model.config, C = c.hiddenSize, start = count, total = count + n
         precondition(n > 0 && total <= capacity, "GPT2Session: \(count) + \(n) positions exceed the capacity \(capacity)")
         // One set of block buffers serves every layer (nothing is kept for backward), and only
-        // the last position gets logits.
+        // the last position gets logits unless every row is asked for.
         let x = Floats(n * C), a = GPT2LayerActivations(config: c, B: 1, T: n, attention: false)
         model.embed(ids, positions: (0..<n).map { Int32(start + $0) }, into: x.pointer)
         for l in 0..<c.numLayers {
@@ -45,9 +45,10 @@ public final class GPT2Session: DecodingSession {
             }
         }
         count = total
-        let h = Floats(C), mean = Floats(1), rstd = Floats(1), logits = Floats(c.vocabSize, zeroed: false)
-        model.head(x: x.pointer + (n - 1) * C, h: h.pointer, mean: mean.pointer, rstd: rstd.pointer, logits: logits.pointer, N: 1)
-        return Array(UnsafeBufferPointer(start: logits.pointer, count: c.vocabSize))
+        let rows = everyRow ? n : 1, h = Floats(rows * C), mean = Floats(rows), rstd = Floats(rows)
+        let logits = Floats(rows * c.vocabSize, zeroed: false)
+        model.head(x: x.pointer + (n - rows) * C, h: h.pointer, mean: mean.pointer, rstd: rstd.pointer, logits: logits.pointer, N: rows)
+        return Array(UnsafeBufferPointer(start: logits.pointer, count: rows * c.vocabSize))
     }
 }
 

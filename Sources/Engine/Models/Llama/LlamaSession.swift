@@ -31,8 +31,8 @@ public final class LlamaSession: DecodingSession {
         }
     }
 
-    /// Runs `ids` at the next positions and returns the logits after the last of them (V).
-    public func append(_ ids: [Int32]) -> [Float] {
+    /// Runs `ids` at the next positions: the logits after the last of them (V), or after each with `everyRow`.
+    public func append(_ ids: [Int32], everyRow: Bool) -> [Float] {
         let n = ids.count
         precondition(n > 0 && count + n <= capacity, "LlamaSession: \(count) + \(n) positions exceed the capacity \(capacity)")
         let c = model.config, C = c.hiddenSize, KV = c.kvSize
@@ -49,7 +49,7 @@ public final class LlamaSession: DecodingSession {
             model.finish(layer: l, s, attention: y.pointer, N: n, adapters: RowAdapters(lora))
         }
         count = total
-        return model.output(s, rows: (n - 1)..<n)
+        return model.output(s, rows: everyRow ? 0..<n : (n - 1)..<n)
     }
 }
 
