@@ -1,3 +1,5 @@
+import Platform
+
 /// SplitMix64 (Steele, Lea and Flood 2014), the one seeded generator behind everything random in
 /// Anneal: data order, dropout seeds and sampling. Small, fast and fully specified, so a seed gives
 /// the same numbers on every machine and Swift version, which is what lets a job resume exactly.
@@ -23,6 +25,16 @@ public enum SplitMix {
                 while product.low < threshold { product = next().multipliedFullWidth(by: b) }
             }
             return Int(product.high)
+        }
+
+        /// Uniform in (0, 1): the top 53 bits of the next value, centred in their interval.
+        public mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
+
+        /// Standard normal by Box–Muller from the next two uniforms (the cosine half only), for
+        /// initialising weights.
+        public mutating func normal() -> Double {
+            let radius = (-2 * Math.log(uniform())).squareRoot()
+            return radius * Math.cos(2 * Double.pi * uniform())
         }
     }
 

@@ -42,7 +42,8 @@ public final class LanguageModels: Sendable {
         }) { model in
             guard let tuned else { return try body(ServedModel(model: model, adapter: nil)) }
             return try adapters.withModel(tuned.name, load: {
-                let adapter = try tuned.adapter(lora: model.model.loraLayout, prefix: model.model.prefixLayout, pool: pool)
+                var adapter = try tuned.adapter(lora: model.model.loraLayout, prefix: model.model.prefixLayout, pool: pool)
+                if let prefix = adapter as? PrefixTuning { adapter = prefix.inferenceTable() }  // no projection to rerun per request
                 return (adapter, adapter.params.count * 4)
             }) { adapter in try body(ServedModel(model: model, adapter: adapter)) }
         }

@@ -21,9 +21,10 @@ public struct BertClassificationJob: TrainingJob {
         let job = context.job, arguments = context.arguments
         let base = try context.base(loadBase)
         let (training, validation) = try context.files()
-        let trainer = try Self.trainer(base: base, training: training, validation: validation, arguments: arguments,
-                                       hyperparameters: job.hyperparameters)
-        try Self.reportLengths(trainer.dataset, maxLength: arguments.maxSeqLength, context)
+        let (trainer, note) = try Self.trainer(base: base, training: training, validation: validation, arguments: arguments,
+                                               hyperparameters: job.hyperparameters)
+        if let note { try context.event(note) }
+        try Self.reportLengths(trainer.dataset, maxLength: trainer.arguments.maxSeqLength, context)
         if let adapter = trainer.adapterSummary { try context.event(adapter) }
         try context.event(trainer.planSummary)
         return try context.run(trainer, manifest: ModelManifest(kind: .classifier, base: job.model, architecture: job.architecture,
@@ -31,15 +32,16 @@ public struct BertClassificationJob: TrainingJob {
                                                                 head: trainer.headTensors))
     }
 
-    /// The trainer of a job on `base` with these files and settings: `train` runs it, the dry
-    /// run times a few of its steps.
+    /// The trainer of a job on `base` with these files and settings (and a note when the
+    /// examples are cut at the model's positions): `train` runs it, the dry run times a few of its steps.
     static func trainer(base: ClassificationBase, training: [UInt8], validation: [UInt8]?, arguments: TrainingArguments,
-                        hyperparameters: JSONValue) throws -> ClassificationTrainer {
+                        hyperparameters: JSONValue) throws -> (ClassificationTrainer, note: String?) {
         do {
             let adapter = try Result { () throws(HyperparameterError) in try Hyperparameters.adapter(hyperparameters, layout: base.loraLayout) }
                 .mapError(JobFailure.invalid).get()
-            return try ClassificationTrainer(config: base.config, weights: base.weights, tokenizer: base.tokenizer, training: training,
-                                             validation: validation, arguments: arguments, adapter: adapter)
+            let (arguments, note) = arguments.fitting(positions: base.positions, adapter: adapter)
+            return (try ClassificationTrainer(config: base.config, weights: base.weights, tokenizer: base.tokenizer, training: training,
+                                              validation: validation, arguments: arguments, adapter: adapter), note)
         } catch let problem as DatasetProblem {
             let param = problem.reason.hasPrefix("validation file") ? "validation_file" : "training_file"
             throw JobFailure(code: "invalid_\(param)", message: problem.description, param: param)

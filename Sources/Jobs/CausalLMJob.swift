@@ -37,11 +37,7 @@ public struct CausalLMJob: TrainingJob {
                         hyperparameters: JSONValue) throws -> (any LanguageModelTask, note: String?) {
         let adapter = try Result { () throws(HyperparameterError) in try Hyperparameters.adapter(hyperparameters, layout: base.loraLayout) }
             .mapError(JobFailure.invalid).get()
-        var arguments = arguments, note: String?
-        if arguments.maxSeqLength > base.contextLength {
-            note = "max_seq_length \(arguments.maxSeqLength) is longer than the model's context: examples are cut at \(base.contextLength)"
-            arguments.maxSeqLength = base.contextLength
-        }
+        let (arguments, note) = arguments.fitting(positions: base.contextLength, adapter: adapter)
         do {
             if method == "dpo" || method == "orpo" {
                 let truncation = hyperparameters["truncation_mode"]?.string.flatMap(TruncationMode.init(rawValue:)) ?? .keepStart

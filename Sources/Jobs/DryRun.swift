@@ -119,12 +119,14 @@ public struct DryRun: Sendable {
         let task: any TrainingTask, validationExamples: Int
         do {
             if model.architecture == "bert" {
-                let trainer = try BertClassificationJob.trainer(base: try ClassificationBase.load(model), training: files.training,
-                                                                validation: files.validation, arguments: arguments,
-                                                                hyperparameters: .object(job.hyperparameters))
-                var lengths: JSONObject = ["training": .object(ClassificationDataset.lengthSummary(trainer.dataset.trainLengths, maxLength: arguments.maxSeqLength))]
+                let (trainer, note) = try BertClassificationJob.trainer(base: try ClassificationBase.load(model), training: files.training,
+                                                                        validation: files.validation, arguments: arguments,
+                                                                        hyperparameters: .object(job.hyperparameters))
+                if let note { result["note"] = .string(note) }
+                let maxLength = trainer.arguments.maxSeqLength
+                var lengths: JSONObject = ["training": .object(ClassificationDataset.lengthSummary(trainer.dataset.trainLengths, maxLength: maxLength))]
                 if !trainer.dataset.validationLengths.isEmpty {
-                    lengths["validation"] = .object(ClassificationDataset.lengthSummary(trainer.dataset.validationLengths, maxLength: arguments.maxSeqLength))
+                    lengths["validation"] = .object(ClassificationDataset.lengthSummary(trainer.dataset.validationLengths, maxLength: maxLength))
                 }
                 result["token_lengths"] = .object(lengths)
                 result["plan"] = .string(trainer.planSummary)
@@ -135,7 +137,7 @@ public struct DryRun: Sendable {
                                                               method: job.method["type"]?.string ?? "supervised",
                                                               hyperparameters: .object(job.hyperparameters))
                 if let note { result["note"] = .string(note) }
-                result["token_lengths"] = ["training": .object(trainer.lengthSummary(maxLength: arguments.maxSeqLength))]
+                result["token_lengths"] = ["training": .object(trainer.lengthSummary(maxLength: trainer.arguments.maxSeqLength))]
                 result["plan"] = .string(trainer.summary)
                 (task, validationExamples) = (trainer, trainer.validationExamples)
             }

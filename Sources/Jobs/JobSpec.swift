@@ -197,8 +197,11 @@ public struct JobSpec: Sendable {
         guard hyperparameters["lora"] == nil else {
             throw .badRequest("Choose one adapter: lora or prefix_tuning, not both", param: param + ".prefix_tuning", code: "conflicting_parameters")
         }
+        let fit = try Result { () throws(ModelLoadError) in try model.prefixFit() }.mapError { error in
+            JobSpecError.badRequest("\(model.name) cannot be fine-tuned: \(error)", param: "model", code: "unsupported_model")
+        }.get()
         do {
-            return try Hyperparameters.resolvingPrefixTuning(hyperparameters)
+            return try Hyperparameters.resolvingPrefixTuning(hyperparameters, layout: fit.layout, positions: fit.positions)
         } catch {
             throw .badRequest(error.message, param: error.param.replacing("hyperparameters", with: param), code: "invalid_hyperparameter")
         }

@@ -57,23 +57,26 @@ public struct CausalLMBase: Sendable {
     /// The layers LoRA can adapt in `base`, from its GGUF header or `config.json` alone.
     public static func loraLayout(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> LoRALayout { try layouts(base).lora }
 
-    /// What a prefix gives `base`'s attention (prefix tuning), from its config alone.
-    public static func prefixLayout(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> PrefixLayout { try layouts(base).prefix }
+    /// What a prefix gives `base`'s attention (prefix tuning) and the positions it has, from its config alone.
+    public static func prefixFit(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> (layout: PrefixLayout, positions: Int) {
+        let layouts = try layouts(base)
+        return (layouts.prefix, layouts.positions)
+    }
 
-    static func layouts(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> (lora: LoRALayout, prefix: PrefixLayout) {
+    static func layouts(_ base: ModelCatalog.BaseModel) throws(ModelLoadError) -> (lora: LoRALayout, prefix: PrefixLayout, positions: Int) {
         do {
             if let file = base.ggufFile {
                 let mapped = try MappedFile(path: file)
                 let config = try LlamaConfig(gguf: try GGUFFile(bytes: mapped.bytes))
-                return (config.loraLayout, config.prefixLayout)
+                return (config.loraLayout, config.prefixLayout, config.maxPositions)
             }
             let json = try folderConfig(base)
             if json["model_type"]?.string == "gpt2" {
                 let config = try GPT2Config.parse(json: json)
-                return (config.loraLayout, config.prefixLayout)
+                return (config.loraLayout, config.prefixLayout, config.maxPositions)
             }
             let config = try LlamaConfig.parse(json: json)
-            return (config.loraLayout, config.prefixLayout)
+            return (config.loraLayout, config.prefixLayout, config.maxPositions)
         } catch let error as ModelLoadError {
             throw error
         } catch {

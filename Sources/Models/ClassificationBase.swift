@@ -14,6 +14,8 @@ public struct ClassificationBase: Sendable {
 
     /// The layers LoRA can adapt in this model.
     public var loraLayout: LoRALayout { config.loraLayout }
+    /// The positions the model has (the longest input, a prefix's slots included).
+    public var positions: Int { config.maxPositions }
 
     /// The model in `folder` with `tokenizer`.
     public init(folder: String, tokenizer: Tokenizer) throws {

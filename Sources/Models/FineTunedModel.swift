@@ -99,7 +99,7 @@ extension FineTunedModel {
         let adapter: any Adapter
         switch settings {
         case .lora(let config): adapter = try LoRA(layout: lora, config: config, trainable: false, saved: saved)
-        case .prefix(let config): adapter = PrefixTuning(layout: prefix, config: config, trainable: false, saved: saved)
+        case .prefix(let config): adapter = PrefixTuning(layout: prefix, config: config, trainable: false, saved: saved, random: false)
         case nil: throw ModelLoadError(.unavailable, model: name, "\(name) has no adapter")
         }
         guard adapter.params.restore(try weights(pool)) else { throw unfit("adapter") }
@@ -119,7 +119,7 @@ extension FineTunedModel {
         _ = try BertCheckpoint.load(model, from: SafeTensors(path: base.path + "/model.safetensors"), headOptional: true)
         let adapter = try classifierAdapter(pool)
         if let lora = adapter as? LoRA { lora.merge { model.weight(module: $0, layer: $1) } }
-        model.prefix = adapter as? PrefixTuning
+        model.prefix = (adapter as? PrefixTuning)?.inferenceTable()
         guard model.copyHead(from: adapter) else { throw unfit("head") }
         return model
     }

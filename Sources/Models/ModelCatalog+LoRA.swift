@@ -12,4 +12,16 @@ extension ModelCatalog.BaseModel {
             throw ModelLoadError(.unsupported, model: name, "\(name) cannot be loaded: \(error)")
         }
     }
+
+    /// What a prefix gives this model's attention and the positions it has (prefix tuning), from
+    /// the config alone.
+    public func prefixFit() throws(ModelLoadError) -> (layout: PrefixLayout, positions: Int) {
+        guard architecture == "bert" else { return try CausalLMBase.prefixFit(self) }
+        do {
+            let config = try BertConfig.load(folder: path)
+            return (config.prefixLayout, config.maxPositions)
+        } catch {
+            throw ModelLoadError(.unsupported, model: name, "\(name) cannot be loaded: \(error)")
+        }
+    }
 }

@@ -24,10 +24,15 @@ extension Hyperparameters {
         return resolved
     }
 
-    /// `hyperparameters` with its `prefix_tuning` settings checked and written out resolved.
-    public static func resolvingPrefixTuning(_ hyperparameters: JSONObject) throws(HyperparameterError) -> JSONObject {
+    /// `hyperparameters` with its `prefix_tuning` settings checked against a model of `layout`
+    /// and `positions` positions (`PrefixConfig.check`) and written out resolved.
+    public static func resolvingPrefixTuning(_ hyperparameters: JSONObject, layout: PrefixLayout, positions: Int) throws(HyperparameterError) -> JSONObject {
         var resolved = hyperparameters
-        resolved["prefix_tuning"] = try PrefixConfig.from(hyperparameters: .object(hyperparameters)).json
+        let config = try PrefixConfig.from(hyperparameters: .object(hyperparameters))
+        do { try config.check(layout, positions: positions) } catch {
+            throw HyperparameterError(message: error.message, param: "hyperparameters.prefix_tuning" + (error.key.map { "." + $0 } ?? ""))
+        }
+        resolved["prefix_tuning"] = config.json
         return resolved
     }
 

@@ -1,3 +1,4 @@
+import Engine
 import JSON
 
 /// Hyperparameters with HF TrainingArguments' names, resolved from a job's validated
@@ -116,5 +117,18 @@ public struct TrainingArguments: Sendable, Equatable {
         if validationSplit > 0 { object["validation_split"] = .double(validationSplit) }
         if let labels { object["labels"] = .array(labels.map(JSONValue.string)) }
         return .object(object)
+    }
+}
+
+extension TrainingArguments {
+    /// These arguments with `max_seq_length` cut to what a model of `positions` positions leaves
+    /// after `adapter`'s prefix (prefix tuning), and a note for the job's events when it was cut.
+    public func fitting(positions: Int, adapter: AdapterSettings?) -> (arguments: TrainingArguments, note: String?) {
+        let virtualTokens = adapter?.prefix?.virtualTokens ?? 0, room = positions - virtualTokens
+        guard maxSeqLength > room else { return (self, nil) }
+        var fitted = self
+        fitted.maxSeqLength = room
+        let after = virtualTokens > 0 ? " after the prefix's \(virtualTokens) virtual tokens" : ""
+        return (fitted, "max_seq_length \(maxSeqLength) is longer than the model's \(positions) positions\(after): examples are cut at \(room)")
     }
 }

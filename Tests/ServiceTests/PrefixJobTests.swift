@@ -20,10 +20,11 @@ struct PrefixJobTests {
 
     @Test("prefix-tuning settings are checked when the job is created")
     func settingsAreChecked() throws {
-        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["all-MiniLM-L6-v2": Self.root + "/models/all-MiniLM-L6-v2"])
+        let api = try APIHarness(trainers: TrainerRegistry(), linkedModels: ["all-MiniLM-L6-v2": Self.root + "/models/all-MiniLM-L6-v2",
+                                                                          "tiny-gpt2": Self.root + "/Tests/ServiceTests/Fixtures/tiny-gpt2"])
         let file = try api.upload(Files.read(Self.root + "/Tests/TrainingTests/Fixtures/reviews-train.jsonl")!)
-        func create(_ extra: JSONObject) throws -> (status: Int, json: JSONValue) {
-            var body: JSONObject = ["model": "all-MiniLM-L6-v2", "training_file": .string(file)]
+        func create(_ extra: JSONObject, model: String = "all-MiniLM-L6-v2") throws -> (status: Int, json: JSONValue) {
+            var body: JSONObject = ["model": .string(model), "training_file": .string(file)]
             for (key, value) in extra { body[key] = value }
             let reply = try api.call("POST", "/v1/fine_tuning/jobs", json: .object(body))
             return (reply.status, reply.json)
@@ -34,6 +35,17 @@ struct PrefixJobTests {
         #expect(both.status == 400 && both.json["error"]?["code"] == "conflicting_parameters", "\(both.json)")
         let hidden = try create(["hyperparameters": ["prefix_tuning": ["encoder_hidden_size": 64]]])
         #expect(hidden.status == 400 && hidden.json["error"]?["param"] == "hyperparameters.prefix_tuning.encoder_hidden_size", "\(hidden.json)")
+        // MiniLM's 6 layers × 2 × 384 columns times 8192 is past the projection's limit.
+        let wide = try create(["adapter": ["type": "prefix_tuning", "prefix_projection": true, "encoder_hidden_size": 8192]])
+        #expect(wide.status == 400 && wide.json["error"]?["param"] == "adapter.encoder_hidden_size", "\(wide.json)")
+        // tiny-gpt2 has 128 positions: a prefix of 128 leaves none for the tokens.
+        let full = try create(["adapter": ["type": "prefix_tuning", "num_virtual_tokens": 128]], model: "tiny-gpt2")
+        #expect(full.status == 400 && full.json["error"]?["param"] == "adapter.num_virtual_tokens", "\(full.json)")
+        #expect(try create(["adapter": ["type": "prefix_tuning", "num_virtual_tokens": 127]], model: "tiny-gpt2").status == 200)
+        // A max_seq_length past what the prefix leaves of MiniLM's 512 positions is cut, with a note.
+        let dry = try create(["adapter": ["type": "prefix_tuning", "num_virtual_tokens": 12],
+                              "hyperparameters": ["max_seq_length": 1024], "dry_run": true])
+        #expect(dry.status == 200 && dry.json["note"]?.string?.contains("cut at 500") == true, "\(dry.json)")
         let unknown = try create(["adapter": ["type": "prompt_tuning"]])
         #expect(unknown.status == 400 && unknown.json["error"]?["param"] == "adapter.type", "\(unknown.json)")
         let good = try create(["adapter": ["type": "prefix_tuning", "num_virtual_tokens": 8, "prefix_projection": true],

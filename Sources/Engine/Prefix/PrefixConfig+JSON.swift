@@ -32,6 +32,24 @@ extension PrefixConfig {
         self = config
     }
 
+    /// The most floats the projection's second layer (L·2·D × H) may hold: 32 Mi, 128 MB, and
+    /// three times that in training with Adam's moments.
+    public static let largestProjection = 1 << 25
+
+    /// Checks these settings against a model of `layout` with `positions` positions: the prefix
+    /// must leave positions for the tokens, and the projection fit `largestProjection`.
+    public func check(_ layout: PrefixLayout, positions: Int) throws(AdapterSettingError) {
+        guard virtualTokens < positions else {
+            throw AdapterSettingError(message: "num_virtual_tokens \(virtualTokens) leaves no position for the tokens: the model has \(positions) positions",
+                                      key: "num_virtual_tokens")
+        }
+        let hidden = encoderHiddenSize ?? layout.width
+        guard !projection || layout.rowWidth * hidden <= Self.largestProjection else {
+            throw AdapterSettingError(message: "encoder_hidden_size \(hidden) makes a projection of \(layout.rowWidth) × \(hidden) floats on this model; at most \(Self.largestProjection / layout.rowWidth) fits the limit of \(Self.largestProjection)",
+                                      key: "encoder_hidden_size")
+        }
+    }
+
     /// The settings as `init(json:)` reads them back.
     public var json: JSONValue {
         ["num_virtual_tokens": .int(Int64(virtualTokens)), "prefix_projection": .bool(projection),

@@ -51,8 +51,9 @@ public final class PrefixTuning: @unchecked Sendable {
     /// The projection's width H.
     public var hidden: Int { config.encoderHiddenSize ?? layout.width }
 
+    /// `random`: false leaves the parameters zero, for weights restored from a checkpoint.
     public init(layout: PrefixLayout, config: PrefixConfig, seed: UInt64 = 0, weightDecay: Double = 0, trainable: Bool = true,
-                saved: [(name: String, shape: [Int], decay: Bool)] = []) {
+                saved: [(name: String, shape: [Int], decay: Bool)] = [], random: Bool = true) {
         (self.layout, self.config) = (layout, config)
         let P = config.virtualTokens, D = layout.width, H = config.encoderHiddenSize ?? D, R = layout.rowWidth
         let groups: [(range: Range<Int>, decay: Bool)]
@@ -67,19 +68,13 @@ public final class PrefixTuning: @unchecked Sendable {
         let arena = withSavedTensors(groups, saved)
         (savedTensors, savedOffsets) = (saved, arena.offsets)
         trained = TrainedParameters(params: Arena(count: arena.total), groups: arena.groups, weightDecay: weightDecay, trainable: trainable)
-        var state = seed
-        func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            return (Double(SplitMix.hash(seed: state, index: 0) >> 11) + 0.5) / Double(1 << 53)
-        }
-        let embedding = groups[0].range
-        for i in embedding {
-            params.pointer[i] = Float((-2 * Math.log(uniform())).squareRoot() * Math.cos(2 * Double.pi * uniform()))
-        }
+        guard random else { return }
+        var random = SplitMix.Generator(seed: seed)
+        for i in groups[0].range { params.pointer[i] = Float(random.normal()) }
         if config.projection {
             for (group, fanIn) in zip(groups[1..<5], [D, D, H, H]) {
                 let bound = 1 / Double(fanIn).squareRoot()
-                for i in group.range { params.pointer[i] = Float((uniform() * 2 - 1) * bound) }
+                for i in group.range { params.pointer[i] = Float((random.uniform() * 2 - 1) * bound) }
             }
         }
     }
@@ -103,6 +98,18 @@ public final class PrefixTuning: @unchecked Sendable {
         }
     }
 
+    /// This prefix as inference uses it (PEFT's inference mode): the table alone, made once
+    /// through the projection, with the saved tensors; itself when it has no projection.
+    public func inferenceTable() -> PrefixTuning {
+        guard config.projection else { return self }
+        let plain = PrefixTuning(layout: layout, config: PrefixConfig(virtualTokens: virtualTokens), trainable: false,
+                                 saved: savedTensors, random: false)
+        let table = pass()
+        withExtendedLifetime(table) { plain.params.pointer.update(from: table.table, count: virtualTokens * layout.rowWidth) }
+        for (name, shape, _) in savedTensors { plain.saved(name)!.update(from: saved(name)!, count: shape.reduce(1, *)) }
+        return plain
+    }
+
     /// The table for one forward pass (and its backward when `training`): see `PrefixPass`.
     public func pass(training: Bool = false) -> PrefixPass { PrefixPass(self, training: training) }
 }
@@ -119,11 +126,11 @@ public final class PrefixPass {
     init(_ prefix: PrefixTuning, training: Bool) {
         self.prefix = prefix
         let P = prefix.virtualTokens, D = prefix.layout.width, H = prefix.hidden, R = prefix.layout.rowWidth
+        precondition(!training || prefix.grads.count == prefix.params.count, "PrefixTuning: made with trainable: false")
         guard prefix.config.projection else {
             (table, dtable, activations) = (prefix.params.pointer, training ? prefix.grads.pointer : nil, nil)
             return
         }
-        precondition(!training || prefix.grads.count == prefix.params.count, "PrefixTuning: made with trainable: false")
         let p = prefix.params.pointer, w1 = p + P * D, b1 = w1 + H * D, w2 = b1 + H, b2 = w2 + R * H
         let table = UnsafeMutablePointer<Float>.allocate(capacity: P * R), a = UnsafeMutablePointer<Float>.allocate(capacity: P * H)
         Matmul.forward(out: a, inp: p, weight: w1, bias: b1, N: P, C: D, OC: H)

@@ -72,15 +72,8 @@ public final class Bert: @unchecked Sendable {
     /// from a Box–Muller stream seeded `seed`, zero bias.
     public func initializeHead(seed: UInt64) {
         let w = parameters.clsw
-        var state = seed
-        func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            return (Double(SplitMix.hash(seed: state, index: 0) >> 11) + 0.5) / Double(1 << 53)
-        }
-        for i in 0..<w.count {
-            let r = (-2 * Math.log(uniform())).squareRoot(), theta = 2 * Double.pi * uniform()
-            w.pointer[i] = Float(r * Math.cos(theta)) * config.initializerRange
-        }
+        var random = SplitMix.Generator(seed: seed)
+        for i in 0..<w.count { w.pointer[i] = Float(random.normal()) * config.initializerRange }
         parameters.clsb.zero()
     }
 

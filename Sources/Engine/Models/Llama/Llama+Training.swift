@@ -31,6 +31,7 @@ extension Llama {
         let N = B * T, group = NH / c.numKVHeads
         let P = prefix?.virtualTokens ?? 0, table = prefix?.pass(training: true)
         precondition(ids.count == N && targets.count == N && P + T <= maxT, "Llama.lossAndGradients: \(ids.count) ids for B \(B) × T \(T)")
+        precondition(prefix == nil || grads == nil, "Llama.lossAndGradients: prefix tuning keeps the base frozen")
         let positions = (0..<N).map { Int32(P + $0 % T) }
         let x = Floats(N * C), q = Floats(N * C), k = Floats(N * KV), v = Floats(N * KV)
         embed(ids, into: x.pointer)
