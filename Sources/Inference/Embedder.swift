@@ -64,11 +64,12 @@ public final class Embedder: Sendable {
                     failure = .unloadable(model: name, reason: "\(error)")
                     return []
                 }
+                let state = model.config.pooling == .cls ? model.hiddenState : []
                 for b in 0..<B {
                     var vector: [Float]
                     switch model.config.pooling {
                     case .mean: vector = Array(model.sentenceEmbeddings[(b * C)..<((b + 1) * C)])
-                    case .cls: vector = Array(model.hiddenState[(b * T * C)..<(b * T * C + C)])
+                    case .cls: vector = Array(state[(b * T * C)..<(b * T * C + C)])
                     }
                     if normalize { Embedder.normalize(&vector) }
                     result.append(vector)

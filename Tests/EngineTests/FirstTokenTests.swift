@@ -7,7 +7,7 @@ import Testing
 /// full fine-tuning and for LoRA, and an inference model's logits likewise. (With dropout on,
 /// DeterminismTests.modelGradient checks it against finite differences.)
 @Suite struct FirstTokenTests {
-    func run(firstTokenOnly: Bool, lora: Bool, B: Int, T: Int) throws -> (logits: [Float], loss: Float, grads: [Float]) {
+    func run(firstTokenOnly: Bool, lora: Bool, paddingFree: Bool = true, B: Int, T: Int) throws -> (logits: [Float], loss: Float, grads: [Float], hidden: [Float]) {
         let model: Bert
         if lora {
             model = Bert(config: TinyBert.config, maxB: B, maxT: T, trainable: true, frozen: true)
@@ -21,12 +21,32 @@ import Testing
             model = TinyBert.make(B: B, T: T)
         }
         model.firstTokenOnly = firstTokenOnly
+        model.paddingFree = paddingFree
         model.zeroGradients()
         try model.forward(TinyBert.batch(B: B, T: T))
         try model.backward()
         let head = model.gradients!.clsw
         let grads = lora ? model.lora!.grads.floats + Array(UnsafeBufferPointer(start: head.pointer, count: head.count)) : model.grads!.floats
-        return (Array(model.logits), model.loss, grads)
+        return (Array(model.logits), model.loss, grads, model.hiddenState)
+    }
+
+    /// Padding-free (the row-wise steps on the real tokens only) against the padded layout, on
+    /// TinyBert's batch of lengths 5, 4 and 3 (and 6 sequences of 7 down to 2): the same logits,
+    /// loss, gradients and hidden state on the real tokens.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func paddingFreeIsThePaddedComputation(firstTokenOnly: Bool, lora: Bool) throws {
+        for (B, T) in [(3, 5), (6, 7)] {
+            let padded = try run(firstTokenOnly: firstTokenOnly, lora: lora, paddingFree: false, B: B, T: T)
+            let free = try run(firstTokenOnly: firstTokenOnly, lora: lora, B: B, T: T)
+            #expect(zip(padded.logits, free.logits).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(padded.logits) vs \(free.logits)")
+            #expect(abs(padded.loss - free.loss) <= 1e-6)
+            let worst = zip(padded.grads, free.grads).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
+            #expect(padded.grads.contains { $0 != 0 } && worst < 1e-5, "gradients differ by \(worst) (relative)")
+            let mask = TinyBert.batch(B: B, T: T).mask, C = TinyBert.config.hiddenSize
+            for (row, keep) in (firstTokenOnly ? Array(repeating: 1, count: B) : mask).enumerated() where keep != 0 {
+                for c in 0..<C { #expect(abs(padded.hidden[row * C + c] - free.hidden[row * C + c]) <= 1e-6, "row \(row)") }
+            }
+        }
     }
 
     @Test(arguments: [(false, 3, 5), (true, 3, 5), (false, 4, 1), (false, 1, 8)])

@@ -8,7 +8,9 @@ extension Bert {
         guard let batch, !batch.labels.isEmpty, config.numLabels > 0 else { throw .noLabels }
         guard var d = dacts, let g = gradients else { preconditionFailure("Bert: backward on an inference model") }
         let c = config, p = parameters, a = acts
-        let B = batch.B, T = batch.T, N = B * T, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = c.numLabels
+        let rows = self.rows!, packed = rows.padded != nil
+        // N: the rows the row-wise steps run on (the real tokens when packed, `BertRows`).
+        let B = batch.B, T = batch.T, N = rows.count, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = c.numLabels
         let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
         let P = prefix?.virtualTokens ?? 0
         func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) { pointer.update(repeating: 0, count: count) }
@@ -29,7 +31,9 @@ extension Bert {
         Dropout.backward(dinp: d.dpooled, dout: d.dpooledDropped, N: B * C, p: hp, seed: dropoutSeed(1 + 3 * c.numLayers))
         zero(d.dout, N * C)
         let last = a.ln2 + (c.numLayers - 1) * N * C
-        Pooler.backward(dinp: d.dout, dweight: always(g.poolw.pointer), dbias: frozen ? sink + C * C : g.poolb.pointer, dpre: d.dpre, dout: d.dpooled, out: a.pooled, inp: last, weight: p.poolw.pointer, B: B, T: firstTokenOnly ? 1 : T, C: C)
+        Pooler.backward(dinp: d.dout, dweight: always(g.poolw.pointer), dbias: frozen ? sink + C * C : g.poolb.pointer, dpre: d.dpre, dout: d.dpooled,
+                        out: a.pooled, inp: firstTokenOnly ? last : a.firstRows, weight: p.poolw.pointer, B: B, T: 1, C: C)
+        if !firstTokenOnly { spreadFirstRows(d.dout, starts: rows.starts, C: C) }
 
         for l in (0..<c.numLayers).reversed() {
             let inp = l == 0 ? a.x0 : a.ln2 + (l - 1) * N * C
@@ -51,14 +55,22 @@ extension Bert {
             lora?.backward(BertModule.intermediate.rawValue, layer: l, dout: d.dfch, inp: ln1, dinp: d.dln1, N: n, input: C, output: FF)
             zero(d.ddrop, N * C)
             ResidualLayerNorm.backward(dinp1: d.ddrop, dinp2: d.dx, dweight: always(g.ln1w[l].pointer), dbias: always(g.ln1b[l].pointer), dres: d.dres1, dout: d.dln1, res: res1, weight: p.ln1w[l].pointer, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, N: n, C: C)
-            if firstOnly { spreadFirstRows(d.dx, B: B, T: T, C: C) }
+            if firstOnly { spreadFirstRows(d.dx, starts: rows.starts, C: C) }
             if hp > 0 { Dropout.forward(out: d.ddrop, inp: d.ddrop, N: n * C, p: hp, seed: dropoutSeed(2 + 3 * l)) }
             zero(d.datty, N * C)  // shares dres1's memory
             Matmul.backward(dinp: d.datty, dweight: base(g.attprojw[l].pointer), dbias: base(g.attprojb[l].pointer), dout: d.ddrop, inp: atty, weight: p.attprojw[l].pointer, N: n, C: C, OC: C)
             lora?.backward(BertModule.attentionOutput.rawValue, layer: l, dout: d.ddrop, inp: atty, dinp: d.datty, N: n, input: C, output: C)
             let seed = dropoutSeed(1 + 3 * l)
-            Attention.backward(dqkv: d.dqkv, datt: d.datt, dout: d.datty, qkv: qkv, att: att, scratch: a.attScratch, B: B, T: T, C: C, NH: NH, queries: firstOnly ? 1 : nil, dropout: ap, seed: seed,
-                               prefix: prefixPass?.attention(layer: l))
+            // In the padded layout when packed: Q|K|V, their gradient, and the output's gradient
+            // (firstTokenOnly's B rows are already in place).
+            let paddedQKV = a.padded, paddedDQKV = a.padded + B * T * 3 * C, paddedDout = a.padded + B * T * 6 * C
+            rows.scatter(qkv, into: paddedQKV, rows: B * T, width: 3 * C)
+            if packed { zero(paddedDQKV, B * T * 3 * C) }
+            if !firstOnly { rows.scatter(d.datty, into: paddedDout, rows: B * T, width: C) }
+            Attention.backward(dqkv: packed ? paddedDQKV : d.dqkv, datt: d.datt, dout: packed && !firstOnly ? paddedDout : d.datty,
+                               qkv: packed ? paddedQKV : qkv, att: att, scratch: a.attScratch, B: B, T: T, C: C, NH: NH,
+                               queries: firstOnly ? 1 : nil, dropout: ap, seed: seed, prefix: prefixPass?.attention(layer: l))
+            rows.gather(paddedDQKV, into: d.dqkv, width: 3 * C)
             Matmul.backward(dinp: d.dx, dweight: base(g.qkvw[l].pointer), dbias: base(g.qkvb[l].pointer), dout: d.dqkv, inp: inp, weight: p.qkvw[l].pointer, N: N, C: C, OC: 3 * C)
             if let lora { loraQKVBackward(lora, layer: l, dqkv: d.dqkv, inp: inp, dinp: d.dx, N: N) }
             swap(&d.dx, &d.dout)
@@ -72,21 +84,23 @@ extension Bert {
         if hp > 0 { Dropout.forward(out: d.dout, inp: d.dout, N: N * C, p: hp, seed: dropoutSeed(0)) }
         zero(d.dres1, N * C)
         LayerNorm.backward(dinp: d.dres1, dweight: g.embLNw.pointer, dbias: g.embLNb.pointer, dout: d.dout, inp: a.emb, weight: p.embLNw.pointer, mean: a.embMean, rstd: a.embRstd, N: N, C: C)
+        rows.scatter(d.dres1, into: a.padded, rows: B * T, width: C)
         batch.ids.withUnsafeBufferPointer { ids in
             batch.types.withUnsafeBufferPointer { types in
-                Embeddings.backward(dwte: g.wte.pointer, dwpe: g.wpe.pointer, dwtt: g.wtt.pointer, dout: d.dres1, inp: ids.baseAddress!, types: types.baseAddress!, B: B, T: T, C: C)
+                Embeddings.backward(dwte: g.wte.pointer, dwpe: g.wpe.pointer, dwtt: g.wtt.pointer, dout: packed ? a.padded : d.dres1,
+                                    inp: ids.baseAddress!, types: types.baseAddress!, B: B, T: T, C: C)
             }
         }
         dacts = d
     }
 
-    /// Moves rows 0..<B of `x` (B, C) to the first token's rows b·T of (B, T, C), zeroing the
-    /// rest: the residual gradient of firstTokenOnly's last layer, in the full layout. From the
-    /// last row down, so no row is overwritten before it moves.
-    func spreadFirstRows(_ x: UnsafeMutablePointer<Float>, B: Int, T: Int, C: Int) {
-        guard T > 1 else { return }
-        for b in stride(from: B - 1, through: 1, by: -1) {
-            (x + b * T * C).update(from: x + b * C, count: C)
+    /// Moves rows 0..<B of `x` (B, C) to each sequence's first row `starts[b]` of the full
+    /// layout, zeroing the rest: the gradient of what only the first tokens fed (the pooler, or
+    /// firstTokenOnly's last layer). From the last row down, so no row is overwritten before it
+    /// moves (`starts` increases, with starts[b] ≥ b).
+    func spreadFirstRows(_ x: UnsafeMutablePointer<Float>, starts: [Int], C: Int) {
+        for b in stride(from: starts.count - 1, through: 1, by: -1) where starts[b] != b {
+            (x + starts[b] * C).update(from: x + b * C, count: C)
             (x + b * C).update(repeating: 0, count: C)
         }
     }

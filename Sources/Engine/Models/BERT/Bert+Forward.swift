@@ -3,22 +3,26 @@ import Tensor
 extension Bert {
     /// The forward pass: embeddings, L post-LayerNorm encoder layers, pooler, mean pooling (not
     /// with `firstTokenOnly`) and, with a head, logits and (with labels) the mean cross-entropy
-    /// in `loss`.
+    /// in `loss`. With `paddingFree`, the row-wise steps run on the real tokens alone (`BertRows`).
     public func forward(_ batch: BertBatch) throws(BatchError) {
         try check(batch)
         self.batch = batch
         let c = config, p = parameters, a = acts
-        let B = batch.B, T = batch.T, N = B * T, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize
+        let rows = BertRows(batch, packing: paddingFree), packed = rows.padded != nil
+        self.rows = rows
+        // N: the rows the row-wise steps run on (the real tokens when packed).
+        let B = batch.B, T = batch.T, N = rows.count, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize
         let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
         let P = prefix?.virtualTokens ?? 0
         precondition(P <= prefixSlots && (prefix == nil || !training || frozen), "Bert: a prefix beyond prefixSlots, or on a base that trains")
         prefixPass = prefix?.pass(training: grads != nil && prefix?.grads.count == prefix?.params.count)
         batch.ids.withUnsafeBufferPointer { ids in
             batch.types.withUnsafeBufferPointer { types in
-                Embeddings.forward(out: a.emb, inp: ids.baseAddress!, types: types.baseAddress!, wte: p.wte.pointer, wpe: p.wpe.pointer, wtt: p.wtt.pointer,
-                                   B: B, T: T, C: C, firstPosition: P)
+                Embeddings.forward(out: packed ? a.padded : a.emb, inp: ids.baseAddress!, types: types.baseAddress!, wte: p.wte.pointer,
+                                   wpe: p.wpe.pointer, wtt: p.wtt.pointer, B: B, T: T, C: C, firstPosition: P)
             }
         }
+        rows.gather(a.padded, into: a.emb, width: C)
         LayerNorm.forward(out: a.x0, mean: a.embMean, rstd: a.embRstd, inp: a.emb, weight: p.embLNw.pointer, bias: p.embLNb.pointer, N: N, C: C, eps: c.layerNormEps)
         if hp > 0 { Dropout.forward(out: a.x0, inp: a.x0, N: N * C, p: hp, seed: dropoutSeed(0)) }
         batch.mask.withUnsafeBufferPointer { maskBuffer in
@@ -35,11 +39,16 @@ extension Bert {
                 if let lora { loraQKV(lora, layer: layer, inp: inp, qkv: qkv, N: N) }
                 // After attention, `n` rows go on: all N, or the first token's B (firstTokenOnly).
                 let firstOnly = firstTokenOnly && layer == c.numLayers - 1, n = firstOnly ? B : N
-                Attention.forward(out: atty, att: att, scratch: a.attScratch, qkv: qkv, mask: mask, B: B, T: T, C: C, NH: NH, queries: firstOnly ? 1 : nil, dropout: ap, seed: dropoutSeed(1 + 3 * layer),
-                                  prefix: prefixPass?.attention(layer: layer))
+                // Attention runs in the padded layout: packed rows go there and come back
+                // (firstTokenOnly's B output rows are already in place).
+                rows.scatter(qkv, into: a.padded, rows: B * T, width: 3 * C)
+                let paddedOut = packed && !firstOnly ? a.padded + B * T * 3 * C : atty
+                Attention.forward(out: paddedOut, att: att, scratch: a.attScratch, qkv: packed ? a.padded : qkv, mask: mask, B: B, T: T, C: C, NH: NH,
+                                  queries: firstOnly ? 1 : nil, dropout: ap, seed: dropoutSeed(1 + 3 * layer), prefix: prefixPass?.attention(layer: layer))
+                if !firstOnly { rows.gather(paddedOut, into: atty, width: C) }
                 var residual = inp
                 if firstOnly {
-                    for b in 0..<B { (a.firstRows + b * C).update(from: inp + b * T * C, count: C) }
+                    for b in 0..<B { (a.firstRows + b * C).update(from: inp + rows.starts[b] * C, count: C) }
                     residual = a.firstRows
                 }
                 Matmul.forward(out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: n, C: C, OC: C)
@@ -54,9 +63,15 @@ extension Bert {
                 if hp > 0 { Dropout.forward(out: res2, inp: res2, N: n * C, p: hp, seed: dropoutSeed(3 + 3 * layer)) }
                 ResidualLayerNorm.forward(res: res2, out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp1: res2, inp2: ln1, weight: p.ln2w[layer].pointer, bias: p.ln2b[layer].pointer, N: n, C: C, eps: c.layerNormEps)
             }
+            // The pooler reads each sequence's first row: the last layer's B rows with
+            // firstTokenOnly, else gathered into firstRows.
             let last = a.ln2 + (c.numLayers - 1) * a.layerStep * N * C
-            Pooler.forward(out: a.pooled, inp: last, weight: p.poolw.pointer, bias: p.poolb.pointer, B: B, T: firstTokenOnly ? 1 : T, C: C)
-            if !firstTokenOnly { MeanPooling.forward(out: a.sentence, inp: last, mask: mask, B: B, T: T, C: C) }
+            if !firstTokenOnly { for b in 0..<B { (a.firstRows + b * C).update(from: last + rows.starts[b] * C, count: C) } }
+            Pooler.forward(out: a.pooled, inp: firstTokenOnly ? last : a.firstRows, weight: p.poolw.pointer, bias: p.poolb.pointer, B: B, T: 1, C: C)
+            if !firstTokenOnly {
+                rows.scatter(last, into: a.padded, rows: B * T, width: C)
+                MeanPooling.forward(out: a.sentence, inp: packed ? a.padded : last, mask: mask, B: B, T: T, C: C)
+            }
         }
         guard c.numLabels > 0 else { return }
         Dropout.forward(out: a.pooledDropped, inp: a.pooled, N: B * C, p: hp, seed: dropoutSeed(1 + 3 * c.numLayers))

@@ -24,6 +24,12 @@ public final class Bert: @unchecked Sendable {
     public var step = 0
     /// The batch of the last forward pass.
     public internal(set) var batch: BertBatch?
+    /// Where the last forward pass's rows sit (the real tokens alone when padding-free).
+    var rows: BertRows?
+    /// The linear layers, LayerNorms, GELU and dropout run on a batch's real tokens alone, not
+    /// its padding (`BertRows`): the same values for the real tokens, less work on a batch of
+    /// mixed lengths. Off, every row of the padded (B, T) layout is computed.
+    public var paddingFree = true
     /// Mean loss of the last forward pass with labels.
     public internal(set) var loss: Float = 0
     /// LoRA adapters on the encoder's linear layers, applied in forward and trained in backward.
@@ -119,10 +125,19 @@ public final class Bert: @unchecked Sendable {
         }
     }
 
-    /// The last hidden state (B, T, C) of the last forward pass ((B, 1, C) with `firstTokenOnly`).
-    public var hiddenState: UnsafeBufferPointer<Float> {
-        let b = batch!, C = config.hiddenSize, N = b.B * b.T
-        return UnsafeBufferPointer(start: acts.ln2 + (config.numLayers - 1) * acts.layerStep * N * C, count: (firstTokenOnly ? b.B : N) * C)
+    /// The last hidden state (B, T, C) of the last forward pass ((B, 1, C) with `firstTokenOnly`);
+    /// padding rows are zero when the pass was padding-free.
+    public var hiddenState: [Float] {
+        let b = batch!, rows = rows!, C = config.hiddenSize
+        let last = acts.ln2 + (config.numLayers - 1) * acts.layerStep * rows.count * C
+        guard !firstTokenOnly, let padded = rows.padded else {
+            return Array(UnsafeBufferPointer(start: last, count: (firstTokenOnly ? b.B : rows.count) * C))
+        }
+        var state = [Float](repeating: 0, count: b.B * b.T * C)
+        for (r, row) in padded.enumerated() {
+            for c in 0..<C { state[row * C + c] = last[r * C + c] }
+        }
+        return state
     }
 
     public var pooled: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.pooled, count: batch!.B * config.hiddenSize) }

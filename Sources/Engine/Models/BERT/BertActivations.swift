@@ -1,8 +1,8 @@
 import Tensor
 
 /// Activations saved by the forward pass for backward, sized for the model's maximum (B, T)
-/// at creation. Per-layer tensors are stacked (L, …) and sliced with the batch's actual B, T.
-/// N = B·T rows; NL: labels. Without training (`stacked` false) every layer reuses the first
+/// at creation. Per-layer tensors are stacked (L, …) and sliced with the batch's actual rows:
+/// N = B·T, or the M real tokens of a padding-free batch (`BertRows`); NL: labels. Without training (`stacked` false) every layer reuses the first
 /// layer's slot (L = 1 in the shapes below), since nothing is kept for backward.
 public struct BertActivations: @unchecked Sendable {
     let arena: Arena
@@ -32,7 +32,11 @@ public struct BertActivations: @unchecked Sendable {
     let probs: UnsafeMutablePointer<Float>      // (B, NL)
     let losses: UnsafeMutablePointer<Float>     // (B)
     let sentence: UnsafeMutablePointer<Float>   // (B, C) mean-pooled sentence embeddings
-    let firstRows: UnsafeMutablePointer<Float>  // (B, C) the last layer's input at the first token (firstTokenOnly)
+    let firstRows: UnsafeMutablePointer<Float>  // (B, C) the last layer's input at the first token (firstTokenOnly), or its output
+    /// (B, T, 4C) in inference, (B, T, 7C) in training: the padded layout of a padding-free
+    /// batch (`BertRows`) for the embeddings and attention: Q|K|V, then the attention output
+    /// (forward) or dQ|dK|dV then its gradient (backward).
+    let padded: UnsafeMutablePointer<Float>
 
     /// `P`: the most prefix slots attention sees besides the T tokens (prefix tuning).
     init(config c: BertConfig, B: Int, T: Int, P: Int = 0, stacked: Bool) {
@@ -43,7 +47,7 @@ public struct BertActivations: @unchecked Sendable {
             N * C, N, N, N * C,
             L * N * 3 * C, L * B * NH * T * (P + T), Parallel.maxThreads * T * (P + T), L * N * C, L * N * C,
             L * N * C, L * N, L * N, L * N * FF, N * FF, L * N * C, L * N * C, L * N, L * N,
-            B * C, B * C, B * NL, B * NL, B, B * C, B * C,
+            B * C, B * C, B * NL, B * NL, B, B * C, B * C, N * (stacked ? 7 : 4) * C,
         ]
         arena = Arena(count: sizes.reduce(0, +))
         let pointers = arena.slices(sizes.map { [$0] }).map(\.pointer)
@@ -52,6 +56,6 @@ public struct BertActivations: @unchecked Sendable {
         (ln1, ln1Mean, ln1Rstd, fch, fchGelu) = (pointers[9], pointers[10], pointers[11], pointers[12], pointers[13])
         (res2, ln2, ln2Mean, ln2Rstd) = (pointers[14], pointers[15], pointers[16], pointers[17])
         (pooled, pooledDropped, logits, probs, losses, sentence) = (pointers[18], pointers[19], pointers[20], pointers[21], pointers[22], pointers[23])
-        firstRows = pointers[24]
+        (firstRows, padded) = (pointers[24], pointers[25])
     }
 }
