@@ -9,7 +9,7 @@ extension Bert {
         guard var d = dacts, let g = gradients else { preconditionFailure("Bert: backward on an inference model") }
         let c = config, p = parameters, a = acts
         let rows = self.rows!, packed = rows.padded != nil
-        // N: the rows the row-wise steps run on (the real tokens when packed, `BertRows`).
+        // N: the rows the row-wise steps run on (the real tokens when packed, `PackedRows`).
         let B = batch.B, T = batch.T, N = rows.count, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = c.numLabels
         let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
         let P = prefix?.virtualTokens ?? 0

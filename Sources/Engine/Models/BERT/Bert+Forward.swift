@@ -3,12 +3,12 @@ import Tensor
 extension Bert {
     /// The forward pass: embeddings, L post-LayerNorm encoder layers, pooler, mean pooling (not
     /// with `firstTokenOnly`) and, with a head, logits and (with labels) the mean cross-entropy
-    /// in `loss`. With `paddingFree`, the row-wise steps run on the real tokens alone (`BertRows`).
+    /// in `loss`. With `paddingFree`, the row-wise steps run on the real tokens alone (`PackedRows`).
     public func forward(_ batch: BertBatch) throws(BatchError) {
         try check(batch)
         self.batch = batch
         let c = config, p = parameters, a = acts
-        let rows = BertRows(batch, packing: paddingFree), packed = rows.padded != nil
+        let rows = PackedRows(mask: batch.mask, B: batch.B, T: batch.T, packing: paddingFree), packed = rows.padded != nil
         self.rows = rows
         // N: the rows the row-wise steps run on (the real tokens when packed).
         let B = batch.B, T = batch.T, N = rows.count, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize

@@ -25,9 +25,9 @@ public final class Bert: @unchecked Sendable {
     /// The batch of the last forward pass.
     public internal(set) var batch: BertBatch?
     /// Where the last forward pass's rows sit (the real tokens alone when padding-free).
-    var rows: BertRows?
+    var rows: PackedRows?
     /// The linear layers, LayerNorms, GELU and dropout run on a batch's real tokens alone, not
-    /// its padding (`BertRows`): the same values for the real tokens, less work on a batch of
+    /// its padding (`PackedRows`): the same values for the real tokens, less work on a batch of
     /// mixed lengths. Off, every row of the padded (B, T) layout is computed.
     public var paddingFree = true
     /// Mean loss of the last forward pass with labels.

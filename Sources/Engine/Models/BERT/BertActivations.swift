@@ -2,7 +2,7 @@ import Tensor
 
 /// Activations saved by the forward pass for backward, sized for the model's maximum (B, T)
 /// at creation. Per-layer tensors are stacked (L, …) and sliced with the batch's actual rows:
-/// N = B·T, or the M real tokens of a padding-free batch (`BertRows`); NL: labels. Without training (`stacked` false) every layer reuses the first
+/// N = B·T, or the M real tokens of a padding-free batch (`PackedRows`); NL: labels. Without training (`stacked` false) every layer reuses the first
 /// layer's slot (L = 1 in the shapes below), since nothing is kept for backward.
 public struct BertActivations: @unchecked Sendable {
     let arena: Arena
@@ -34,7 +34,7 @@ public struct BertActivations: @unchecked Sendable {
     let sentence: UnsafeMutablePointer<Float>   // (B, C) mean-pooled sentence embeddings
     let firstRows: UnsafeMutablePointer<Float>  // (B, C) the last layer's input at the first token (firstTokenOnly), or its output
     /// (B, T, 4C) in inference, (B, T, 7C) in training: the padded layout of a padding-free
-    /// batch (`BertRows`) for the embeddings and attention: Q|K|V, then the attention output
+    /// batch (`PackedRows`) for the embeddings and attention: Q|K|V, then the attention output
     /// (forward) or dQ|dK|dV then its gradient (backward).
     let padded: UnsafeMutablePointer<Float>
 

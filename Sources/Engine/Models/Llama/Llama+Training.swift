@@ -1,13 +1,14 @@
 import Tensor
 
-/// One layer's saved forward tensors, for backward. N = B·T rows.
+/// One layer's saved forward tensors, for backward: M packed rows (`PackedRows`), except the
+/// attention's Q|K|V and probabilities, in the padded (B, T) layout.
 final class LlamaLayerActivations {
     let x: Floats, h1: Floats, rstd1: Floats, qkv: Floats, att: Floats, y: Floats
     let xmid: Floats, h2: Floats, rstd2: Floats, gate: Floats, up: Floats, act: Floats
-    init(config c: LlamaConfig, B: Int, T: Int, P: Int) {
+    init(config c: LlamaConfig, B: Int, T: Int, P: Int, M: Int) {
         let N = B * T, C = c.hiddenSize, FF = c.intermediateSize
-        (x, h1, rstd1, qkv, att, y) = (Floats(N * C), Floats(N * C), Floats(N), Floats(N * 3 * C), Floats(B * c.numHeads * T * (P + T)), Floats(N * C))
-        (xmid, h2, rstd2, gate, up, act) = (Floats(N * C), Floats(N * C), Floats(N), Floats(N * FF), Floats(N * FF), Floats(N * FF))
+        (x, h1, rstd1, qkv, att, y) = (Floats(M * C), Floats(M * C), Floats(M), Floats(N * 3 * C), Floats(B * c.numHeads * T * (P + T)), Floats(M * C))
+        (xmid, h2, rstd2, gate, up, act) = (Floats(M * C), Floats(M * C), Floats(M), Floats(M * FF), Floats(M * FF), Floats(M * FF))
     }
 }
 
@@ -23,21 +24,29 @@ extension Llama {
     }
 
     /// The same with any `objective` of the scored tokens' log-probabilities (DPO, ORPO), and
-    /// with a `prefix` (prefix tuning: its gradients go into `prefix.grads`).
+    /// with a `prefix` (prefix tuning: its gradients go into `prefix.grads`). Padding-free: each
+    /// sequence runs up to its last scored position only (the rows after it, padding included,
+    /// feed nothing scored under the causal mask), packed for every step but attention.
     public func lossAndGradients(_ ids: [Int32], targets: [Int32], B: Int, T: Int, into grads: Arena?, lora: LoRA?,
                                  prefix: PrefixTuning? = nil, objective: TokenObjective) -> TokenLoss {
         let c = config, p = parameters, g = grads.map { LlamaParameters(arena: $0, config: c) }
         let C = c.hiddenSize, KV = c.kvSize, NH = c.numHeads, hs = c.headSize, FF = c.intermediateSize, V = c.vocabSize
-        let N = B * T, group = NH / c.numKVHeads
-        let P = prefix?.virtualTokens ?? 0, table = prefix?.pass(training: true)
-        precondition(ids.count == N && targets.count == N && P + T <= maxT, "Llama.lossAndGradients: \(ids.count) ids for B \(B) × T \(T)")
+        let group = NH / c.numKVHeads
+        precondition(ids.count == B * T && targets.count == B * T && (prefix?.virtualTokens ?? 0) + T <= maxT, "Llama.lossAndGradients: \(ids.count) ids for B \(B) × T \(T)")
         precondition(prefix == nil || grads == nil, "Llama.lossAndGradients: prefix tuning keeps the base frozen")
-        let positions = (0..<N).map { Int32(P + $0 % T) }
+        let lengths = (0..<B).map { b in ((0..<T).last { targets[b * T + $0] != -100 } ?? -1) + 1 }
+        let rows = PackedRows(lengths: lengths, T: T), packed = rows.padded != nil
+        // N: the packed rows every step but attention runs on.
+        let N = rows.count, ids = rows.pack(ids), targets = rows.pack(targets)
+        guard N > 0 else { return TokenLoss(loss: 0, correct: 0, scored: 0) }
+        let P = prefix?.virtualTokens ?? 0, table = prefix?.pass(training: true)
+        let positions = (0..<N).map { Int32(P + rows.row($0) % T) }
         let x = Floats(N * C), q = Floats(N * C), k = Floats(N * KV), v = Floats(N * KV)
+        let paddedY = packed ? Floats(B * T * C) : nil  // attention's output in the padded layout
         embed(ids, into: x.pointer)
         var layers: [LlamaLayerActivations] = []
         for l in 0..<c.numLayers {
-            let a = LlamaLayerActivations(config: c, B: B, T: T, P: P)
+            let a = LlamaLayerActivations(config: c, B: B, T: T, P: P, M: N)
             a.x.pointer.update(from: x.pointer, count: N * C)
             RMSNorm.forward(out: a.h1.pointer, rstd: a.rstd1.pointer, inp: x.pointer, weight: p.attnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
             linear(.q, layer: l, a.h1.pointer, q.pointer, N: N, lora: lora)
@@ -46,15 +55,16 @@ extension Llama {
             RoPE.apply(q.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: NH, hs: hs, stride: C)
             RoPE.apply(k.pointer, positions: positions, cos: cos, sin: sin, rows: N, heads: c.numKVHeads, hs: hs, stride: KV)
             for r in 0..<N {
-                let row = a.qkv.pointer + r * 3 * C
+                let row = a.qkv.pointer + rows.row(r) * 3 * C
                 row.update(from: q.pointer + r * C, count: C)
                 for head in 0..<NH {
                     (row + C + head * hs).update(from: k.pointer + r * KV + (head / group) * hs, count: hs)
                     (row + 2 * C + head * hs).update(from: v.pointer + r * KV + (head / group) * hs, count: hs)
                 }
             }
-            Attention.forward(out: a.y.pointer, att: a.att.pointer, scratch: nil, qkv: a.qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true,
-                              prefix: table?.attention(layer: l, group: group))
+            Attention.forward(out: paddedY?.pointer ?? a.y.pointer, att: a.att.pointer, scratch: nil, qkv: a.qkv.pointer, mask: nil,
+                              B: B, T: T, C: C, NH: NH, causal: true, prefix: table?.attention(layer: l, group: group))
+            if let paddedY { rows.gather(paddedY.pointer, into: a.y.pointer, width: C) }
             linear(.o, layer: l, a.y.pointer, x.pointer, N: N, lora: lora, accumulate: true)
             a.xmid.pointer.update(from: x.pointer, count: N * C)
             RMSNorm.forward(out: a.h2.pointer, rstd: a.rstd2.pointer, inp: x.pointer, weight: p.ffnNorm.pointer + l * C, N: N, C: C, eps: c.rmsNormEps)
@@ -73,7 +83,7 @@ extension Llama {
         let loss = OutputHead.lossAndGradients(h: hf.pointer, dh: dhf.pointer, weight: head, dweight: dhead, targets: targets, N: N, C: C, V: V, objective: objective)
         RMSNorm.backward(dinp: dx.pointer, dweight: g?.finalNorm.pointer, dout: dhf.pointer, inp: x.pointer, weight: p.finalNorm.pointer, rstd: rstdF.pointer, N: N, C: C)
         let dact = Floats(N * FF), dgate = Floats(N * FF), dup = Floats(N * FF), dh = Floats(N * C), dmid = Floats(N * C)
-        let dy = Floats(N * C), dqkv = Floats(N * 3 * C), datt = Floats(B * NH * T * (P + T)), dk = Floats(N * KV), dv = Floats(N * KV)
+        let dy = Floats(N * C), dqkv = Floats(B * T * 3 * C), datt = Floats(B * NH * T * (P + T)), dk = Floats(N * KV), dv = Floats(N * KV)
         func zero(_ buffers: Floats..., count: Int) { for b in buffers { b.pointer.update(repeating: 0, count: count) } }
         for l in (0..<c.numLayers).reversed() {
             let a = layers[l]
@@ -86,13 +96,14 @@ extension Llama {
             dmid.pointer.update(from: dx.pointer, count: N * C)
             RMSNorm.backward(dinp: dmid.pointer, dweight: g.map { $0.ffnNorm.pointer + l * C }, dout: dh.pointer, inp: a.xmid.pointer, weight: p.ffnNorm.pointer + l * C, rstd: a.rstd2.pointer, N: N, C: C)
             linearBackward(.o, layer: l, dout: dmid.pointer, inp: a.y.pointer, dinp: dy.pointer, N: N, grads: g, lora: lora)
-            zero(dqkv, count: N * 3 * C)
-            Attention.backward(dqkv: dqkv.pointer, datt: datt.pointer, dout: dy.pointer, qkv: a.qkv.pointer, att: a.att.pointer, scratch: nil,
-                               B: B, T: T, C: C, NH: NH, prefix: table?.attention(layer: l, group: group))
+            zero(dqkv, count: B * T * 3 * C)
+            if let paddedY { rows.scatter(dy.pointer, into: paddedY.pointer, rows: B * T, width: C) }
+            Attention.backward(dqkv: dqkv.pointer, datt: datt.pointer, dout: paddedY?.pointer ?? dy.pointer, qkv: a.qkv.pointer, att: a.att.pointer,
+                               scratch: nil, B: B, T: T, C: C, NH: NH, prefix: table?.attention(layer: l, group: group))
             // Q's gradient in place; the repeated K and V heads summed back onto their shared head.
             zero(dk, dv, count: N * KV)
             for r in 0..<N {
-                let row = dqkv.pointer + r * 3 * C
+                let row = dqkv.pointer + rows.row(r) * 3 * C
                 (q.pointer + r * C).update(from: row, count: C)
                 for head in 0..<NH {
                     let target = r * KV + (head / group) * hs

@@ -49,29 +49,36 @@ public final class Llama: @unchecked Sendable {
     /// Any `objective` of the scored tokens' log-probabilities, forward only.
     public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning? = nil,
                      objective: TokenObjective) -> TokenLoss {
-        let s = stream(ids, B: B, T: T, lora: lora, prefix: prefix), c = config, N = B * T
+        // Padding-free, as lossAndGradients: each sequence up to its last scored position.
+        let lengths = (0..<B).map { b in ((0..<T).last { targets[b * T + $0] != -100 } ?? -1) + 1 }
+        let rows = PackedRows(lengths: lengths, T: T), c = config, N = rows.count
+        guard N > 0 else { return TokenLoss(loss: 0, correct: 0, scored: 0) }
+        let s = stream(ids, B: B, T: T, lora: lora, prefix: prefix, rows: rows)
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: parameters.finalNorm.pointer, N: N, C: c.hiddenSize, eps: c.rmsNormEps)
         return OutputHead.lossAndGradients(h: s.h.pointer, dh: nil, weight: c.tiedEmbeddings ? parameters.wte.pointer : parameters.lmHead.pointer,
-                                           dweight: nil, targets: targets, N: N, C: c.hiddenSize, V: c.vocabSize, objective: objective)
+                                           dweight: nil, targets: rows.pack(targets), N: N, C: c.hiddenSize, V: c.vocabSize, objective: objective)
     }
 
-    /// The residual stream after the last block (in the scratch's x) for B sequences of T tokens.
-    func stream(_ ids: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning? = nil) -> LayerScratch {
+    /// The residual stream after the last block (in the scratch's x) for B sequences of T tokens:
+    /// all B·T rows, or the packed `rows` (attention still runs in the padded layout).
+    func stream(_ ids: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning? = nil, rows: PackedRows? = nil) -> LayerScratch {
         let P = prefix?.virtualTokens ?? 0, table = prefix?.pass()
         defer { withExtendedLifetime(table) {} }
         precondition(ids.count == B * T && P + T <= maxT, "Llama: \(ids.count) ids for B \(B) × T \(T) (at most \(maxT - P) positions)")
-        let c = config, C = c.hiddenSize, NH = c.numHeads, N = B * T
+        let rows = rows ?? PackedRows(lengths: [Int](repeating: T, count: B), T: T)
+        let c = config, C = c.hiddenSize, NH = c.numHeads, N = rows.count
         let s = LayerScratch(config: c, N: N)
-        let qkv = Floats(N * 3 * C), att = Floats(B * NH * T * (P + T)), y = Floats(N * C)
-        let positions = (0..<N).map { Int32(P + $0 % T) }
-        embed(ids, into: s.x.pointer)
+        let qkv = Floats(B * T * 3 * C), att = Floats(B * NH * T * (P + T)), y = Floats(B * T * C)
+        let packedY = rows.padded == nil ? nil : Floats(N * C)
+        let positions = (0..<N).map { Int32(P + rows.row($0) % T) }
+        embed(rows.pack(ids), into: s.x.pointer)
         for l in 0..<c.numLayers {
             project(layer: l, s, positions: positions, N: N, adapters: RowAdapters(lora))
             // K and V heads repeated to the query heads, fused as the attention op reads them.
             let group = NH / c.numKVHeads, KV = c.kvSize, hs = c.headSize
-            Parallel.forRanges(N, grain: Parallel.grain(3 * C)) { rows in
-                for r in rows {
-                    let row = qkv.pointer + r * 3 * C
+            Parallel.forRanges(N, grain: Parallel.grain(3 * C)) { range in
+                for r in range {
+                    let row = qkv.pointer + rows.row(r) * 3 * C
                     row.update(from: s.q.pointer + r * C, count: C)
                     for head in 0..<NH {
                         let source = (head / group) * hs
@@ -82,7 +89,8 @@ public final class Llama: @unchecked Sendable {
             }
             Attention.forward(out: y.pointer, att: att.pointer, scratch: nil, qkv: qkv.pointer, mask: nil, B: B, T: T, C: C, NH: NH, causal: true,
                               prefix: table?.attention(layer: l, group: group))
-            finish(layer: l, s, attention: y.pointer, N: N, adapters: RowAdapters(lora))
+            if let packedY { rows.gather(y.pointer, into: packedY.pointer, width: C) }
+            finish(layer: l, s, attention: packedY?.pointer ?? y.pointer, N: N, adapters: RowAdapters(lora))
         }
         return s
     }
