@@ -24,7 +24,10 @@ public final class Classifier: Sendable {
     let cache: ModelCache<ConditionLock<Bert>>
     let batcher: Batcher<Request, [[Float]]>
 
-    public init(capacityBytes: Int, window: Double = 0.002, threads: Int = 1, maxBatch: Int = 16) {
+    /// `window` 0 (the default): a request that finds the inference thread idle runs at once,
+    /// and the requests that arrive while a batch runs make up the next one, so a lone request
+    /// pays no wait and a busy server still batches.
+    public init(capacityBytes: Int, window: Double = 0, threads: Int = 1, maxBatch: Int = 16) {
         let cache = ModelCache<ConditionLock<Bert>>(capacityBytes: capacityBytes)
         self.cache = cache
         batcher = Batcher(maxBatch: maxBatch, window: window, threads: threads) { requests in

@@ -29,6 +29,10 @@ _loader.exec_module(check_export)
 
 # hey sends one body for all its requests; a short review sentence, as a classifier sees them.
 DEFAULT_TEXT = "A sharp, funny and moving film with a great cast."
+# Issue #17's single-request case: 32 tokens with [CLS] and [SEP].
+TEXT_32 = "A sharp, funny and moving film with a great cast, a clever script and a score that stays with you long after the credits roll, truly."
+# Its batch case: 32 real review snippets (11 to 57 tokens), one request, against ONNX Runtime on the same batch.
+REVIEWS = os.path.join(ROOT, "Tests", "TrainingTests", "Fixtures", "reviews-train.jsonl")
 
 
 def percentile(values, p):
@@ -51,6 +55,29 @@ def hey(url, key, body_path, seconds=None, requests=None, concurrency=32):
             if m := re.match(r"\s*\[(\d+)\]\s+(.*)", line):
                 errors[m.group(2)] = int(m.group(1))
     return rps, latency.get(50), latency.get(99), statuses, errors
+
+
+def batch_texts():
+    with open(REVIEWS, encoding="utf-8") as f:
+        return [json.loads(line)["text"] for line in f if line.strip()][:32]
+
+
+def bench_single(url, key, model, seconds):
+    """#17's cases through hey with one client: TEXT_32 alone, then the 32 reviews in one request."""
+    results = {}
+    for name, inputs in (("single", TEXT_32), ("batch", batch_texts())):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"model": model, "inputs": inputs}, f)
+            body = f.name
+        try:
+            hey(url, key, body, requests=50, concurrency=1)
+            rps, p50, p99, statuses, errors = hey(url, key, body, seconds=seconds, concurrency=1)
+        finally:
+            os.remove(body)
+        if set(statuses) != {200} or errors:
+            sys.exit(f"FAIL {name}: status codes {statuses}, errors {errors}")
+        results[name] = {"rps": rps, "p50": p50, "p99": p99}
+    return results
 
 
 def bench_anneal(url, key, model, text, seconds, concurrency):
@@ -135,6 +162,26 @@ def bench_ort(folder, text, seconds, concurrency, threads):
             latencies.append(time.perf_counter() - start)
 
     results = {"logits": {config.id2label[i]: float(v) for i, v in enumerate(logits)}}
+
+    def timed(call, seconds):
+        for _ in range(20):
+            call()
+        latencies, deadline = [], time.perf_counter() + seconds
+        while (start := time.perf_counter()) < deadline:
+            call()
+            latencies.append(time.perf_counter() - start)
+        return {"rps": len(latencies) / sum(latencies), "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
+
+    # #17's cases, one caller: TEXT_32 alone, and the 32 reviews as one padded batch.
+    results["single"] = timed(lambda: classify(TEXT_32), seconds)
+    texts = batch_texts()
+
+    def classify_batch():
+        encoded = tokenizer(texts, truncation=True, max_length=limit, padding=True, return_tensors="np")
+        feed = {name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
+        return session.run(["logits"], feed)[0]
+
+    results["batch"] = timed(classify_batch, seconds)
     for name, clients in (("sequential", 1), ("concurrent", concurrency)):
         lists = [[] for _ in range(clients)]
         started = time.perf_counter()
@@ -162,9 +209,23 @@ def table(anneal, ort, concurrency, threads):
     print("(requests/s ratio above 1: anneal serves more; latency ratios above 1: anneal is slower)")
 
 
+def single_table(anneal, ort):
+    """#17's targets: batch-1 p50 at 32 tokens at most ONNX Runtime's, batch-32 samples/s at least its."""
+    print(f"\n{'one client (issue #17)':42} {'samples/s':>11} {'p50 ms':>9} {'p99 ms':>9}")
+    for name, r, size in (("anneal /predict, 32 tokens", anneal["single"], 1), ("onnxruntime, 32 tokens", ort["single"], 1),
+                          ("anneal /predict, batch of 32 reviews", anneal["batch"], 32),
+                          ("onnxruntime, batch of 32 reviews", ort["batch"], 32)):
+        print(f"{name:42} {r['rps'] * size:11.1f} {r['p50'] * 1e3:9.2f} {r['p99'] * 1e3:9.2f}")
+    latency, throughput = anneal["single"]["p50"] / ort["single"]["p50"], anneal["batch"]["rps"] / ort["batch"]["rps"]
+    print(f"ratio: batch-1 p50 anneal/onnxruntime {latency:.2f} (target at most 1.0), "
+          f"batch-32 samples/s anneal/onnxruntime {throughput:.2f} (target at least 1.0)")
+
+
 def run_anneal(url, key, model, args):
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
+    single = bench_single(url, key, model, args.seconds)
     anneal = bench_anneal(url, key, model, args.text, args.seconds, args.concurrency)
+    anneal.update(single)
     served = check_export.predict(url, key, model, [args.text])[0]
     print(f"anneal: {anneal['rps']:.1f} requests/s, p50 {anneal['p50'] * 1e3:.2f} ms, p99 {anneal['p99'] * 1e3:.2f} ms, "
           f"non-200 {anneal['non200']}", flush=True)
@@ -202,6 +263,7 @@ def main():
     diff = max(abs(served[label] - ort["logits"][label]) for label in served)
     print(f"logits /predict vs onnxruntime on the bench text: max abs diff {diff:.2e}")
     table(anneal, ort, args.concurrency, args.threads)
+    single_table(anneal, ort)
     print(f"onnxruntime measured for {args.ort_seconds} s each: one caller in a loop, then {args.concurrency} "
           f"python threads calling session.run on one shared session; tokenization included on both sides")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
