@@ -45,7 +45,7 @@ public final class Classifier: Sendable {
         for (i, request) in requests.enumerated() { groups[request.model, default: []].append(i) }
         for (key, members) in groups {
             let load = requests[members[0]].load
-            try cache.withModel(key, load: { let model = try load(); return (ConditionLock(model), (BertParameters.count(model.config) + (model.prefix?.params.count ?? 0)) * 4) }) { lock in
+            try cache.withModel(key, load: { let model = try load(); return (ConditionLock(model), (BertParameters.count(model.config) + model.packedCount + (model.prefix?.params.count ?? 0)) * 4) }) { lock in
                 try lock.withLock { (bert: inout Bert) throws in
                     var sequences: [(request: Int, ids: [Int32], types: [Int32])] = []
                     for i in members {

@@ -21,6 +21,7 @@ public final class Embedder: Sendable {
             encoder.labels = []
             model = Bert(config: encoder, maxB: maxBatch, maxT: min(encoder.maxPositions, 512), trainable: false)
             try BertCheckpoint.load(model, from: SafeTensors(path: folder + "/model.safetensors"))
+            model.packForInference()
         } catch {
             throw .unloadable(model: name, reason: "\(error)")
         }

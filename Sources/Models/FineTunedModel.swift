@@ -114,6 +114,7 @@ extension FineTunedModel {
         model.firstTokenOnly = true  // only logits are read
         guard adapter != nil else {
             guard model.params.restore(try weights(pool)) else { throw unfit("weights") }
+            model.packForInference()
             return model
         }
         _ = try BertCheckpoint.load(model, from: SafeTensors(path: base.path + "/model.safetensors"), headOptional: true)
@@ -121,6 +122,7 @@ extension FineTunedModel {
         if let lora = adapter as? LoRA { lora.merge { model.weight(module: $0, layer: $1) } }
         model.prefix = (adapter as? PrefixTuning)?.inferenceTable()
         guard model.copyHead(from: adapter) else { throw unfit("head") }
+        model.packForInference()
         return model
     }
 

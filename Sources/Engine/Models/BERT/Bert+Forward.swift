@@ -35,7 +35,8 @@ extension Bert {
                 let qkv = a.qkv + l * N * 3 * C, att = a.att + l * B * NH * T * (P + T)
                 let atty = a.atty + l * N * C, res1 = a.res1 + l * N * C, ln1 = a.ln1 + l * N * C
                 let fch = a.fch + l * N * FF, res2 = a.res2 + l * N * C, ln2 = a.ln2 + l * N * C
-                Matmul.forward(out: qkv, inp: inp, weight: p.qkvw[layer].pointer, bias: p.qkvb[layer].pointer, N: N, C: C, OC: 3 * C)
+                let weights = self.packed?[layer]
+                dense(weights?.qkv, out: qkv, inp: inp, weight: p.qkvw[layer].pointer, bias: p.qkvb[layer].pointer, N: N, C: C, OC: 3 * C)
                 if let lora { loraQKV(lora, layer: layer, inp: inp, qkv: qkv, N: N) }
                 // After attention, `n` rows go on: all N, or the first token's B (firstTokenOnly).
                 let firstOnly = firstTokenOnly && layer == c.numLayers - 1, n = firstOnly ? B : N
@@ -51,14 +52,14 @@ extension Bert {
                     for b in 0..<B { (a.firstRows + b * C).update(from: inp + rows.starts[b] * C, count: C) }
                     residual = a.firstRows
                 }
-                Matmul.forward(out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: n, C: C, OC: C)
+                dense(weights?.attproj, out: res1, inp: atty, weight: p.attprojw[layer].pointer, bias: p.attprojb[layer].pointer, N: n, C: C, OC: C)
                 lora?.forward(BertModule.attentionOutput.rawValue, layer: layer, inp: atty, out: res1, N: n, input: C, output: C)
                 if hp > 0 { Dropout.forward(out: res1, inp: res1, N: n * C, p: hp, seed: dropoutSeed(2 + 3 * layer)) }
                 ResidualLayerNorm.forward(res: res1, out: ln1, mean: a.ln1Mean + l * N, rstd: a.ln1Rstd + l * N, inp1: res1, inp2: residual, weight: p.ln1w[layer].pointer, bias: p.ln1b[layer].pointer, N: n, C: C, eps: c.layerNormEps)
-                Matmul.forward(out: fch, inp: ln1, weight: p.fcw[layer].pointer, bias: nil, N: n, C: C, OC: FF)
+                dense(weights?.fc, out: fch, inp: ln1, weight: p.fcw[layer].pointer, bias: nil, N: n, C: C, OC: FF)
                 lora?.forward(BertModule.intermediate.rawValue, layer: layer, inp: ln1, out: fch, N: n, input: C, output: FF)
                 GELU.forward(out: a.fchGelu, pre: fch, bias: p.fcb[layer].pointer, N: n, C: FF)
-                Matmul.forward(out: res2, inp: a.fchGelu, weight: p.fcprojw[layer].pointer, bias: p.fcprojb[layer].pointer, N: n, C: FF, OC: C)
+                dense(weights?.fcproj, out: res2, inp: a.fchGelu, weight: p.fcprojw[layer].pointer, bias: p.fcprojb[layer].pointer, N: n, C: FF, OC: C)
                 lora?.forward(BertModule.output.rawValue, layer: layer, inp: a.fchGelu, out: res2, N: n, input: FF, output: C)
                 if hp > 0 { Dropout.forward(out: res2, inp: res2, N: n * C, p: hp, seed: dropoutSeed(3 + 3 * layer)) }
                 ResidualLayerNorm.forward(res: res2, out: ln2, mean: a.ln2Mean + l * N, rstd: a.ln2Rstd + l * N, inp1: res2, inp2: ln1, weight: p.ln2w[layer].pointer, bias: p.ln2b[layer].pointer, N: n, C: C, eps: c.layerNormEps)

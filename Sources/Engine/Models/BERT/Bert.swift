@@ -30,6 +30,8 @@ public final class Bert: @unchecked Sendable {
     /// its padding (`PackedRows`): the same values for the real tokens, less work on a batch of
     /// mixed lengths. Off, every row of the padded (B, T) layout is computed.
     public var paddingFree = true
+    /// The encoder's linear weights packed for inference (`packForInference`), by layer.
+    var packed: [(qkv: PackedLinear, attproj: PackedLinear, fc: PackedLinear, fcproj: PackedLinear)]?
     /// Mean loss of the last forward pass with labels.
     public internal(set) var loss: Float = 0
     /// LoRA adapters on the encoder's linear layers, applied in forward and trained in backward.
@@ -72,6 +74,33 @@ public final class Bert: @unchecked Sendable {
             (grads, gradients, dacts) = (nil, nil, nil)
         }
         acts = BertActivations(config: config, B: maxB, T: maxT, P: prefixSlots, stacked: trainable)
+    }
+
+    /// Packs the encoder's linear weights once (`PackedLinear`) for the forward passes of an
+    /// inference model whose weights are final (LoRA merged in): a request's few rows then stop
+    /// paying OpenBLAS's packing on every call. The packed copy is `packedCount` more floats.
+    public func packForInference() {
+        precondition(grads == nil, "Bert: only an inference model packs its weights")
+        let c = config, C = c.hiddenSize, FF = c.intermediateSize, p = parameters
+        guard [3 * C, C, FF].allSatisfy(PackedLinear.packs(OC:)) else { return }
+        packed = (0..<c.numLayers).map { l in
+            (PackedLinear(weight: p.qkvw.pointer + l * 3 * C * C, OC: 3 * C, C: C),
+             PackedLinear(weight: p.attprojw.pointer + l * C * C, OC: C, C: C),
+             PackedLinear(weight: p.fcw.pointer + l * FF * C, OC: FF, C: C),
+             PackedLinear(weight: p.fcprojw.pointer + l * C * FF, OC: C, C: FF))
+        }
+    }
+
+    /// Floats the packed weights hold (0 unpacked).
+    public var packedCount: Int { packed?.reduce(0) { $0 + $1.qkv.count + $1.attproj.count + $1.fc.count + $1.fcproj.count } ?? 0 }
+
+    /// A linear layer of the encoder: through its packed weight when there is one, else OpenBLAS.
+    @inline(__always)
+    func dense(_ packed: PackedLinear?, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+               bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int) {
+        if let packed { packed.forward(out: out, inp: inp, bias: bias, N: N) } else {
+            Matmul.forward(out: out, inp: inp, weight: weight, bias: bias, N: N, C: C, OC: OC)
+        }
     }
 
     /// Initialises the classification head as HF does: weights normal(0, initializer_range)
