@@ -157,6 +157,8 @@ model.training = training
 model.seed = 7
 // As ClassificationTrainer does: the classifier reads only the first token of the last layer.
 model.firstTokenOnly = training && Environment["ANNEAL_BENCH_FULL_LAST_LAYER"] == nil
+// As served models are: the linear weights packed once (ANNEAL_BENCH_UNPACKED=1: OpenBLAS per call).
+if !training && Environment["ANNEAL_BENCH_UNPACKED"] == nil { model.packForInference() }
 
 var state: UInt64 = 12345
 @MainActor func random(_ n: Int) -> Int {
