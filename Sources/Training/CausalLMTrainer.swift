@@ -24,6 +24,7 @@ public final class CausalLMTrainer: TrainingTask {
 
     public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: adapter != nil) }
     public var trainingExamples: Int { dataset.train.count }
+    public var trainingLengths: [Int] { dataset.train.map(\.ids.count) }
     public var hasValidation: Bool { !dataset.validation.isEmpty }
     public var labels: [String] { [] }
     public var bestMetric: (name: String, greaterIsBetter: Bool) { ("loss", false) }

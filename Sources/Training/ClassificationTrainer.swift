@@ -19,6 +19,7 @@ public final class ClassificationTrainer: TrainingTask {
 
     public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: adapter != nil) }
     public var trainingExamples: Int { dataset.train.count }
+    public var trainingLengths: [Int] { dataset.train.map(\.ids.count) }
     public var hasValidation: Bool { !dataset.validation.isEmpty }
     public var labels: [String] { dataset.labels }
     public var bestMetric: (name: String, greaterIsBetter: Bool) { (arguments.metricForBestModel, arguments.greaterIsBetterResolved) }

@@ -16,6 +16,23 @@ public enum DataOrder {
         return order
     }
 
+    /// `order` regrouped as HF's `LengthGroupedSampler` does for `group_by_length`: cut into
+    /// mega-batches of 50 batches (fewer for a small set: at least 4 batches each), each sorted
+    /// longest first, and the longest example's mega-batch head swapped to the very front, so
+    /// an out-of-memory shows at the first step. `batch` examples make an optimizer step.
+    public static func grouped(_ order: [Int], lengths: [Int], batch: Int) -> [Int] {
+        let multiple = max(1, min(order.count / max(1, batch * 4), 50)), size = multiple * batch
+        var megabatches = stride(from: 0, to: order.count, by: size).map { start in
+            // Stable: equal lengths keep the shuffled order.
+            order[start..<min(start + size, order.count)].enumerated()
+                .sorted { lengths[$0.element] != lengths[$1.element] ? lengths[$0.element] > lengths[$1.element] : $0.offset < $1.offset }
+                .map(\.element)
+        }
+        guard let longest = megabatches.indices.max(by: { lengths[megabatches[$0][0]] < lengths[megabatches[$1][0]] }) else { return order }
+        (megabatches[0][0], megabatches[longest][0]) = (megabatches[longest][0], megabatches[0][0])
+        return megabatches.flatMap { $0 }
+    }
+
     /// Splits `0..<count` into training and validation indices, each in ascending order; the
     /// validation part has `round(count * fraction)` examples (at least 1 when fraction > 0).
     public static func split(count: Int, validationFraction fraction: Double, seed: Int) -> (train: [Int], validation: [Int]) {

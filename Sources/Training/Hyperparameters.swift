@@ -35,6 +35,7 @@ public enum Hyperparameters {
         "eval_strategy": .choice(["no", "steps", "epoch"]),
         "eval_steps": .integer(1...10_000_000),
         "eval_on_start": .boolean,
+        "group_by_length": .boolean,
         "logging_steps": .integer(1...10_000_000),
         "save_strategy": .choice(["no", "steps", "epoch"]),
         "save_steps": .integer(1...10_000_000),

@@ -28,6 +28,7 @@ public final class PreferenceTrainer: TrainingTask {
 
     public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: adapter != nil) }
     public var trainingExamples: Int { dataset.train.count }
+    public var trainingLengths: [Int] { dataset.train.map { max($0.chosen.ids.count, $0.rejected.ids.count) } }
     public var hasValidation: Bool { !dataset.validation.isEmpty }
     public var labels: [String] { [] }
     public var bestMetric: (name: String, greaterIsBetter: Bool) { ("loss", false) }

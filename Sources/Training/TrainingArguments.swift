@@ -25,6 +25,9 @@ public struct TrainingArguments: Sendable, Equatable {
     /// HF's `eval_on_start`: an evaluation at step 0, before training. With an adapter it is
     /// the base alone (adapter off), the number the fine-tune has to beat.
     public var evalOnStart = false
+    /// HF's `group_by_length`: batches of examples of similar length (`DataOrder.grouped`),
+    /// less padding to compute; off by default, as in HF.
+    public var groupByLength = false
     public var loggingSteps = 10
     public var saveStrategy = "epoch"
     public var saveSteps = 500
@@ -65,6 +68,7 @@ public struct TrainingArguments: Sendable, Equatable {
         evalStrategy = text("eval_strategy") ?? evalStrategy
         evalSteps = integer("eval_steps")
         evalOnStart = h["eval_on_start"]?.bool ?? evalOnStart
+        groupByLength = h["group_by_length"]?.bool ?? groupByLength
         loggingSteps = integer("logging_steps") ?? loggingSteps
         saveStrategy = text("save_strategy") ?? saveStrategy
         saveSteps = integer("save_steps") ?? saveSteps
@@ -105,7 +109,7 @@ public struct TrainingArguments: Sendable, Equatable {
             "weight_decay": .double(weightDecay), "warmup_ratio": .double(warmupRatio), "warmup_steps": .int(Int64(warmupSteps)),
             "lr_scheduler_type": .string(lrSchedulerType), "gradient_accumulation_steps": .int(Int64(gradientAccumulationSteps)),
             "max_grad_norm": .double(maxGradNorm), "seed": .int(Int64(seed)), "max_seq_length": .int(Int64(maxSeqLength)),
-            "eval_strategy": .string(evalStrategy), "eval_on_start": .bool(evalOnStart), "logging_steps": .int(Int64(loggingSteps)),
+            "eval_strategy": .string(evalStrategy), "eval_on_start": .bool(evalOnStart), "group_by_length": .bool(groupByLength), "logging_steps": .int(Int64(loggingSteps)),
             "save_strategy": .string(saveStrategy), "save_steps": .int(Int64(saveSteps)),
             "load_best_model_at_end": .bool(loadBestModelAtEnd), "metric_for_best_model": .string(metricForBestModel),
             "greater_is_better": .bool(greaterIsBetterResolved), "early_stopping_threshold": .double(earlyStoppingThreshold),

@@ -17,7 +17,7 @@ struct TrainingLoop<Task: TrainingTask> {
 
     init(task: Task) {
         self.task = task
-        plan = TrainingPlan(arguments: task.arguments, examples: task.trainingExamples)
+        plan = TrainingPlan(arguments: task.arguments, examples: task.trainingExamples, lengths: task.trainingLengths)
     }
 
     var arguments: TrainingArguments { task.arguments }

@@ -6,6 +6,8 @@ import Engine
 struct TrainingPlan {
     let arguments: TrainingArguments
     let examples: Int
+    /// Each training example's tokens, for `group_by_length` ([]: not grouped).
+    let lengths: [Int]
     let batchesPerEpoch: Int
     let stepsPerEpoch: Int
     let totalSteps: Int
@@ -13,9 +15,10 @@ struct TrainingPlan {
     private var orderEpoch = -1
     private var order: [Int] = []
 
-    init(arguments: TrainingArguments, examples: Int) {
+    init(arguments: TrainingArguments, examples: Int, lengths: [Int] = []) {
         self.arguments = arguments
         self.examples = examples
+        self.lengths = lengths.count == examples ? lengths : []
         let bs = arguments.perDeviceTrainBatchSize
         batchesPerEpoch = (examples + bs - 1) / bs
         stepsPerEpoch = max(1, batchesPerEpoch / arguments.gradientAccumulationSteps)
@@ -40,6 +43,9 @@ struct TrainingPlan {
         let epoch = step / stepsPerEpoch, within = step % stepsPerEpoch
         if epoch != orderEpoch {
             order = DataOrder.permutation(count: examples, seed: arguments.seed, epoch: epoch)
+            if arguments.groupByLength && !lengths.isEmpty {
+                order = DataOrder.grouped(order, lengths: lengths, batch: arguments.perDeviceTrainBatchSize * arguments.gradientAccumulationSteps)
+            }
             orderEpoch = epoch
         }
         let accumulation = arguments.gradientAccumulationSteps, bs = arguments.perDeviceTrainBatchSize

@@ -14,6 +14,8 @@ public protocol TrainingTask: AnyObject {
     var weightsPart: CheckpointPart { get }
     /// Training examples: the unit of the data order and of the step plan.
     var trainingExamples: Int { get }
+    /// Each training example's tokens, for `group_by_length`.
+    var trainingLengths: [Int] { get }
     var hasValidation: Bool { get }
     /// Saved with each checkpoint: a resumed run must be on the same labels ([] for none).
     var labels: [String] { get }

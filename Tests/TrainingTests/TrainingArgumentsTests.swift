@@ -48,6 +48,29 @@ struct TrainingArgumentsTests {
         #expect(a != DataOrder.permutation(count: 1000, seed: 43, epoch: 0))
     }
 
+    /// group_by_length regroups an epoch's order as HF's LengthGroupedSampler: mega-batches of
+    /// 50 batches (4 here: 40 examples of batch 2 make mega-batches of 5 batches), longest
+    /// first within each, the longest example at the very front; still a permutation.
+    @Test("group_by_length sorts mega-batches by length, the longest example first")
+    func groupedByLength() {
+        let order = DataOrder.permutation(count: 40, seed: 7, epoch: 0)
+        let lengths = (0..<40).map { ($0 * 37) % 23 + 1 }
+        let grouped = DataOrder.grouped(order, lengths: lengths, batch: 2)
+        #expect(grouped.sorted() == Array(0..<40))
+        #expect(lengths[grouped[0]] == lengths.max())
+        for start in stride(from: 0, to: 40, by: 10) {
+            // Each mega-batch holds the same examples as that stretch of the order (but for the
+            // heads swapped to bring the longest to the front), sorted longest first.
+            let mega = Array(grouped[start..<(start + 10)])
+            #expect(Set(mega.dropFirst()).isSubset(of: Set(order[start..<(start + 10)])))
+            #expect(mega.dropFirst().map { lengths[$0] } == mega.dropFirst().map { lengths[$0] }.sorted(by: >), "mega-batch \(start / 10)")
+        }
+        var arguments = TrainingArguments([:], seed: 7)
+        #expect(!arguments.groupByLength)
+        arguments = TrainingArguments(["group_by_length": true], seed: 7)
+        #expect(arguments.groupByLength && arguments.json["group_by_length"] == true)
+    }
+
     /// Resuming a job across versions depends on these orders never changing. The values come from
     /// an independent implementation, scripts/fixtures/pinned-random.py.
     @Test("Permutations and splits are pinned to known values")
