@@ -52,13 +52,14 @@ public final class Application: Sendable {
             WebRoutes().add(to: &routes)
             FileRoutes(pool: pool).add(to: &routes, uploadLimit: configuration.uploadLimit)
             JobRoutes(pool: pool, catalog: catalog, hub: events).add(to: &routes)
-            ModelRoutes(pool: pool, catalog: catalog).add(to: &routes)
+            let lookup = ModelLookup(pool: pool, catalog: catalog)
+            ModelRoutes(pool: pool, catalog: catalog, lookup: lookup).add(to: &routes)
             WebhookRoutes(webhooks: Webhooks(pool: pool, settings: configuration.webhooks)).add(to: &routes)
             TokenizeRoutes(catalog: catalog, cache: tokenizers).add(to: &routes)
             EmbedRoutes(catalog: catalog, embedder: embedder, tokenizers: tokenizers).add(to: &routes, limit: inference)
             let completions = CompletionRoutes(pool: pool, catalog: catalog, models: languageModels)
             completions.add(to: &routes, limit: inference)
-            PredictRoutes(pool: pool, catalog: catalog, tokenizers: tokenizers, classifier: classifier, completions: completions)
+            PredictRoutes(pool: pool, catalog: catalog, lookup: lookup, tokenizers: tokenizers, classifier: classifier, completions: completions)
                 .add(to: &routes, limit: inference)
         }
     }

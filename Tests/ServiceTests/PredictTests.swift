@@ -79,6 +79,10 @@ struct PredictTests {
         #expect(try api.call("POST", "/predict", json: ["model": "ft:nope", "inputs": "x"]).status == 404)
         #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": .array([])]).status == 400)
         #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "x"], key: api.keyB).status == 404)
+        // The model's row is kept between requests, but a deletion ends its serving at once.
+        #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "x"]).status == 200)
+        #expect(try api.call("DELETE", "/v1/models/\(name)").status == 200)
+        #expect(try api.call("POST", "/predict", json: ["model": .string(name), "inputs": "x"]).status == 404)
     }
 
     /// A LoRA classifier (adapters on query and value, the head beside them): /predict answers

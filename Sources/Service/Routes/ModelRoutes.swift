@@ -7,6 +7,8 @@ import Store
 struct ModelRoutes {
     let pool: ConnectionPool
     let catalog: ModelCatalog
+    /// `/predict`'s cache of model rows: a deleted model leaves it at once.
+    let lookup: ModelLookup
 
     func add(to routes: inout RouteTable) {
         routes.add("GET", "/v1/models") { _, context in try list(context) }
@@ -55,6 +57,7 @@ struct ModelRoutes {
             try connection.execute("DELETE FROM model WHERE id = \(id) AND tenant_id = \(context.tenant)")
         }
         guard deleted == 1 else { throw HTTPError.notFound("The model \(id) does not exist", param: "model") }
+        lookup.forget(id)
         return .json(["id": .string(id), "object": "model", "deleted": true])
     }
 }

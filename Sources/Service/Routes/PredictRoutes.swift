@@ -15,6 +15,8 @@ import Tokenizers
 struct PredictRoutes {
     let pool: ConnectionPool
     let catalog: ModelCatalog
+    /// The model's row, kept for a moment between requests (`ModelLookup`).
+    let lookup: ModelLookup
     let tokenizers: TokenizerCache
     let classifier: Classifier
     let completions: CompletionRoutes
@@ -28,7 +30,7 @@ struct PredictRoutes {
         guard let name = body["model"]?.string else { throw HTTPError.badRequest("model is required", param: "model", code: "missing_parameter") }
         if catalog.model(named: name)?.isLanguageModel == true { return try completions.predict(body, context) }
         // A fine-tune says what it is; a base model that is not generative has no head to classify with.
-        let model = try FineTunedModel.find(name, tenant: tenant, pool: pool, catalog: catalog)
+        let model = try lookup.find(name, tenant: tenant)
         if model.isLanguageModel { return try completions.predict(body, context, tuned: model) }
         let (inputs, single) = try Self.inputs(body["inputs"])
         let raw = body["raw_scores"]?.bool ?? false, truncate = body["truncate"]?.bool ?? true

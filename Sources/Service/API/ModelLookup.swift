@@ -1,0 +1,34 @@
+import Models
+import Platform
+import Store
+import Synchronization
+
+/// Fine-tuned models' rows as `/predict` reads them, kept for `seconds` per tenant and name (as
+/// `AuthMiddleware` keeps API keys), so a stream of requests costs one query instead of one
+/// each (about 0.4 ms of a 7 ms request). A model deleted through this process is forgotten at
+/// once; one deleted through another API process stops serving here within `seconds`.
+final class ModelLookup: Sendable {
+    let pool: ConnectionPool
+    let catalog: ModelCatalog
+    private let cache = Mutex<[String: (model: FineTunedModel, until: Double)]>([:])
+    static let seconds = 2.0
+
+    init(pool: ConnectionPool, catalog: ModelCatalog) { (self.pool, self.catalog) = (pool, catalog) }
+
+    /// `FineTunedModel.find`, from the cache while fresh; failures are not kept.
+    func find(_ name: String, tenant: String?) throws -> FineTunedModel {
+        let key = (tenant ?? "") + "\u{0}" + name, now = MonotonicClock.now
+        if let model = cache.withLock({ $0[key].flatMap { $0.until > now ? $0.model : nil } }) { return model }
+        let model = try FineTunedModel.find(name, tenant: tenant, pool: pool, catalog: catalog)
+        cache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[key] = (model, now + Self.seconds)
+        }
+        return model
+    }
+
+    /// Drops `name` for every tenant (it was deleted).
+    func forget(_ name: String) {
+        cache.withLock { cache in cache = cache.filter { !$0.key.hasSuffix("\u{0}" + name) } }
+    }
+}
