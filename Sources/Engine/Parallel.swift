@@ -1,4 +1,5 @@
 import Platform
+import Synchronization
 import Tensor
 
 /// A parallel-for over a fixed team of Platform threads, for the ops and the GEMMs' blocks.
@@ -84,6 +85,24 @@ final class ThreadTeam: @unchecked Sendable {
 
     let size: Int
     private let lock = ConditionLock(State())
+    /// `generation` and `pending` mirrored outside the lock, for the spin before a wait: a
+    /// forward pass runs ops back to back, and a thread that sleeps between them pays a
+    /// wake-up (tens of microseconds) per op, which at a request's few rows is more than the op.
+    /// The lock's state stays the truth; these only say when a wait would end at once.
+    private let published = Atomic<Int>(0), remaining = Atomic<Int>(0)
+    /// How long a thread spins on them before it waits on the lock.
+    static let spinSeconds = 100e-6
+
+    /// Spins until `done` or `spinSeconds` pass; whether `done` held.
+    private static func spin(_ done: () -> Bool) -> Bool {
+        let deadline = MonotonicClock.now + spinSeconds
+        var tries = 0
+        while !done() {
+            tries += 1
+            if tries & 63 == 0 && MonotonicClock.now > deadline { return false }
+        }
+        return true
+    }
 
     init(size: Int) {
         self.size = size
@@ -107,11 +126,14 @@ final class ThreadTeam: @unchecked Sendable {
                 state.job = job
                 state.count = count
                 state.pending = size - 1
+                remaining.store(size - 1, ordering: .relaxed)
+                published.store(state.generation, ordering: .releasing)
                 return true
             }
             if !acquired { return false }
             lock.broadcast()
             body(0, range(0, of: count))
+            _ = Self.spin { remaining.load(ordering: .acquiring) == 0 }
             lock.withLock(when: { $0.pending == 0 }) { state, _ in
                 state.job = nil
                 state.busy = false
@@ -130,6 +152,7 @@ final class ThreadTeam: @unchecked Sendable {
         var seen = 0
         while true {
             var count = 0
+            _ = Self.spin { published.load(ordering: .acquiring) != seen }
             var job: Job? = lock.withLock(when: { $0.generation != seen || $0.stopped }) { state, _ in
                 seen = state.generation
                 count = state.count
@@ -140,7 +163,10 @@ final class ThreadTeam: @unchecked Sendable {
             // Drop the closure before reporting: `run` must not return while a worker still
             // holds it (withoutActuallyEscaping traps on an escaped closure).
             job = nil
-            lock.withLock { $0.pending -= 1 }
+            lock.withLock { state in
+                state.pending -= 1
+                remaining.subtract(1, ordering: .releasing)  // inside the lock: never against the next job's count
+            }
             lock.broadcast()
         }
     }
