@@ -16,7 +16,7 @@ public struct TrainingSchedule: Sendable {
 extension TrainingTask {
     /// The evaluations and checkpoints a run to its end makes, by the loop's own rules.
     public func schedule(validationExamples: Int) -> TrainingSchedule {
-        let plan = TrainingPlan(arguments: arguments, examples: trainingExamples, lengths: trainingLengths)
+        let plan = TrainingPlan(arguments: arguments, examples: trainingExamples)
         var evaluations = 0, saves = 0
         for step in stride(from: 1, through: plan.totalSteps, by: 1) {
             let epochEnd = step % plan.stepsPerEpoch == 0 || step == plan.totalSteps
@@ -32,7 +32,9 @@ extension TrainingTask {
     /// Seconds per optimizer step here: the mean of `steps` real steps of this run (its first
     /// ones, after one untimed warm-up step). The parameters change: use a task made for this.
     public func calibrate(steps: Int = 3) throws -> Double {
-        var plan = TrainingPlan(arguments: arguments, examples: trainingExamples, lengths: trainingLengths)
+        // The plain shuffled order even with group_by_length, whose first batch is on purpose
+        // the longest of the set: shuffled batches are the typical step, grouped ones its worst.
+        var plan = TrainingPlan(arguments: arguments, examples: trainingExamples)
         let clock = ContinuousClock()
         var seconds = 0.0
         for step in 0...steps {

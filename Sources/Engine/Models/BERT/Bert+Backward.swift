@@ -13,6 +13,7 @@ extension Bert {
         let B = batch.B, T = batch.T, N = rows.count, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize, NL = c.numLabels
         let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
         let P = prefix?.virtualTokens ?? 0
+        let pad = packed ? paddedScratch(B * T * 7 * C) : a.emb  // the forward's padded layout (unused unpacked)
         func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) { pointer.update(repeating: 0, count: count) }
         // Frozen base (LoRA): no weight gradients for it; the ops that always accumulate theirs
         // (LayerNorm, the pooler) write into a sink.
@@ -63,7 +64,7 @@ extension Bert {
             let seed = dropoutSeed(1 + 3 * l)
             // In the padded layout when packed: Q|K|V, their gradient, and the output's gradient
             // (firstTokenOnly's B rows are already in place).
-            let paddedQKV = a.padded, paddedDQKV = a.padded + B * T * 3 * C, paddedDout = a.padded + B * T * 6 * C
+            let paddedQKV = pad, paddedDQKV = pad + B * T * 3 * C, paddedDout = pad + B * T * 6 * C
             rows.scatter(qkv, into: paddedQKV, rows: B * T, width: 3 * C)
             if packed { zero(paddedDQKV, B * T * 3 * C) }
             if !firstOnly { rows.scatter(d.datty, into: paddedDout, rows: B * T, width: C) }
@@ -84,10 +85,10 @@ extension Bert {
         if hp > 0 { Dropout.forward(out: d.dout, inp: d.dout, N: N * C, p: hp, seed: dropoutSeed(0)) }
         zero(d.dres1, N * C)
         LayerNorm.backward(dinp: d.dres1, dweight: g.embLNw.pointer, dbias: g.embLNb.pointer, dout: d.dout, inp: a.emb, weight: p.embLNw.pointer, mean: a.embMean, rstd: a.embRstd, N: N, C: C)
-        rows.scatter(d.dres1, into: a.padded, rows: B * T, width: C)
+        rows.scatter(d.dres1, into: pad, rows: B * T, width: C)
         batch.ids.withUnsafeBufferPointer { ids in
             batch.types.withUnsafeBufferPointer { types in
-                Embeddings.backward(dwte: g.wte.pointer, dwpe: g.wpe.pointer, dwtt: g.wtt.pointer, dout: packed ? a.padded : d.dres1,
+                Embeddings.backward(dwte: g.wte.pointer, dwpe: g.wpe.pointer, dwtt: g.wtt.pointer, dout: packed ? pad : d.dres1,
                                     inp: ids.baseAddress!, types: types.baseAddress!, B: B, T: T, C: C)
             }
         }

@@ -12,17 +12,19 @@ extension Bert {
         self.rows = rows
         // N: the rows the row-wise steps run on (the real tokens when packed).
         let B = batch.B, T = batch.T, N = rows.count, C = c.hiddenSize, NH = c.numHeads, FF = c.intermediateSize
+        // The padded layout's scratch (4C a padded row, 7C when backward follows); unused unpacked.
+        let pad = packed ? paddedScratch(B * T * (grads != nil ? 7 : 4) * C) : a.emb
         let hp: Float = training ? c.hiddenDropout : 0, ap: Float = training ? c.attentionDropout : 0
         let P = prefix?.virtualTokens ?? 0
         precondition(P <= prefixSlots && (prefix == nil || !training || frozen), "Bert: a prefix beyond prefixSlots, or on a base that trains")
         prefixPass = prefix?.pass(training: grads != nil && prefix?.grads.count == prefix?.params.count)
         batch.ids.withUnsafeBufferPointer { ids in
             batch.types.withUnsafeBufferPointer { types in
-                Embeddings.forward(out: packed ? a.padded : a.emb, inp: ids.baseAddress!, types: types.baseAddress!, wte: p.wte.pointer,
+                Embeddings.forward(out: packed ? pad : a.emb, inp: ids.baseAddress!, types: types.baseAddress!, wte: p.wte.pointer,
                                    wpe: p.wpe.pointer, wtt: p.wtt.pointer, B: B, T: T, C: C, firstPosition: P)
             }
         }
-        rows.gather(a.padded, into: a.emb, width: C)
+        rows.gather(pad, into: a.emb, width: C)
         LayerNorm.forward(out: a.x0, mean: a.embMean, rstd: a.embRstd, inp: a.emb, weight: p.embLNw.pointer, bias: p.embLNb.pointer, N: N, C: C, eps: c.layerNormEps)
         if hp > 0 { Dropout.forward(out: a.x0, inp: a.x0, N: N * C, p: hp, seed: dropoutSeed(0)) }
         batch.mask.withUnsafeBufferPointer { maskBuffer in
@@ -42,9 +44,9 @@ extension Bert {
                 let firstOnly = firstTokenOnly && layer == c.numLayers - 1, n = firstOnly ? B : N
                 // Attention runs in the padded layout: packed rows go there and come back
                 // (firstTokenOnly's B output rows are already in place).
-                rows.scatter(qkv, into: a.padded, rows: B * T, width: 3 * C)
-                let paddedOut = packed && !firstOnly ? a.padded + B * T * 3 * C : atty
-                Attention.forward(out: paddedOut, att: att, scratch: a.attScratch, qkv: packed ? a.padded : qkv, mask: mask, B: B, T: T, C: C, NH: NH,
+                rows.scatter(qkv, into: pad, rows: B * T, width: 3 * C)
+                let paddedOut = packed && !firstOnly ? pad + B * T * 3 * C : atty
+                Attention.forward(out: paddedOut, att: att, scratch: a.attScratch, qkv: packed ? pad : qkv, mask: mask, B: B, T: T, C: C, NH: NH,
                                   queries: firstOnly ? 1 : nil, dropout: ap, seed: dropoutSeed(1 + 3 * layer), prefix: prefixPass?.attention(layer: layer))
                 if !firstOnly { rows.gather(paddedOut, into: atty, width: C) }
                 var residual = inp
@@ -70,8 +72,8 @@ extension Bert {
             if !firstTokenOnly { for b in 0..<B { (a.firstRows + b * C).update(from: last + rows.starts[b] * C, count: C) } }
             Pooler.forward(out: a.pooled, inp: firstTokenOnly ? last : a.firstRows, weight: p.poolw.pointer, bias: p.poolb.pointer, B: B, T: 1, C: C)
             if !firstTokenOnly {
-                rows.scatter(last, into: a.padded, rows: B * T, width: C)
-                MeanPooling.forward(out: a.sentence, inp: packed ? a.padded : last, mask: mask, B: B, T: T, C: C)
+                rows.scatter(last, into: pad, rows: B * T, width: C)
+                MeanPooling.forward(out: a.sentence, inp: packed ? pad : last, mask: mask, B: B, T: T, C: C)
             }
         }
         guard c.numLabels > 0 else { return }

@@ -30,6 +30,17 @@ public final class Bert: @unchecked Sendable {
     /// its padding (`PackedRows`): the same values for the real tokens, less work on a batch of
     /// mixed lengths. Off, every row of the padded (B, T) layout is computed.
     public var paddingFree = true
+    /// The padded layout of a padding-free batch (`PackedRows`) for the embeddings and
+    /// attention: Q|K|V then the attention output (forward), dQ|dK|dV then the output's
+    /// gradient (backward); grown to the largest batch that needed it.
+    private var paddedArena: Arena?
+
+    /// `paddedArena` with room for `count` floats.
+    func paddedScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if (paddedArena?.count ?? 0) < count { paddedArena = Arena(count: count) }
+        return paddedArena!.pointer
+    }
+
     /// The encoder's linear weights packed for inference (`packForInference`), by layer.
     var packed: [(qkv: PackedLinear, attproj: PackedLinear, fc: PackedLinear, fcproj: PackedLinear)]?
     /// Mean loss of the last forward pass with labels.
@@ -81,6 +92,10 @@ public final class Bert: @unchecked Sendable {
     /// paying OpenBLAS's packing on every call. The packed copy is `packedCount` more floats.
     public func packForInference() {
         precondition(grads == nil, "Bert: only an inference model packs its weights")
+        // BlockGemm's tiles need fused multiply-add; without it (ANNEAL_TARGET_CPU=x86-64) OpenBLAS stays faster.
+        #if !(ANNEAL_FMA || arch(arm64))
+        return
+        #endif
         let c = config, C = c.hiddenSize, FF = c.intermediateSize, p = parameters
         guard [3 * C, C, FF].allSatisfy(PackedLinear.packs(OC:)) else { return }
         packed = (0..<c.numLayers).map { l in

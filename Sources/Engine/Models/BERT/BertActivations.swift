@@ -33,10 +33,6 @@ public struct BertActivations: @unchecked Sendable {
     let losses: UnsafeMutablePointer<Float>     // (B)
     let sentence: UnsafeMutablePointer<Float>   // (B, C) mean-pooled sentence embeddings
     let firstRows: UnsafeMutablePointer<Float>  // (B, C) the last layer's input at the first token (firstTokenOnly), or its output
-    /// (B, T, 4C) in inference, (B, T, 7C) in training: the padded layout of a padding-free
-    /// batch (`PackedRows`) for the embeddings and attention: Q|K|V, then the attention output
-    /// (forward) or dQ|dK|dV then its gradient (backward).
-    let padded: UnsafeMutablePointer<Float>
 
     /// `P`: the most prefix slots attention sees besides the T tokens (prefix tuning).
     init(config c: BertConfig, B: Int, T: Int, P: Int = 0, stacked: Bool) {
@@ -47,7 +43,7 @@ public struct BertActivations: @unchecked Sendable {
             N * C, N, N, N * C,
             L * N * 3 * C, L * B * NH * T * (P + T), Parallel.maxThreads * T * (P + T), L * N * C, L * N * C,
             L * N * C, L * N, L * N, L * N * FF, N * FF, L * N * C, L * N * C, L * N, L * N,
-            B * C, B * C, B * NL, B * NL, B, B * C, B * C, N * (stacked ? 7 : 4) * C,
+            B * C, B * C, B * NL, B * NL, B, B * C, B * C,
         ]
         arena = Arena(count: sizes.reduce(0, +))
         let pointers = arena.slices(sizes.map { [$0] }).map(\.pointer)
@@ -56,6 +52,6 @@ public struct BertActivations: @unchecked Sendable {
         (ln1, ln1Mean, ln1Rstd, fch, fchGelu) = (pointers[9], pointers[10], pointers[11], pointers[12], pointers[13])
         (res2, ln2, ln2Mean, ln2Rstd) = (pointers[14], pointers[15], pointers[16], pointers[17])
         (pooled, pooledDropped, logits, probs, losses, sentence) = (pointers[18], pointers[19], pointers[20], pointers[21], pointers[22], pointers[23])
-        (firstRows, padded) = (pointers[24], pointers[25])
+        firstRows = pointers[24]
     }
 }
