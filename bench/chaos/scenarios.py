@@ -12,8 +12,11 @@ from harness import ROOT
 
 FIXTURES = os.path.join(ROOT, "Tests", "TrainingTests", "Fixtures")
 # Setup events say what an attempt does; a retried attempt says it again (allowed repeats).
-ATTEMPT_EVENTS = ("Fine-tuning job started", "Worker lost on attempt", "Resuming from checkpoint", "Training file", "Validation file", "Training examples",
-                  "Validation examples", "LoRA", "Training ", "Plan", "Training took")
+# Events of one attempt: a job that a fault moved to a second attempt (a lost worker, or a
+# database that went away mid-write: "Attempt N ended because ...") repeats them, and must
+# otherwise match the uninterrupted run.
+ATTEMPT_EVENTS = ("Fine-tuning job started", "Worker lost on attempt", "Attempt ", "Resuming from checkpoint", "Training file", "Validation file",
+                  "Training examples", "Validation examples", "LoRA", "Training ", "Plan", "Training took")
 
 
 def job_body(kind, files):
