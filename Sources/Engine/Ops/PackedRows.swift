@@ -42,6 +42,12 @@ public struct PackedRows: Sendable {
         (count, padded, starts) = (rows.count, rows, firsts)
     }
 
+    /// Each sequence of a causal batch up to its last scored position (`targets` -100 elsewhere):
+    /// under the causal mask the rows after it, padding included, feed nothing scored.
+    public init(scoredThrough targets: [Int32], B: Int, T: Int) {
+        self.init(lengths: (0..<B).map { b in ((0..<T).last { targets[b * T + $0] != -100 } ?? -1) + 1 }, T: T)
+    }
+
     /// The padded row of packed row `r`.
     @inline(__always)
     public func row(_ r: Int) -> Int { padded?[r] ?? r }

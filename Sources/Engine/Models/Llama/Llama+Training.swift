@@ -34,8 +34,7 @@ extension Llama {
         let group = NH / c.numKVHeads
         precondition(ids.count == B * T && targets.count == B * T && (prefix?.virtualTokens ?? 0) + T <= maxT, "Llama.lossAndGradients: \(ids.count) ids for B \(B) × T \(T)")
         precondition(prefix == nil || grads == nil, "Llama.lossAndGradients: prefix tuning keeps the base frozen")
-        let lengths = (0..<B).map { b in ((0..<T).last { targets[b * T + $0] != -100 } ?? -1) + 1 }
-        let rows = PackedRows(lengths: lengths, T: T), packed = rows.padded != nil
+        let rows = PackedRows(scoredThrough: targets, B: B, T: T), packed = rows.padded != nil
         // N: the packed rows every step but attention runs on.
         let N = rows.count, ids = rows.pack(ids), targets = rows.pack(targets)
         guard N > 0 else { return TokenLoss(loss: 0, correct: 0, scored: 0) }

@@ -50,8 +50,7 @@ public final class Llama: @unchecked Sendable {
     public func loss(_ ids: [Int32], targets: [Int32], B: Int, T: Int, lora: LoRA?, prefix: PrefixTuning? = nil,
                      objective: TokenObjective) -> TokenLoss {
         // Padding-free, as lossAndGradients: each sequence up to its last scored position.
-        let lengths = (0..<B).map { b in ((0..<T).last { targets[b * T + $0] != -100 } ?? -1) + 1 }
-        let rows = PackedRows(lengths: lengths, T: T), c = config, N = rows.count
+        let rows = PackedRows(scoredThrough: targets, B: B, T: T), c = config, N = rows.count
         guard N > 0 else { return TokenLoss(loss: 0, correct: 0, scored: 0) }
         let s = stream(ids, B: B, T: T, lora: lora, prefix: prefix, rows: rows)
         RMSNorm.forward(out: s.h.pointer, rstd: s.rstd.pointer, inp: s.x.pointer, weight: parameters.finalNorm.pointer, N: N, C: c.hiddenSize, eps: c.rmsNormEps)
