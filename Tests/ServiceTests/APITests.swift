@@ -19,7 +19,12 @@ struct APITests {
         #expect(try api.call("GET", "/v1/files", key: "ak-wrong").status == 401)
         #expect(try client.request("GET", "/healthz").status == 200)
         #expect(try client.request("GET", "/readyz").json["status"] == "ready")
-        #expect(try client.request("GET", "/metrics").text.contains("anneal_http_requests_total{route=\"/v1/files\""))
+        let metrics = try client.request("GET", "/metrics").text
+        #expect(metrics.contains("anneal_http_requests_total{route=\"/v1/files\""))
+        // What autoscalers and alerts read: an idle queue.
+        for line in ["anneal_queue_depth 0", "anneal_queue_oldest_age_seconds 0.0", "anneal_leases_expired 0", "anneal_workers_wanted 0"] {
+            #expect(metrics.contains("\n\(line)\n"), "\(line)")
+        }
     }
 
     @Test("dry_run answers with the checks and creates no job; a missing file is a 400 naming it, a bad flag a 400")
