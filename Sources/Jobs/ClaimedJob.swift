@@ -17,11 +17,13 @@ public struct ClaimedJob: Sendable {
     public var status: JobStatus
     public var attempt: Int
     public var maxAttempts: Int
+    /// Processes the job trains across (MPI ranks).
+    public var nodes: Int
 
     /// The fine-tuned model's name, as OpenAI forms it: `ft:BASE:SUFFIX:JOB`.
     public var fineTunedModel: String { "ft:\(model):\(suffix ?? ""):\(id)" }
 
-    static let columns: Query = "id, tenant_id, model, architecture, training_file, validation_file, suffix, seed, hyperparameters::text, method::text, status, attempt, max_attempts"
+    static let columns: Query = "id, tenant_id, model, architecture, training_file, validation_file, suffix, seed, hyperparameters::text, method::text, status, attempt, max_attempts, nodes"
 
     init(row: Row) throws {
         id = try row.decode(String.self, "id")
@@ -37,5 +39,6 @@ public struct ClaimedJob: Sendable {
         status = try row.decode(JobStatus.self, "status")
         attempt = try row.decode(Int.self, "attempt")
         maxAttempts = try row.decode(Int.self, "max_attempts")
+        nodes = try row.decode(Int.self, "nodes")
     }
 }

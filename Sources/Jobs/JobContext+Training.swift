@@ -36,6 +36,7 @@ extension JobContext {
     /// writes the result file, and describes the model with `manifest`.
     func run(_ task: some TrainingTask, manifest: ModelManifest) throws -> TrainingResult {
         let outcome = try task.run(JobTrainingHooks(context: self))
+        guard !isFollower else { return TrainingResult(trainedTokens: outcome.trainedTokens, checkpoint: outcome.checkpoint, manifest: manifest) }
         if outcome.stoppedEarly { try event("Early stopping after step \(outcome.steps)") }
         return TrainingResult(trainedTokens: outcome.trainedTokens, resultFiles: [try ResultFile.write(self)], checkpoint: outcome.checkpoint,
                               manifest: manifest)

@@ -2,6 +2,7 @@ import JSON
 import Platform
 import Store
 import Synchronization
+import Training
 
 /// What a trainer gets: the job, its store, progress reporting, and `throwIfInterrupted()`, which throws
 /// `JobInterruption` as soon as the job was cancelled or paused, its lease was lost, or the
@@ -20,11 +21,18 @@ public final class JobContext: Sendable {
     /// the last progress write.
     private let progressState = Mutex<(startedAt: Double, firstStep: Int?, lastWrite: Double)>((0, nil, 0))
 
-    init(job: ClaimedJob, store: JobStore, worker: String) {
+    /// The ranks of a job trained across processes (`anneal mpi-worker`); nil in one process.
+    let collective: (any Collective)?
+    /// A rank other than 0 of such a job: it trains its shard and writes nothing (no events,
+    /// progress, metrics or checkpoints); rank 0 holds the lease and writes for the job.
+    var isFollower: Bool { (collective?.rank ?? 0) != 0 }
+
+    init(job: ClaimedJob, store: JobStore, worker: String, collective: (any Collective)? = nil) {
         self.job = job
         self.pool = store.pool
         self.store = store
         self.worker = worker
+        self.collective = collective
         progressState.withLock { $0.startedAt = MonotonicClock.now }
     }
 
@@ -62,6 +70,7 @@ public final class JobContext: Sendable {
     /// Records progress and, from the measured pace, the estimated finish time. Written at most
     /// twice a second, and always for the last step.
     public func reportProgress(step: Int, totalSteps: Int, epoch: Double, trainedTokens: Int? = nil) throws {
+        guard !isFollower else { return }
         let now = MonotonicClock.now
         let (startedAt, firstStep, shouldWrite) = progressState.withLock { state -> (Double, Int, Bool) in
             if state.firstStep == nil { state.firstStep = step - 1 }
@@ -87,6 +96,7 @@ public final class JobContext: Sendable {
 
     /// Adds an event to the job's log.
     public func event(_ message: String, level: String = "info", type: String = "message", data: JSONValue? = nil) throws {
+        guard !isFollower else { return }
         _ = try pool.withConnection { connection in
             try JobEvents.add(connection, job: job.id, level: level, message: message, type: type, data: data)
         }

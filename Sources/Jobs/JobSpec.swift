@@ -17,11 +17,12 @@ public struct JobSpec: Sendable {
     var hyperparameters: JSONObject
     /// 1 (the default, first) to 4 (last): which waiting jobs workers claim first.
     var priority = 1
+    var nodes = 1
     /// `"dry_run": true`: check everything and estimate the run, create nothing (`DryRun`).
     public var dryRun = false
 
     static let fields: Set<String> = ["model", "training_file", "validation_file", "suffix", "seed", "metadata", "method",
-                                      "hyperparameters", "integrations", "adapter", "priority", "dry_run"]
+                                      "hyperparameters", "integrations", "adapter", "priority", "nodes", "dry_run"]
 
     public init(_ body: JSONObject, catalog: ModelCatalog) throws(JobSpecError) {
         if let unknown = body.keys.first(where: { !JobSpec.fields.contains($0) }) {
@@ -54,6 +55,13 @@ public struct JobSpec: Sendable {
                 throw .badRequest("priority must be an integer from 1 (first) to 4 (last)", param: "priority", code: "invalid_priority")
             }
             self.priority = priority
+        }
+        if let value = body["nodes"], !value.isNull {
+            guard let nodes = value.int, (1...64).contains(nodes) else {
+                throw .badRequest("nodes must be an integer from 1 to 64: the processes (MPI ranks) the job trains across",
+                                  param: "nodes", code: "invalid_nodes")
+            }
+            self.nodes = nodes
         }
         if let integrations = body["integrations"], !integrations.isNull, integrations.array?.isEmpty != true {
             throw .badRequest("Integrations are not supported", param: "integrations", code: "unsupported_parameter")
@@ -223,7 +231,7 @@ public struct JobSpec: Sendable {
     /// The job to create for `tenant`.
     public func job(tenant: String) -> NewJob {
         NewJob(tenant: tenant, model: model.name, architecture: model.architecture, trainingFile: trainingFile, validationFile: validationFile,
-               suffix: suffix, seed: seed, metadata: metadata, method: method, hyperparameters: hyperparameters, priority: priority)
+               suffix: suffix, seed: seed, metadata: metadata, method: method, hyperparameters: hyperparameters, priority: priority, nodes: nodes)
     }
 }
 

@@ -18,8 +18,9 @@ extension JobStore {
     /// the live jobs, not the finished ones.
     public static let workersWantedQuery: Query = """
         SELECT (SELECT count(*) FROM fine_tuning_job
-                WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL AND scheduled_at <= now())
-             + (SELECT count(*) FROM fine_tuning_job WHERE locked_by IS NOT NULL)
+                WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL AND scheduled_at <= now()
+                  AND (nodes = 1 OR status = 'validating_files'))
+             + (SELECT count(*) FROM fine_tuning_job WHERE locked_by IS NOT NULL AND nodes = 1)
         """
 
     public static func queueState(_ connection: Connection) throws -> QueueState {

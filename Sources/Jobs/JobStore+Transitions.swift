@@ -17,11 +17,14 @@ public struct NewJob: Sendable {
     public var hyperparameters: JSONObject
     /// 1 (the default, first) to 4 (last): the order in which waiting jobs are claimed.
     public var priority: Int
+    /// Processes (MPI ranks) the job trains across: 1, or a gang of `anneal mpi-worker`s.
+    public var nodes: Int
 
     public init(tenant: String, model: String, architecture: String, trainingFile: String, validationFile: String?, suffix: String?,
-                seed: Int, metadata: JSONValue?, method: JSONValue, hyperparameters: JSONObject, priority: Int = 1) {
+                seed: Int, metadata: JSONValue?, method: JSONValue, hyperparameters: JSONObject, priority: Int = 1, nodes: Int = 1) {
         (self.tenant, self.model, self.architecture, self.trainingFile, self.validationFile) = (tenant, model, architecture, trainingFile, validationFile)
         (self.suffix, self.seed, self.metadata, self.method, self.hyperparameters, self.priority) = (suffix, seed, metadata, method, hyperparameters, priority)
+        self.nodes = nodes
     }
 }
 
@@ -88,11 +91,11 @@ extension JobStore {
             }
             try connection.execute("""
                 INSERT INTO fine_tuning_job (id, tenant_id, model, architecture, training_file, validation_file, suffix,
-                    seed, metadata, method, hyperparameters, priority, status)
+                    seed, metadata, method, hyperparameters, priority, nodes, status)
                 VALUES (\(id), \(job.tenant), \(job.model), \(job.architecture), \(job.trainingFile),
                     \(job.validationFile), \(job.suffix), \(job.seed), \(job.metadata?.encoded())::jsonb,
                     \(job.method.encoded())::jsonb, \(JSONValue.object(job.hyperparameters).encoded())::jsonb, \(job.priority),
-                    \(JobStatus.validatingFiles))
+                    \(job.nodes), \(JobStatus.validatingFiles))
                 """)
             try JobEvents.add(connection, job: id, message: "Created fine-tuning job: \(id)")
             try JobEvents.add(connection, job: id, message: "Validating training file: \(job.trainingFile)")
@@ -143,9 +146,9 @@ extension JobStore {
         return try pool.transaction { connection in
             guard let file = try connection.query("""
                 INSERT INTO fine_tuning_job (id, tenant_id, model, architecture, training_file, validation_file, suffix,
-                    seed, metadata, method, hyperparameters, priority, status, rerun_of)
+                    seed, metadata, method, hyperparameters, priority, nodes, status, rerun_of)
                 SELECT \(new), tenant_id, model, architecture, training_file, validation_file, suffix,
-                    seed, metadata, method, hyperparameters, priority, \(JobStatus.validatingFiles), id
+                    seed, metadata, method, hyperparameters, priority, nodes, \(JobStatus.validatingFiles), id
                 FROM fine_tuning_job WHERE id = \(id) AND tenant_id = \(tenant)
                 RETURNING training_file
                 """).first?.decode(String.self, "training_file") else { throw JobStoreError.jobNotFound(id) }
@@ -160,12 +163,14 @@ extension JobStore {
     /// woken. False when it was cancelled or paused meanwhile (it keeps that status).
     public func validated(job: String, worker: String) throws -> Bool {
         try pool.transaction { connection in
-            guard try connection.execute("""
+            guard let nodes = try connection.query("""
                 UPDATE fine_tuning_job SET status = \(JobStatus.queued), validated_at = now(), locked_by = NULL,
                     lease_expires_at = NULL, heartbeat_at = NULL
                 WHERE id = \(job) AND locked_by = \(worker) AND status = \(JobStatus.validatingFiles)
-                """) == 1 else { return false }
-            try JobEvents.add(connection, job: job, message: "Files validated; job queued")
+                RETURNING nodes
+                """).first?.decode(Int.self, "nodes") else { return false }
+            try JobEvents.add(connection, job: job, message: nodes == 1 ? "Files validated; job queued"
+                : "Files validated; job queued for a gang of \(nodes) MPI ranks (mpirun -n \(nodes) anneal mpi-worker)")
             try connection.notify(channel: JobStore.channel, payload: job)
             return true
         }

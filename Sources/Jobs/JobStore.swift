@@ -25,11 +25,15 @@ public struct JobStore: Sendable {
     /// that status, `queued` ones become `running` and count an attempt. The claimable statuses
     /// are written out as literals (`JobStatus.claimable`): the planner matches them against the
     /// partial index's predicate only as constants.
-    public func claimQuery(worker: String) -> Query {
+    /// `nodes` 1 is an ordinary worker: it validates every job's files and trains one-process
+    /// jobs; a larger `nodes` is rank 0 of an MPI gang of that size: it trains the validated jobs
+    /// that ask for that many processes.
+    public func claimQuery(worker: String, nodes: Int = 1) -> Query {
         """
         WITH next AS (
             SELECT id AS next_id FROM fine_tuning_job
             WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL AND scheduled_at <= now()
+                AND CASE WHEN \(nodes) = 1 THEN nodes = 1 OR status = 'validating_files' ELSE nodes = \(nodes) AND status = 'queued' END
             ORDER BY priority, scheduled_at, id
             LIMIT 1
             FOR UPDATE SKIP LOCKED)
@@ -46,8 +50,16 @@ public struct JobStore: Sendable {
     }
 
     /// Claims the next claimable job for `worker`.
-    public func claim(worker: String) throws -> ClaimedJob? {
-        try pool.withConnection { connection in try connection.query(claimQuery(worker: worker)).first.map(ClaimedJob.init(row:)) }
+    public func claim(worker: String, nodes: Int = 1) throws -> ClaimedJob? {
+        try pool.withConnection { connection in try connection.query(claimQuery(worker: worker, nodes: nodes)).first.map(ClaimedJob.init(row:)) }
+    }
+
+    /// A job as the worker holding it sees it (the other ranks of a gang read their rank 0's job).
+    public func job(id: String) throws -> ClaimedJob {
+        guard let row = try pool.withConnection({ try $0.query("SELECT \(ClaimedJob.columns) FROM fine_tuning_job WHERE id = \(id)").first }) else {
+            throw JobFailure(code: "job_not_found", message: "Job \(id) does not exist")
+        }
+        return try ClaimedJob(row: row)
     }
 
     /// Extends the lease; returns the job's status, or nil when `worker` no longer holds it.

@@ -30,7 +30,10 @@ struct JobTrainingHooks: TrainingHooks {
         try context.reportProgress(step: step, totalSteps: totalSteps, epoch: epoch, trainedTokens: trainedTokens)
     }
 
+    var collective: (any Collective)? { context.collective }
+
     func metrics(kind: String, step: Int, epoch: Double, values: JSONObject) throws {
+        guard !context.isFollower else { return }
         let kind: JobMetrics.Kind = kind == "eval" ? .eval : .train
         try context.pool.transaction { connection in
             try JobMetrics.record(connection, job: context.job.id, kind: kind, step: step, epoch: epoch, values: values)
@@ -39,6 +42,7 @@ struct JobTrainingHooks: TrainingHooks {
 
     func saveCheckpoint(step: Int, epoch: Double, metrics: JSONValue, state: JSONValue,
                         parts: [(name: String, bytes: [UInt8])], isBest: Bool, keep: Int?) throws -> String {
+        guard !context.isFollower else { return "" }  // rank 0's id comes through the collective
         let job = context.job.id, started = MonotonicClock.now
         let id = Crypto.randomID(prefix: "ftckpt-")
         let checkpoint: JSONObject = ["id": .string(id), "step": .int(Int64(step)), "epoch": .double(epoch), "metrics": metrics,

@@ -78,18 +78,23 @@ public final class CausalLMTrainer: TrainingTask {
     }
 
     /// One optimizer step's micro-batches into the trained parameters' gradients.
-    public func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats {
+    /// Scored tokens: the loss is their mean.
+    public func lossUnits(_ indices: ArraySlice<Int>) -> Int {
+        indices.reduce(0) { sum, i in sum + dataset.train[i].targets.reduce(0) { $0 + ($1 == -100 ? 0 : 1) } }
+    }
+
+    public func accumulate(step: Int, microBatches: [MicroBatch]) throws -> StepStats {
         let count = microBatches.count
         trained.grads.zero()
         var stats = StepStats(loss: 0, samples: 0, tokens: 0)
         defer { lora?.dropoutSeed = nil }  // evaluation and serving run without dropout
-        for (micro, indices) in microBatches.enumerated() {
+        for (micro, part) in microBatches.enumerated() where !part.indices.isEmpty {
             lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
-            let batch = batch(dataset.train, indices)
+            let batch = batch(dataset.train, part.indices)
             let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T,
                                                 into: adapter == nil ? trained.grads : nil, lora: lora, prefix: prefix,
-                                                objective: .mean(dloss: 1 / Float(count)))
-            stats.loss += result.loss / Float(count)
+                                                objective: .mean(dloss: part.share / Float(count)))
+            stats.loss += result.loss * part.share / Float(count)
             windowCorrect += result.correct
             windowScored += result.scored
             stats.samples += batch.B

@@ -70,7 +70,9 @@ public final class ClassificationTrainer: TrainingTask {
     }
 
     /// One optimizer step's micro-batches: forward and backward with loss 1/k each.
-    public func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats {
+    public func lossUnits(_ indices: ArraySlice<Int>) -> Int { indices.count }
+
+    public func accumulate(step: Int, microBatches: [MicroBatch]) throws -> StepStats {
         let count = microBatches.count
         model.training = true
         model.step = trained.optimizer.step  // the encoder's dropout follows AdamW's update count
@@ -81,12 +83,12 @@ public final class ClassificationTrainer: TrainingTask {
             lora?.dropoutSeed = nil
         }
         var stats = StepStats(loss: 0, samples: 0, tokens: 0)
-        for (micro, indices) in microBatches.enumerated() {
+        for (micro, part) in microBatches.enumerated() where !part.indices.isEmpty {
             lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
-            let batch = dataset.batch(dataset.train, indices)
+            let batch = dataset.batch(dataset.train, part.indices)
             try model.forward(batch)
-            try model.backward(dloss: 1 / Float(count))
-            stats.loss += model.loss / Float(count)
+            try model.backward(dloss: part.share / Float(count))
+            stats.loss += model.loss * part.share / Float(count)
             stats.samples += batch.B
             stats.tokens += batch.mask.reduce(0) { $0 + Int($1) }
         }

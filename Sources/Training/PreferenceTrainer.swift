@@ -96,13 +96,16 @@ public final class PreferenceTrainer: TrainingTask {
         return indices.map { known[$0]![0] } + indices.map { known[$0]![1] }
     }
 
-    public func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats {
+    /// Pairs: the loss is their mean.
+    public func lossUnits(_ indices: ArraySlice<Int>) -> Int { indices.count }
+
+    public func accumulate(step: Int, microBatches: [MicroBatch]) throws -> StepStats {
         let count = microBatches.count
         trained.grads.zero()
         var stats = StepStats(loss: 0, samples: 0, tokens: 0)
         defer { lora?.dropoutSeed = nil }
-        for (micro, slice) in microBatches.enumerated() {
-            let indices = Array(slice), b = batch(dataset.train, indices)
+        for (micro, part) in microBatches.enumerated() where !part.indices.isEmpty {
+            let indices = Array(part.indices), b = batch(dataset.train, indices), share = part.share
             let ref = referenceFor(indices: indices, validation: false)
             lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
             var metrics: [(String, Double)] = []
@@ -110,14 +113,14 @@ public final class PreferenceTrainer: TrainingTask {
                                                 into: adapter == nil ? trained.grads : nil, lora: lora, prefix: prefix, objective: .custom { logps in
                 let r = self.objective.evaluate(logps: logps, tokens: b.tokens, pairs: indices.count, reference: ref)
                 metrics = r.metrics
-                return (Float(r.loss), r.dlogps.map { $0 / Float(count) })
+                return (Float(r.loss), r.dlogps.map { $0 * share / Float(count) })
             })
             for (name, value) in metrics {
                 if window[name] == nil { windowOrder.append(name) }
                 window[name, default: 0] += value
             }
             windowCount += 1
-            stats.loss += result.loss / Float(count)
+            stats.loss += result.loss * share / Float(count)
             stats.samples += indices.count
             stats.tokens += b.ids.count
         }

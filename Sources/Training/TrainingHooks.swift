@@ -21,10 +21,14 @@ public protocol TrainingHooks {
     func latestCheckpoint() throws -> (id: String, state: JSONValue, parts: [String: [UInt8]])?
     /// The parts of a stored checkpoint (the best model at the end).
     func loadCheckpoint(_ id: String) throws -> [String: [UInt8]]
+    /// The ranks this run is split over (nil: one process). Rank 0's hooks store; the other
+    /// ranks' hooks store nothing and return what they are given.
+    var collective: (any Collective)? { get }
 }
 
 extension TrainingHooks {
     public func savesBeforeStopping(checkpointBytes: Int) -> Bool { false }
+    public var collective: (any Collective)? { nil }
 }
 
 /// How a run ended: the checkpoint holding the final model (the best one when

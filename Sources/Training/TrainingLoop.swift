@@ -14,6 +14,8 @@ struct TrainingLoop<Task: TrainingTask> {
     var state = TrainerState()
     /// The step of the newest checkpoint of this run (or the one it resumed from).
     var savedStep = 0
+    /// Every rank stopped together (cancel, pause, shutdown): no rank is left waiting.
+    var agreedStop = false
 
     init(task: Task) {
         self.task = task
@@ -23,7 +25,24 @@ struct TrainingLoop<Task: TrainingTask> {
     var arguments: TrainingArguments { task.arguments }
 
     mutating func run(_ hooks: some TrainingHooks) throws -> TrainingOutcome {
-        if let latest = try hooks.latestCheckpoint() { try restore(latest.state, parts: latest.parts, id: latest.id) }
+        guard let collective = hooks.collective else { return try steps(hooks) }
+        guard collective.join(ready: true) else { throw StoppedByRankZero() }
+        do {
+            return try steps(hooks)
+        } catch let error where !(error is StoppedByRankZero) && collective.size > 1 {
+            // A stop every rank agreed on ends with the same error on rank 0; anything else
+            // leaves the other ranks waiting in a step.
+            if !agreedStop { collective.leftMidRun() }
+            throw error
+        }
+    }
+
+    mutating func steps(_ hooks: some TrainingHooks) throws -> TrainingOutcome {
+        let latest = try hooks.latestCheckpoint()
+        if let collective = hooks.collective, collective.broadcast(latest?.id ?? "") != (latest?.id ?? "") {
+            throw TrainingError("the ranks found different checkpoints to resume from")
+        }
+        if let latest { try restore(latest.state, parts: latest.parts, id: latest.id) }
         var lastEvaluation: JSONObject?
         let clock = ContinuousClock()
         var windowStart = clock.now, windowSamples = 0
@@ -31,16 +50,20 @@ struct TrainingLoop<Task: TrainingTask> {
         if arguments.evalOnStart && state.step == 0 && task.hasValidation {
             try hooks.metrics(kind: "eval", step: 0, epoch: 0, values: try task.evaluateBase())
         }
+        let collective = hooks.collective
+        var timing = StepTiming()
         while state.step < totalSteps && !state.stoppedEarly {
-            do { try hooks.shouldStop() } catch {
-                // A shutdown keeps what was trained since the last checkpoint, when there is time.
-                let bytes = 3 * task.trained.params.count * MemoryLayout<Float>.size
-                if state.step > savedStep && hooks.savesBeforeStopping(checkpointBytes: bytes) {
-                    _ = try save(hooks, metrics: [:], isBest: false, keep: nil)
-                }
-                throw error
+            try stopIfAsked(hooks)
+            let started = clock.now
+            var stats = try task.accumulate(step: state.step, microBatches: microBatches(step: state.step, collective))
+            if let collective {
+                let computed = clock.now
+                let trained = task.trained
+                collective.sum(trained.grads.pointer, count: trained.grads.count)
+                let totals = collective.sum([Double(stats.loss), Double(stats.samples), Double(stats.tokens)])
+                stats = StepStats(loss: Float(totals[0]), samples: Int(totals[1]), tokens: Int(totals[2]))
+                timing.add(compute: computed - started, allreduce: clock.now - computed)
             }
-            let stats = try task.accumulate(step: state.step, microBatches: plan.microBatches(step: state.step))
             let lr = plan.schedule.rate(at: state.step)
             let norm = task.trained.step(lr: lr, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
             state.step += 1
@@ -56,6 +79,8 @@ struct TrainingLoop<Task: TrainingTask> {
                 var values: JSONObject = ["loss": .double(state.windowLoss / Double(state.windowSteps)), "learning_rate": .double(lr),
                                           "grad_norm": .double(norm)]
                 for (name, value) in task.windowMetrics(samples: windowSamples, seconds: seconds) { values[name] = value }
+                for (name, value) in timing.metrics(ranks: collective?.size) { values[name] = value }
+                timing = StepTiming()
                 try hooks.metrics(kind: "train", step: state.step, epoch: epoch, values: values)
                 (state.windowLoss, state.windowSteps, windowSamples, windowStart) = (0, 0, 0, clock.now)
             }
@@ -86,15 +111,44 @@ struct TrainingLoop<Task: TrainingTask> {
                                stoppedEarly: state.stoppedEarly, bestMetric: state.bestMetric, lastEvaluation: lastEvaluation)
     }
 
+    /// Throws when the hooks ask to stop (rank 0's hooks, for every rank), after saving a
+    /// checkpoint when the stop wants the steps since the last one kept (a shutdown).
+    mutating func stopIfAsked(_ hooks: some TrainingHooks) throws {
+        var asked: (any Error)?, decision = 0  // 0: go on, 1: stop, 2: save, then stop
+        do { try hooks.shouldStop() } catch {
+            // A shutdown keeps what was trained since the last checkpoint, when there is time.
+            let bytes = 3 * task.trained.params.count * MemoryLayout<Float>.size
+            asked = error
+            decision = state.step > savedStep && hooks.savesBeforeStopping(checkpointBytes: bytes) ? 2 : 1
+        }
+        if let collective = hooks.collective { decision = collective.broadcast(decision) }
+        guard decision != 0 else { return }
+        agreedStop = true
+        if decision == 2 { _ = try save(hooks, metrics: [:], isBest: false, keep: nil) }
+        throw asked ?? StoppedByRankZero()
+    }
+
+    /// Step `step`'s micro-batches, as this rank's shards when the run is split over ranks.
+    mutating func microBatches(step: Int, _ collective: (any Collective)?) -> [MicroBatch] {
+        let whole = plan.microBatches(step: step)
+        guard let collective, collective.size > 1 else { return whole.map { MicroBatch($0) } }
+        return whole.map { indices in
+            let mine = collective.shard(indices), total = task.lossUnits(indices)
+            return MicroBatch(mine, share: total > 0 ? Float(task.lossUnits(mine)) / Float(total) : 0)
+        }
+    }
+
     /// Saves what is trained, AdamW's moments and the loop's state at the current step; `keep`
     /// prunes older checkpoints (a shutdown's checkpoint prunes none of the user's).
     mutating func save(_ hooks: some TrainingHooks, metrics: JSONObject, isBest: Bool, keep: Int?) throws -> String {
         let trained = task.trained
-        let id = try hooks.saveCheckpoint(step: state.step, epoch: Double(state.step) / Double(plan.stepsPerEpoch), metrics: .object(metrics),
+        var id = try hooks.saveCheckpoint(step: state.step, epoch: Double(state.step) / Double(plan.stepsPerEpoch), metrics: .object(metrics),
                                           state: state.json(seed: arguments.seed, optimizerStep: trained.optimizer.step, labels: task.labels, isBest: isBest),
                                           parts: [(task.weightsPart.rawValue, trained.params.bytes), (CheckpointPart.m.rawValue, trained.m.bytes),
                                                   (CheckpointPart.v.rawValue, trained.v.bytes)],
                                           isBest: isBest, keep: keep)
+        // Only rank 0 stores checkpoints: every rank keeps its id.
+        if let collective = hooks.collective { id = collective.broadcast(id) }
         if isBest { state.bestCheckpoint = id }
         state.lastCheckpoint = id
         savedStep = state.step

@@ -22,10 +22,14 @@ public protocol TrainingTask: AnyObject {
     /// The evaluation metric that picks the best checkpoint and drives early stopping.
     var bestMetric: (name: String, greaterIsBetter: Bool) { get }
 
-    /// Forward and backward over the micro-batches of optimizer step `step` (example indices),
-    /// gradients into `trained.grads` (zeroed first), each micro-batch's loss scaled by
-    /// 1/count. Dropout is a function of `step`, so a resumed run repeats the uninterrupted one.
-    func accumulate(step: Int, microBatches: [ArraySlice<Int>]) throws -> StepStats
+    /// Forward and backward over the micro-batches of optimizer step `step` (this rank's example
+    /// indices), gradients into `trained.grads` (zeroed first), each micro-batch's loss scaled by
+    /// its share over their count; empty ones are skipped. Dropout is a function of `step`, so a
+    /// resumed run repeats the uninterrupted one.
+    func accumulate(step: Int, microBatches: [MicroBatch]) throws -> StepStats
+    /// What a micro-batch's loss is the mean over, for these examples: examples (pairs for
+    /// preferences) or scored tokens. It splits a micro-batch's loss between ranks.
+    func lossUnits(_ indices: ArraySlice<Int>) -> Int
     /// This method's train metrics for the window since the last log, after loss, learning rate
     /// and gradient norm (the window's samples and seconds given); resets its own counters.
     func windowMetrics(samples: Int, seconds: Double) -> JSONObject

@@ -19,6 +19,8 @@ let usage = """
     Commands:
       serve                      HTTP API plus ANNEAL_WORKERS training workers (0 = API only)
       worker                     training workers only (for separate pods)
+      mpi-worker                 one rank of a gang training jobs with "nodes": N across N
+                                 processes: mpirun -n N anneal mpi-worker (builds with ANNEAL_MPI=1)
       migrate                    apply database migrations and exit
       keys create --tenant NAME  create an API key for a tenant; prints it once
       tokenize --model NAME_OR_PATH [--special]
@@ -33,7 +35,7 @@ let usage = """
     ANNEAL_API_KEY; or --url and --api-key):
       files upload PATH          upload a JSONL dataset for fine-tuning; prints the file
       jobs create --model MODEL --training-file FILE_ID_OR_PATH [--validation-file …]
-                  [--suffix S] [--seed N] [--hyperparameters JSON] [--follow | --dry-run]
+                  [--suffix S] [--seed N] [--nodes N] [--hyperparameters JSON] [--follow | --dry-run]
                                  start a fine-tuning job (a path is uploaded first); prints its
                                  id. --dry-run checks it and estimates its duration and memory
                                  on the server's node instead
@@ -168,7 +170,7 @@ func tokenize(_ arguments: [String]) {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let predictsHere = arguments.first == "predict" && Environment["DATABASE_URL"] != nil
-if let reason = CPU.unsupported, ["serve", "worker"].contains(arguments.first ?? "") || predictsHere {  // the commands that run the engine
+if let reason = CPU.unsupported, ["serve", "worker", "mpi-worker"].contains(arguments.first ?? "") || predictsHere {  // the commands that run the engine
     fail(reason)
 }
 switch arguments.first {
@@ -176,6 +178,8 @@ case "serve":
     serve(loadConfiguration(Array(arguments.dropFirst())))
 case "worker":
     work(loadConfiguration(Array(arguments.dropFirst())))
+case "mpi-worker":
+    mpiWork(loadConfiguration(Array(arguments.dropFirst())))
 case "migrate":
     migrate(loadConfiguration(Array(arguments.dropFirst())))
 case "keys":

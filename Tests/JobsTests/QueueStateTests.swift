@@ -15,7 +15,10 @@ struct QueueStateTests {
         let live = try fixture.addJob(status: "queued")
         let dead = try fixture.addJob(status: "queued")
         try fixture.addJob(status: "paused")
+        let gang = try fixture.addJob(status: "queued")
         try fixture.pool.withConnection { connection in
+            // A two-node job trains on an MPI gang, not on a worker the autoscaler starts.
+            try connection.execute("UPDATE fine_tuning_job SET nodes = 2 WHERE id = \(gang)")
             try connection.execute("UPDATE fine_tuning_job SET scheduled_at = now() - interval '90 seconds' WHERE id = \(old)")
             try connection.execute("UPDATE fine_tuning_job SET scheduled_at = now() + interval '1 hour' WHERE id = \(future)")
             try connection.execute("""

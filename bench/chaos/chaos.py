@@ -8,21 +8,22 @@ import time
 
 sys.dont_write_bytecode = True
 from database import disk_full, exactly_once, pg_restart  # noqa: E402
-from harness import ROOT, Anneal, PostgreSQL  # noqa: E402
+from fleet import fleet  # noqa: E402
+from harness import ROOT, Anneal, PostgreSQL, free_port  # noqa: E402
 from scenarios import api_death, upload_fixtures, worker_death  # noqa: E402
 
-SMALL = {"kills": 1, "api_kills": 1, "modes": ["fast", "immediate"], "submissions": 200, "clients": 16, "claim_jobs": 4, "workers": 2}
-FULL = {"kills": 20, "api_kills": 5, "modes": ["fast", "immediate"], "submissions": 1000, "clients": 64, "claim_jobs": 12, "workers": 3}
+SMALL = {"kills": 1, "api_kills": 1, "modes": ["fast", "immediate"], "submissions": 200, "clients": 16, "claim_jobs": 4, "workers": 2, "fleet_jobs": 40}
+FULL = {"kills": 20, "api_kills": 5, "modes": ["fast", "immediate"], "submissions": 1000, "clients": 64, "claim_jobs": 12, "workers": 3, "fleet_jobs": 200}
 
 
 def main():
     parser = argparse.ArgumentParser(description="kill -9 of workers and the API, PostgreSQL restarts, exactly-once submission.")
     parser.add_argument("--small", action="store_true", help="the configuration scripts/test runs")
-    parser.add_argument("--only", help="comma-separated scenarios: workers,api,postgres,disk,once")
+    parser.add_argument("--only", help="comma-separated scenarios: workers,api,postgres,disk,once,fleet")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     config = SMALL if args.small else FULL
-    only = set(args.only.split(",")) if args.only else {"workers", "api", "postgres", "disk", "once"}
+    only = set(args.only.split(",")) if args.only else {"workers", "api", "postgres", "disk", "once", "fleet"}
     rng = random.Random(args.seed)
     binary = os.environ.get("ANNEAL_BIN", os.path.join(ROOT, ".build/release/anneal"))
 
@@ -59,6 +60,8 @@ def main():
         if "once" in only:
             run("exactly once", lambda: exactly_once(anneal, pg, files, config["submissions"], config["clients"],
                                                        config["claim_jobs"], config["workers"]))
+        if "fleet" in only:
+            run("fleet: 2 APIs, 3 workers killed and drained at random", lambda: fleet(anneal, pg, files, config["fleet_jobs"], rng, free_port))
     finally:
         anneal.stop()
         pg.remove()

@@ -136,10 +136,47 @@ def mpijob(where, job, out):
             problems.append(f"{where}: the Launcher must have one replica")
         if role == "Worker" and (not isinstance(replica.get("replicas"), int) or replica["replicas"] < 1):
             problems.append(f"{where}: Worker replicas must be a positive integer")
+        pod = replica.get("template", {}).get("spec", {})
+        if pod.get("securityContext", {}).get("runAsNonRoot") is not True:
+            problems.append(f"{where} {role}: runAsNonRoot is not true")
+        for c in pod.get("containers", []):
+            if not {"cpu", "memory"} <= set(c.get("resources", {}).get("limits", {})):
+                problems.append(f"{where} {role}/{c['name']}: resources.limits needs cpu and memory")
+            if c.get("securityContext", {}).get("readOnlyRootFilesystem") is not True:
+                problems.append(f"{where} {role}/{c['name']}: readOnlyRootFilesystem is not true")
         # The pod template itself is core Kubernetes: written out for kubernetes-validate.
         name = f"{job['metadata']['name']}-{role.lower()}"
         template = {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": name}, "template": replica.get("template", {})}
-        (out / f"podtemplate-{where}-{role.lower()}.yaml").write_text(yaml.safe_dump(template))
+        (out / f"podtemplate-{where.split()[0]}-{name}.yaml").write_text(yaml.safe_dump(template))
+    problems += anneal_gang(where, spec)
+    return problems
+
+
+def anneal_gang(where, spec):
+    """An Anneal gang: the launcher runs `mpirun -n N ... anneal mpi-worker` over N worker slots,
+    passing the database URL (from the workers' Secret) to the ranks; workers run sshd."""
+    problems = []
+    replicas = spec.get("mpiReplicaSpecs", {})
+    launcher = (replicas.get("Launcher", {}).get("template", {}).get("spec", {}).get("containers") or [{}])[0]
+    worker = (replicas.get("Worker", {}).get("template", {}).get("spec", {}).get("containers") or [{}])[0]
+    line = launcher.get("command", []) + launcher.get("args", [])
+    if line[:1] != ["mpirun"] or line[-1:] != ["mpi-worker"]:
+        problems.append(f"{where}: the launcher must run mpirun ... anneal mpi-worker, not {line}")
+    slots = spec.get("slotsPerWorker", 1) * replicas.get("Worker", {}).get("replicas", 0)
+    if "-n" not in line or line[line.index("-n") + 1] != str(slots):
+        problems.append(f"{where}: mpirun -n must equal the worker slots ({slots})")
+    passed = {line[i + 1] for i, arg in enumerate(line[:-1]) if arg == "-x"}
+    for name in ("DATABASE_URL", "ANNEAL_MODELS"):
+        if name not in passed:
+            problems.append(f"{where}: mpirun does not pass {name} to the ranks (-x)")
+    env = {e["name"]: e for e in launcher.get("env", [])}
+    ref = env.get("DATABASE_URL", {}).get("valueFrom", {}).get("secretKeyRef", {})
+    if (ref.get("name"), ref.get("key")) != ("anneal-database", "url"):
+        problems.append(f"{where}: the launcher's DATABASE_URL must come from secret anneal-database key url")
+    if worker.get("command", [""])[0] != "/usr/sbin/sshd":
+        problems.append(f"{where}: workers must run sshd for mpirun to start the ranks")
+    if not spec.get("sshAuthMountPath", "").startswith("/app"):
+        problems.append(f"{where}: sshAuthMountPath must be the anneal user's home (/app/.ssh)")
     return problems
 
 

@@ -52,6 +52,10 @@ def main():
             SELECT 'ftjob-claimed-' || n, 'check', 'base', 'bert', 'file-x', 1, '{{}}', '{{}}', 'running', 'worker-' || n,
                 CASE WHEN n <= {EXPIRED} THEN now() - interval '5 seconds' ELSE now() + interval '30 seconds' END, 1
             FROM generate_series(1, {LIVE + EXPIRED}) AS n;
+            -- Validated jobs for an MPI gang: not a worker pod's work.
+            INSERT INTO fine_tuning_job (id, tenant_id, model, architecture, training_file, seed, method, hyperparameters, status, nodes)
+            SELECT 'ftjob-gang-' || n, 'check', 'base', 'bert', 'file-x', 1, '{{}}', '{{}}', 'queued', 2
+            FROM generate_series(1, 10) AS n;
             VACUUM ANALYZE fine_tuning_job;
             """)
         value = psql(check, query + ";")

@@ -7,7 +7,7 @@ enum JobObject {
     static let columns: Query = """
         j.id, j.tenant_id, j.model, j.training_file, j.validation_file, j.suffix, j.seed, j.metadata::text,
         j.method::text, j.hyperparameters::text, j.status, j.error::text, j.fine_tuned_model, j.trained_tokens,
-        j.result_files::text, j.progress::text, j.attempt, j.max_attempts, j.priority, j.rerun_of,
+        j.result_files::text, j.progress::text, j.attempt, j.max_attempts, j.priority, j.nodes, j.rerun_of,
         extract(epoch FROM j.created_at)::bigint AS created_at, extract(epoch FROM j.finished_at)::bigint AS finished_at,
         extract(epoch FROM j.estimated_finish)::bigint AS estimated_finish,
         CASE WHEN j.status = ANY(\(JobStatus.claimableNames)) AND j.locked_by IS NULL THEN (
@@ -55,6 +55,7 @@ enum JobObject {
             "attempt": .int(Int64(try row.decode(Int.self, "attempt"))),
             "max_attempts": .int(Int64(try row.decode(Int.self, "max_attempts"))),
             "priority": .int(Int64(try row.decode(Int.self, "priority"))),
+            "nodes": .int(Int64(try row.decode(Int.self, "nodes"))),
             "rerun_of": .optional(try row.decode(String?.self, "rerun_of")),
         ]
         return .object(object)

@@ -27,20 +27,24 @@ enum JobsCommand {
 
     static let usage = "usage: anneal jobs create|list|get|follow|cancel|pause|resume"
 
-    /// `--model M --training-file FILE [--validation-file FILE] [--suffix S] [--seed N]
+    /// `--model M --training-file FILE [--validation-file FILE] [--suffix S] [--seed N] [--nodes N]
     /// [--hyperparameters JSON] [--follow | --dry-run]`; a FILE that is a local path is uploaded
     /// first. `--dry-run` prints the checks and the estimate and creates nothing.
     static func create(_ arguments: [String]) -> Never {
-        let flags = parse(arguments, valued: APIClient.flags.union(["model", "training-file", "validation-file", "suffix", "seed", "hyperparameters"]),
+        let flags = parse(arguments, valued: APIClient.flags.union(["model", "training-file", "validation-file", "suffix", "seed", "nodes", "hyperparameters"]),
                           switches: ["follow", "dry-run"])
         guard flags.rest.isEmpty else { fail("jobs create: unexpected \(flags.rest.joined(separator: " "))") }
         guard let model = flags["model"], let training = flags["training-file"] else {
-            fail("usage: anneal jobs create --model MODEL --training-file FILE_ID_OR_PATH [--validation-file …] [--suffix S] [--seed N] [--hyperparameters JSON] [--follow | --dry-run]")
+            fail("usage: anneal jobs create --model MODEL --training-file FILE_ID_OR_PATH [--validation-file …] [--suffix S] [--seed N] [--nodes N] [--hyperparameters JSON] [--follow | --dry-run]")
         }
         let client = APIClient(flags)
         var body: JSONObject = ["model": .string(model), "training_file": .string(fileID(training, client))]
         if let validation = flags["validation-file"] { body["validation_file"] = .string(fileID(validation, client)) }
         if let suffix = flags["suffix"] { body["suffix"] = .string(suffix) }
+        if let nodes = flags["nodes"] {
+            guard let value = Int64(nodes) else { fail("jobs create: --nodes must be an integer") }
+            body["nodes"] = .int(value)
+        }
         if let seed = flags["seed"] {
             guard let value = Int64(seed) else { fail("jobs create: --seed must be an integer") }
             body["seed"] = .int(value)
