@@ -111,6 +111,8 @@ RUN apt-get update \
     && printf 'Port 2222\nPidFile /tmp/sshd.pid\nHostKey /app/.ssh/id_rsa\nStrictModes no\n' > /app/.sshd_config \
     && printf 'Host *\n    Port 2222\n    StrictHostKeyChecking no\n    UserKnownHostsFile /dev/null\n' >> /etc/ssh/ssh_config \
     && chown 10001:10001 /app/.sshd_config
+# The launcher's entry point: mpirun, with SIGTERM passed on to the ranks as SIGUSR1.
+COPY scripts/anneal-gang /app/anneal-gang
 USER 10001:10001
 ENTRYPOINT []
 CMD ["/usr/sbin/sshd", "-De", "-f", "/app/.sshd_config"]

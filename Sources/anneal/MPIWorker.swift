@@ -1,3 +1,4 @@
+import Glibc
 import Jobs
 import Models
 import Platform
@@ -8,11 +9,14 @@ import MPI
 
 /// `mpi-worker`: one rank of a gang that trains jobs with `"nodes": N` across N processes. Run
 /// N of them with `mpirun -n N anneal mpi-worker` (or a Kubeflow MPIJob, k8s/overlays/mpi).
-/// Rank 0 claims and writes; SIGTERM to it (mpirun forwards one to every rank) hands the running
-/// job back after a checkpoint, and every rank exits.
+/// Rank 0 claims and writes. SIGUSR1 (which mpirun passes on to every rank; `anneal-gang` turns
+/// the launcher's SIGTERM into it), or SIGTERM to rank 0, hands the running job back after a
+/// checkpoint, and every rank exits.
 func mpiWork(_ configuration: Configuration) -> Never {
     #if ANNEAL_MPI
-    Signals.blockTermination()
+    // Open MPI starts threads with every signal unblocked: a handler, not a blocked mask and
+    // sigwait, is what keeps a signal from killing a rank.
+    Signals.catchTermination(also: [SIGUSR1])
     guard let collective = MPICollective.start() else { fail("mpi-worker: MPI_Init failed (start it with mpirun)") }
     if collective.rank == 0 { migrate(configuration) }
     EngineThreads.use(configuration.threads)
@@ -22,7 +26,7 @@ func mpiWork(_ configuration: Configuration) -> Never {
     if collective.rank == 0 {
         Log.info("gang working", [("ranks", .int(collective.size)), ("models", .int(catalog.models.count))])
         Thread.spawn(name: "gang-signals") {
-            let signal = Signals.waitForTermination()
+            let signal = Signals.waitForCaughtTermination()
             Log.info("shutting down", [("signal", .int(Int(signal))), ("grace_seconds", .double(configuration.shutdownGrace))])
             gang.stop(grace: configuration.shutdownGrace)
         }

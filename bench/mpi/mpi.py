@@ -29,8 +29,9 @@ def body(files, nodes, epochs, batch):
 
 
 def gang(anneal, ranks):
-    """`mpirun -n ranks anneal mpi-worker`, one engine thread per rank."""
-    command = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", str(ranks), "--bind-to", "none",
+    """`mpirun -n ranks anneal mpi-worker` through scripts/anneal-gang (a SIGTERM reaches the
+    ranks as SIGUSR1), one engine thread per rank."""
+    command = [os.path.join(ROOT, "scripts", "anneal-gang"), "--allow-run-as-root", "--oversubscribe", "-n", str(ranks), "--bind-to", "none",
                "-x", "DATABASE_URL", "-x", "ANNEAL_MODELS", "-x", "ANNEAL_THREADS", "-x", "ANNEAL_LEASE_SECONDS", "-x", "ANNEAL_LOG_LEVEL",
                anneal.binary, "mpi-worker"]
     env = dict(anneal.env, ANNEAL_THREADS="1", OMPI_MCA_btl_vader_single_copy_mechanism="none")
@@ -87,6 +88,7 @@ def main():
                 failures.append(f"eval accuracy differs: {accuracy}")
             print(f"mpi parity: {len(one)} steps, worst relative loss difference {worst:.2e}; eval accuracy (1 process, 2 ranks): {accuracy}")
             print(f"mpi parity: 2-rank step timing: {[(s, two[s].get('compute_seconds'), two[s].get('allreduce_seconds')) for s in sorted(two)][:3]}")
+            failures += drain(anneal, pg, files, gangs)
         else:
             scaling(anneal, gangs)
     finally:
@@ -102,6 +104,43 @@ def main():
     for f in failures:
         print(f"FAIL {f}")
     sys.exit(1 if failures else 0)
+
+
+def drain(anneal, pg, files, gangs):
+    """SIGTERM to a gang mid-job: rank 0 checkpoints and hands the job back within 10 s, a new
+    gang resumes it from that checkpoint, and its losses are the uninterrupted run's."""
+    failures = []
+    job_body = body(files, 2, epochs=8, batch=4)  # 96 short steps
+    job_body["method"]["supervised"]["hyperparameters"].update(save_strategy="no", eval_strategy="no")
+    status, _, data = anneal.create(job_body)
+    job = json.loads(data)["id"]
+    reference_job = json.loads(anneal.create(job_body)[2])["id"]  # claimed after the first: the uninterrupted run
+    deadline = time.time() + 300
+    while (anneal.get(f"/v1/fine_tuning/jobs/{job}").get("progress") or {}).get("step", 0) < 20 and time.time() < deadline:
+        time.sleep(0.05)
+    sent = time.time()
+    gangs[-1].send_signal(signal.SIGTERM)
+    while pg.psql(f"SELECT count(*) FROM fine_tuning_job WHERE id = '{job}' AND locked_by IS NOT NULL") != "0" and time.time() - sent < 60:
+        time.sleep(0.05)
+    handover = time.time() - sent
+    gangs[-1].wait(timeout=60)
+    gangs.append(gang(anneal, 2))
+    for j in (job, reference_job):
+        if anneal.wait(j, seconds=600)["status"] != "succeeded":
+            failures.append(f"{j} did not succeed after the gang's shutdown")
+    messages = [e["message"] for e in anneal.events(job)]
+    saved = [m.split(": ")[-1] for m in messages if m.startswith("Checkpoint saved")]
+    resumed = [m for m in messages if m.startswith("Resuming from checkpoint")]
+    if handover > 10:
+        failures.append(f"the gang handed its job back {handover:.1f} s after SIGTERM, over 10 s")
+    if not saved or not resumed or saved[0] not in resumed[0]:
+        failures.append(f"the job did not resume from the checkpoint written at shutdown: saved {saved}, {resumed}")
+    losses = lambda j: {m["step"]: m["metrics"]["loss"] for m in anneal.get(f"/v1/fine_tuning/jobs/{j}/metrics")["data"] if m["kind"] == "train"}
+    if losses(job) != losses(reference_job):
+        failures.append("the resumed job's losses differ from the uninterrupted run's")
+    print(f"mpi drain: SIGTERM at step 20 handed the job back in {handover:.2f} s; {resumed[0] if resumed else 'no resume'}; "
+          f"losses {'equal' if losses(job) == losses(reference_job) else 'differ'}")
+    return failures
 
 
 def scaling(anneal, gangs):

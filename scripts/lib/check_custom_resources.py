@@ -153,15 +153,15 @@ def mpijob(where, job, out):
 
 
 def anneal_gang(where, spec):
-    """An Anneal gang: the launcher runs `mpirun -n N ... anneal mpi-worker` over N worker slots,
+    """An Anneal gang: the launcher runs `anneal-gang -n N ... anneal mpi-worker` (mpirun) over N worker slots,
     passing the database URL (from the workers' Secret) to the ranks; workers run sshd."""
     problems = []
     replicas = spec.get("mpiReplicaSpecs", {})
     launcher = (replicas.get("Launcher", {}).get("template", {}).get("spec", {}).get("containers") or [{}])[0]
     worker = (replicas.get("Worker", {}).get("template", {}).get("spec", {}).get("containers") or [{}])[0]
     line = launcher.get("command", []) + launcher.get("args", [])
-    if line[:1] != ["mpirun"] or line[-1:] != ["mpi-worker"]:
-        problems.append(f"{where}: the launcher must run mpirun ... anneal mpi-worker, not {line}")
+    if line[:1] != ["/app/anneal-gang"] or line[-1:] != ["mpi-worker"]:
+        problems.append(f"{where}: the launcher must run /app/anneal-gang (mpirun passing SIGTERM on) ... anneal mpi-worker, not {line}")
     slots = spec.get("slotsPerWorker", 1) * replicas.get("Worker", {}).get("replicas", 0)
     if "-n" not in line or line[line.index("-n") + 1] != str(slots):
         problems.append(f"{where}: mpirun -n must equal the worker slots ({slots})")
