@@ -37,25 +37,32 @@ public final class GangWorker: Sendable {
     }
 
     /// Claims and trains jobs until `stop` (rank 0); returns on every rank once rank 0 stops.
+    /// Rank 0 validates the files of the jobs it may train on its own, as an ordinary worker
+    /// does, and sends the other ranks only the jobs to train.
     public func run() {
         while true {
-            var message = ""
+            var message = "", claimed: ClaimedJob?
             if collective.rank == 0 {
                 if stopping.load(ordering: .relaxed) {
                     message = "stop"
                 } else {
-                    do { message = try store.claim(worker: name, nodes: collective.size)?.id ?? "" } catch {
+                    do { claimed = try store.claim(worker: name, nodes: collective.size) } catch {
                         Log.warn("claim failed", [("worker", .string(name)), ("error", .string("\(error)"))])
+                    }
+                    if let job = claimed, job.status == .validatingFiles {
+                        lead(job, collective: nil)
+                    } else {
+                        message = claimed?.id ?? ""
                     }
                 }
             }
             let job = collective.waitForBroadcast(message)
             if job == "stop" { return }
             if job.isEmpty {
-                if collective.rank == 0 { sleep(seconds: pollInterval) }
+                if collective.rank == 0 && claimed == nil { sleep(seconds: pollInterval) }
                 continue
             }
-            train(job)
+            train(job, claimed: claimed)
         }
     }
 
@@ -68,12 +75,12 @@ public final class GangWorker: Sendable {
         current.withLock { $0 }?.interrupt(.shutdown, deadline: deadline)
     }
 
-    private func train(_ id: String) {
+    private func train(_ id: String, claimed: ClaimedJob?) {
         collective.reset()
-        if collective.rank == 0 {
-            leadJob(id)
+        if let claimed {
+            lead(claimed, collective: collective)
         } else {
-            followJob(id)
+            follow(id)
         }
         // A rank that failed before the first step tells the others, who are waiting to start.
         if !collective.joined { _ = collective.join(ready: false) }
@@ -83,8 +90,8 @@ public final class GangWorker: Sendable {
         }
     }
 
-    private func leadJob(_ id: String) {
-        guard let job = try? store.job(id: id) else { return }
+    /// Rank 0: a claimed job, as an ordinary worker runs it: validation alone, training with the ranks.
+    private func lead(_ job: ClaimedJob, collective: (any Collective)?) {
         let context = JobContext(job: job, store: store, worker: name, collective: collective)
         current.withLock { $0 = context }
         if stopping.load(ordering: .relaxed) { context.interrupt(.shutdown, deadline: shutdownDeadline.withLock { $0 }) }
@@ -93,12 +100,12 @@ public final class GangWorker: Sendable {
             context.stop()
             current.withLock { $0 = nil }
         }
-        Log.info("job claimed", [("job", .string(id)), ("status", .string(job.status.rawValue)), ("worker", .string(name)),
-                                 ("attempt", .int(job.attempt)), ("ranks", .int(collective.size))])
+        Log.info("job claimed", [("job", .string(job.id)), ("status", .string(job.status.rawValue)), ("worker", .string(name)),
+                                 ("attempt", .int(job.attempt)), ("ranks", .int(self.collective.size))])
         JobRunner(context: context, store: store, registry: registry, worker: name).run()
     }
 
-    private func followJob(_ id: String) {
+    private func follow(_ id: String) {
         do {
             let job = try store.job(id: id)
             let context = JobContext(job: job, store: store, worker: name, collective: collective)

@@ -26,14 +26,14 @@ public struct JobStore: Sendable {
     /// are written out as literals (`JobStatus.claimable`): the planner matches them against the
     /// partial index's predicate only as constants.
     /// `nodes` 1 is an ordinary worker: it validates every job's files and trains one-process
-    /// jobs; a larger `nodes` is rank 0 of an MPI gang of that size: it trains the validated jobs
-    /// that ask for that many processes.
+    /// jobs; a larger `nodes` is rank 0 of an MPI gang of that size: it validates and trains the
+    /// jobs that ask for that many processes.
     public func claimQuery(worker: String, nodes: Int = 1) -> Query {
         """
         WITH next AS (
             SELECT id AS next_id FROM fine_tuning_job
             WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL AND scheduled_at <= now()
-                AND CASE WHEN \(nodes) = 1 THEN nodes = 1 OR status = 'validating_files' ELSE nodes = \(nodes) AND status = 'queued' END
+                AND CASE WHEN \(nodes) = 1 THEN nodes = 1 OR status = 'validating_files' ELSE nodes = \(nodes) END
             ORDER BY priority, scheduled_at, id
             LIMIT 1
             FOR UPDATE SKIP LOCKED)

@@ -52,23 +52,27 @@ struct QueueTests {
         #expect(try store.claim(worker: "w") == nil)
     }
 
-    @Test("Ordinary workers validate every job but train only one-process jobs; a gang of N ranks trains validated N-node jobs")
+    @Test("Ordinary workers validate every job but train only one-process jobs; a gang of N ranks validates and trains N-node jobs")
     func gangClaims() throws {
         let fixture = try QueueFixture()
         let validating = try fixture.addJob(status: "validating_files")
         let twoNodes = try fixture.addJob(status: "queued")
         let fourNodes = try fixture.addJob(status: "queued")
+        let gangValidates = try fixture.addJob(status: "validating_files")
         try fixture.pool.withConnection { connection in
             try connection.execute("UPDATE fine_tuning_job SET nodes = 2 WHERE id IN (\(validating), \(twoNodes))")
-            try connection.execute("UPDATE fine_tuning_job SET nodes = 4 WHERE id = \(fourNodes)")
+            try connection.execute("UPDATE fine_tuning_job SET nodes = 4 WHERE id IN (\(fourNodes), \(gangValidates))")
         }
         let store = JobStore(pool: fixture.pool)
         #expect(try store.claim(worker: "w")?.id == validating)
+        let four = try store.claim(worker: "gang-4", nodes: 4)
+        #expect(four?.id == fourNodes && four?.status == .running && four?.nodes == 4)
+        let validated = try store.claim(worker: "gang-4b", nodes: 4)
+        #expect(validated?.id == gangValidates && validated?.status == .validatingFiles)
         #expect(try store.claim(worker: "w") == nil)
         #expect(try store.claim(worker: "gang-3", nodes: 3) == nil)
         let claimed = try store.claim(worker: "gang-2", nodes: 2)
         #expect(claimed?.id == twoNodes && claimed?.nodes == 2 && claimed?.status == .running)
-        #expect(try store.claim(worker: "gang-4", nodes: 4)?.id == fourNodes)
     }
 
     @Test("A job released with a delay waits that long before a worker can claim it; without one it keeps its place")

@@ -65,8 +65,8 @@ def main():
     try:
         anneal.setup()
         anneal.start_api()
-        anneal.start_worker(lease=30)  # validates every job's files; trains the one-process jobs
         if args.parity:
+            anneal.start_worker(lease=30)  # validates files and trains the one-process jobs
             files = {"train": anneal.upload(os.path.join(FIXTURES, "reviews-train.jsonl")),
                      "validation": anneal.upload(os.path.join(FIXTURES, "reviews-validation.jsonl"))}
             _, one, one_eval, _ = run(anneal, files, 1, epochs=2, batch=8)
@@ -144,7 +144,8 @@ def drain(anneal, pg, files, gangs):
 
 
 def scaling(anneal, gangs):
-    """The same job (Rotten Tomatoes snippets, global batch 32) on gangs of 1, 2 and 4 ranks."""
+    """The same job (Rotten Tomatoes snippets, global batch 32) on gangs of 1, 2 and 4 ranks, each
+    alone on the queue (a gang validates its jobs' files itself)."""
     data = os.path.join(ROOT, "data", "rotten_tomatoes")
     if not os.path.exists(os.path.join(data, "train.jsonl")):
         subprocess.run([os.path.join(ROOT, "scripts", "fetch-rotten-tomatoes"), data], check=True)
