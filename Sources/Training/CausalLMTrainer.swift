@@ -103,6 +103,11 @@ public final class CausalLMTrainer: TrainingTask {
         return stats
     }
 
+    public var windowCounters: [Double] {
+        get { [Double(windowCorrect), Double(windowScored)] }
+        set { (windowCorrect, windowScored) = (Int(newValue[0]), Int(newValue[1])) }
+    }
+
     public func windowMetrics(samples: Int, seconds: Double) -> JSONObject {
         defer { (windowCorrect, windowScored) = (0, 0) }
         return ["mean_token_accuracy": .double(windowScored == 0 ? 0 : Double(windowCorrect) / Double(windowScored))]

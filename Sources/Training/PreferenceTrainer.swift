@@ -24,7 +24,7 @@ public final class PreferenceTrainer: TrainingTask {
     /// computed); nil for ORPO.
     var reference: (train: [[Double]?], validation: [[Double]?])?
     /// TRL's metrics since the last train log: their sum over micro-batches, and how many.
-    var window: [String: Double] = [:], windowOrder: [String] = [], windowCount = 0
+    var window: [String: Double] = [:], windowOrder: [String] = [], windowCount = 0.0
 
     public var weightsPart: CheckpointPart { CheckpointPart.weights(adapter: adapter != nil) }
     public var trainingExamples: Int { dataset.train.count }
@@ -117,9 +117,9 @@ public final class PreferenceTrainer: TrainingTask {
             })
             for (name, value) in metrics {
                 if window[name] == nil { windowOrder.append(name) }
-                window[name, default: 0] += value
+                window[name, default: 0] += value * Double(share)
             }
-            windowCount += 1
+            windowCount += Double(share)
             stats.loss += result.loss * share / Float(count)
             stats.samples += indices.count
             stats.tokens += b.ids.count
@@ -127,10 +127,19 @@ public final class PreferenceTrainer: TrainingTask {
         return stats
     }
 
+    /// Each metric's share-weighted sum in `windowOrder` (the same on every rank), then the weight.
+    public var windowCounters: [Double] {
+        get { windowOrder.map { window[$0, default: 0] } + [windowCount] }
+        set {
+            for (name, value) in zip(windowOrder, newValue) { window[name] = value }
+            windowCount = newValue.last ?? 0
+        }
+    }
+
     public func windowMetrics(samples: Int, seconds: Double) -> JSONObject {
         defer { (window, windowOrder, windowCount) = ([:], [], 0) }
         var values = JSONObject()
-        for name in windowOrder { values[name] = .double(window[name, default: 0] / Double(max(windowCount, 1))) }
+        for name in windowOrder { values[name] = .double(windowCount > 0 ? window[name, default: 0] / windowCount : 0) }
         return values
     }
 

@@ -78,6 +78,7 @@ struct TrainingLoop<Task: TrainingTask> {
                 let seconds = max(1e-9, Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
                 var values: JSONObject = ["loss": .double(state.windowLoss / Double(state.windowSteps)), "learning_rate": .double(lr),
                                           "grad_norm": .double(norm)]
+                if let collective, collective.size > 1 { sumWindowCounters(collective) }
                 for (name, value) in task.windowMetrics(samples: windowSamples, seconds: seconds) { values[name] = value }
                 for (name, value) in timing.metrics(ranks: collective?.size) { values[name] = value }
                 timing = StepTiming()
@@ -126,6 +127,16 @@ struct TrainingLoop<Task: TrainingTask> {
         agreedStop = true
         if decision == 2 { _ = try save(hooks, metrics: [:], isBest: false, keep: nil) }
         throw asked ?? StoppedByRankZero()
+    }
+
+    /// The task's window counters summed over the ranks. Rank 0's say how many there are: it
+    /// has the largest shard of every micro-batch, so it saw any metric a rank saw, and a rank
+    /// whose shards were all empty counted nothing.
+    func sumWindowCounters(_ collective: any Collective) {
+        let count = collective.broadcast(task.windowCounters.count)
+        guard count > 0 else { return }
+        let mine = task.windowCounters
+        task.windowCounters = collective.sum(mine.count == count ? mine : [Double](repeating: 0, count: count))
     }
 
     /// Step `step`'s micro-batches, as this rank's shards when the run is split over ranks.

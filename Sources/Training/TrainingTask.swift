@@ -33,6 +33,10 @@ public protocol TrainingTask: AnyObject {
     /// This method's train metrics for the window since the last log, after loss, learning rate
     /// and gradient norm (the window's samples and seconds given); resets its own counters.
     func windowMetrics(samples: Int, seconds: Double) -> JSONObject
+    /// The raw counters behind `windowMetrics` (sums of this rank's micro-batches, weighted by
+    /// their share): a data-parallel run sums them over its ranks and sets them back before
+    /// asking for the metrics, so a metric covers every rank's examples. [] for none.
+    var windowCounters: [Double] { get set }
     /// Metrics on the validation set, without dropout.
     func evaluate() throws -> JSONObject
     /// `evaluate` of the base before training: with an adapter, the adapter off (LoRA starts
@@ -57,6 +61,11 @@ extension TrainingTask {
     }
 
     public var totalSteps: Int { arguments.totalSteps(examples: trainingExamples) }
+
+    public var windowCounters: [Double] {
+        get { [] }
+        set {}
+    }
 
     /// The LoRA dropout seed of micro-batch `micro` of step `step`: a function of the step, so a
     /// resumed run drops what the uninterrupted one did.

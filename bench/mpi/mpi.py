@@ -88,6 +88,7 @@ def main():
                 failures.append(f"eval accuracy differs: {accuracy}")
             print(f"mpi parity: {len(one)} steps, worst relative loss difference {worst:.2e}; eval accuracy (1 process, 2 ranks): {accuracy}")
             print(f"mpi parity: 2-rank step timing: {[(s, two[s].get('compute_seconds'), two[s].get('allreduce_seconds')) for s in sorted(two)][:3]}")
+            failures += language_model(anneal, gangs[-1])
             failures += drain(anneal, pg, files, gangs)
         else:
             scaling(anneal, gangs)
@@ -104,6 +105,45 @@ def main():
     for f in failures:
         print(f"FAIL {f}")
     sys.exit(1 if failures else 0)
+
+
+def language_model(anneal, _gang):
+    """LoRA on SmolLM2 with the chat fixtures, one process against 2 ranks: each rank's share
+    of a micro-batch is its scored tokens, and mean_token_accuracy counts every rank's tokens."""
+    chat = os.path.join(FIXTURES, "chat")
+    files = {"train": anneal.upload(os.path.join(chat, "train.jsonl")), "validation": anneal.upload(os.path.join(chat, "validation.jsonl"))}
+    runs = []
+    for nodes in (1, 2):
+        lm = {"model": "SmolLM2-135M-Instruct", "training_file": files["train"], "validation_file": files["validation"], "seed": 7,
+              "suffix": f"mpi-lm-{nodes}", "nodes": nodes, "method": {"type": "supervised", "supervised": {"hyperparameters": {
+                  "n_epochs": 1, "batch_size": 6, "max_seq_length": 64, "learning_rate": 2e-3, "logging_steps": 1,
+                  "eval_strategy": "epoch", "save_strategy": "epoch", "lora": {"r": 8, "target_modules": ["q_proj", "v_proj"]}}}}}
+        status, _, data = anneal.create(lm)
+        assert status == 200, data
+        job = json.loads(data)["id"]
+        done = anneal.wait(job, seconds=900)
+        if done["status"] != "succeeded":
+            return [f"the {nodes}-node language-model job {done['status']}: {done.get('error')}"]
+        metrics = anneal.get(f"/v1/fine_tuning/jobs/{job}/metrics")["data"]
+        runs.append(({m["step"]: m["metrics"] for m in metrics if m["kind"] == "train"},
+                     [m["metrics"] for m in metrics if m["kind"] == "eval"]))
+    (one, one_eval), (two, two_eval) = runs
+    failures, worst = [], 0.0
+    for step in sorted(one):
+        for name in ("loss", "mean_token_accuracy"):
+            a, b = one[step][name], two.get(step, {}).get(name)
+            if b is None:
+                failures.append(f"language model step {step}: no {name} from the 2-rank run")
+                continue
+            worst = max(worst, abs(a - b) / max(abs(a), 1e-12))
+    if worst > 1e-5:
+        failures.append(f"language model: loss or token accuracy differs by {worst:.2e} relative at worst, over 1e-5")
+    eval_loss = [(e.get("loss"), f.get("loss")) for e, f in zip(one_eval, two_eval)]
+    if not eval_loss or any(abs(a - b) > 1e-5 * abs(a) for a, b in eval_loss):
+        failures.append(f"language model eval loss differs: {eval_loss}")
+    print(f"mpi parity, language model (LoRA): {len(one)} steps, worst relative difference of loss and token accuracy {worst:.2e}; "
+          f"eval loss {eval_loss}")
+    return failures
 
 
 def drain(anneal, pg, files, gangs):
