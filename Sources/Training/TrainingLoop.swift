@@ -124,8 +124,8 @@ struct TrainingLoop<Task: TrainingTask> {
         }
         if let collective = hooks.collective { decision = collective.broadcast(decision) }
         guard decision != 0 else { return }
-        agreedStop = true
         if decision == 2 { _ = try save(hooks, metrics: [:], isBest: false, keep: nil) }
+        agreedStop = true  // after the save: a failed one leaves the other ranks waiting for its id
         throw asked ?? StoppedByRankZero()
     }
 

@@ -113,6 +113,9 @@ struct APITests {
             (["validation_file": "file-missing"], "validation_file"),
             (["priority": 0], "priority"),
             (["priority": "high"], "priority"),
+            (["nodes": 0], "nodes"),
+            (["nodes": 65], "nodes"),
+            (["nodes": 1.5], "nodes"),
         ]
         for (extra, param) in cases {
             let response = try api.createJob(file: file, extra: extra)
@@ -126,7 +129,9 @@ struct APITests {
         let lora = adapted.json["method"]?["supervised"]?["hyperparameters"]?["lora"]
         #expect(lora?["r"] == 4 && lora?["target_modules"] == ["c_attn", "c_proj"], "\(adapted.text)")
         let later = try api.createJob(file: file, extra: ["priority": 3])
-        #expect(later.status == 200 && later.json["priority"] == 3, "\(later.text)")
+        #expect(later.status == 200 && later.json["priority"] == 3 && later.json["nodes"] == 1, "\(later.text)")
+        let gang = try api.createJob(file: file, extra: ["nodes": 4])
+        #expect(gang.status == 200 && gang.json["nodes"] == 4, "\(gang.text)")
         let notJSON = try api.call("POST", "/v1/fine_tuning/jobs", body: Array("{".utf8))
         #expect(notJSON.status == 400 && notJSON.json["error"]?["code"] == "invalid_json")
     }
