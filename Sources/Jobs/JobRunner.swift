@@ -2,6 +2,7 @@ import JSON
 import Models
 import Platform
 import Store
+import Training
 
 /// Runs one claimed job to its next state: validation then back to the queue, or training then
 /// `succeeded`/`failed`, or hands it back when interrupted. Every state change writes an event.
@@ -42,7 +43,10 @@ struct JobRunner {
         } catch let failure as JobFailure {
             fail(failure)
         } catch let error as StoreError where error.isTransient {
-            retryLater(error)
+            retryLater(error.isDiskFull ? "the database ran out of disk space" : "the database could not be reached",
+                       code: error.isDiskFull ? "insufficient_storage" : "database_unavailable", error: error)
+        } catch let error as RankNotReady {
+            retryLater("\(error)", code: "gang_rank_failed", error: error)
         } catch {
             Log.error("job error", [("job", .string(job.id)), ("error", .string(String(reflecting: error)))])
             fail(JobFailure(code: "internal_error", message: "The job stopped on an internal error: \(error)"))
@@ -70,11 +74,11 @@ struct JobRunner {
     /// The database is down or out of disk: not the job's fault. The attempt ends and the job goes
     /// back to the queue, to resume from its last checkpoint (which the failed write left intact),
     /// or fails with the reason after its last attempt.
-    private func retryLater(_ error: StoreError) {
-        let reason = error.isDiskFull ? "the database ran out of disk space" : "the database could not be reached"
-        Log.warn("job attempt ended by the database", [("job", .string(job.id)), ("error", .string(String(reflecting: error)))])
+    /// The same for a gang whose other rank could not start the job.
+    private func retryLater(_ reason: String, code: String, error: any Error) {
+        Log.warn("job attempt ended", [("job", .string(job.id)), ("error", .string(String(reflecting: error)))])
         if countedAttempt && job.attempt >= job.maxAttempts {
-            fail(JobFailure(code: error.isDiskFull ? "insufficient_storage" : "database_unavailable",
+            fail(JobFailure(code: code,
                             message: "Attempt \(job.attempt) of \(job.maxAttempts) ended because \(reason); its last checkpoint is kept"))
             return
         }

@@ -20,7 +20,7 @@ extension JobStore {
         SELECT (SELECT count(*) FROM fine_tuning_job
                 WHERE status IN ('validating_files', 'queued') AND locked_by IS NULL AND scheduled_at <= now()
                   AND (nodes = 1 OR status = 'validating_files'))
-             + (SELECT count(*) FROM fine_tuning_job WHERE locked_by IS NOT NULL AND nodes = 1)
+             + (SELECT count(*) FROM fine_tuning_job WHERE locked_by IS NOT NULL AND (nodes = 1 OR status = 'validating_files'))
         """
 
     public static func queueState(_ connection: Connection) throws -> QueueState {

@@ -21,7 +21,8 @@ public final class MPICollective: GangCollective, @unchecked Sendable {
     /// launcher and cannot be a rank.
     public static func start() -> MPICollective? {
         var provided: Int32 = 0
-        guard MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided) == MPI_SUCCESS else { return nil }
+        guard MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided) == MPI_SUCCESS,
+              provided >= Int32(MPI_THREAD_FUNNELED) else { return nil }
         var rank: Int32 = 0, size: Int32 = 0
         MPI_Comm_rank(anneal_mpi_world(), &rank)
         MPI_Comm_size(anneal_mpi_world(), &size)
@@ -59,15 +60,19 @@ public final class MPICollective: GangCollective, @unchecked Sendable {
     /// A broadcast whose waiting ranks test it every 10 ms instead of spinning in MPI (OpenMPI's
     /// blocking calls poll at full speed): an idle gang takes no CPU.
     public func waitForBroadcast(_ text: String) -> String {
-        var count = Int64(text.utf8.count)
+        // MPI writes the count after MPI_Ibcast returns: a buffer of our own, not `&count`.
+        let buffer = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+        defer { buffer.deallocate() }
+        buffer.pointee = Int64(text.utf8.count)
         var request = anneal_mpi_request_null()
-        MPI_Ibcast(&count, 1, anneal_mpi_int64(), 0, anneal_mpi_world(), &request)
+        MPI_Ibcast(buffer, 1, anneal_mpi_int64(), 0, anneal_mpi_world(), &request)
         var done: Int32 = 0
         while true {
             MPI_Test(&request, &done, anneal_mpi_status_ignore())
             if done != 0 { break }
             usleep(10_000)
         }
+        let count = buffer.pointee
         var data = rank == 0 ? Array(text.utf8) : [UInt8](repeating: 0, count: Int(count))
         if count > 0 { MPI_Bcast(&data, Int32(count), anneal_mpi_byte(), 0, anneal_mpi_world()) }
         return String(decoding: data, as: UTF8.self)

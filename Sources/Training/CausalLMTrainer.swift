@@ -89,7 +89,7 @@ public final class CausalLMTrainer: TrainingTask {
         var stats = StepStats(loss: 0, samples: 0, tokens: 0)
         defer { lora?.dropoutSeed = nil }  // evaluation and serving run without dropout
         for (micro, part) in microBatches.enumerated() where !part.indices.isEmpty {
-            lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
+            lora?.dropoutSeed = dropoutSeed(step: step, micro: micro, stream: part.stream)
             let batch = batch(dataset.train, part.indices)
             let result = model.lossAndGradients(batch.ids, targets: batch.targets, B: batch.B, T: batch.T,
                                                 into: adapter == nil ? trained.grads : nil, lora: lora, prefix: prefix,

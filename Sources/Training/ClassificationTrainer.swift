@@ -84,8 +84,9 @@ public final class ClassificationTrainer: TrainingTask {
         }
         var stats = StepStats(loss: 0, samples: 0, tokens: 0)
         for (micro, part) in microBatches.enumerated() where !part.indices.isEmpty {
-            lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
+            lora?.dropoutSeed = dropoutSeed(step: step, micro: micro, stream: part.stream)
             let batch = dataset.batch(dataset.train, part.indices)
+            model.dropoutStream = part.stream
             try model.forward(batch)
             try model.backward(dloss: part.share / Float(count))
             stats.loss += model.loss * part.share / Float(count)

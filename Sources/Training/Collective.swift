@@ -54,8 +54,20 @@ extension Collective {
 public struct MicroBatch: Sendable {
     public var indices: ArraySlice<Int>
     public var share: Float
-    public init(_ indices: ArraySlice<Int>, share: Float = 1) { (self.indices, self.share) = (indices, share) }
+    /// The rank whose shard this is (0 in one process): dropout draws a stream of its own for
+    /// each rank, so that shards do not repeat each other's masks.
+    public var stream: Int
+    public init(_ indices: ArraySlice<Int>, share: Float = 1, stream: Int = 0) {
+        (self.indices, self.share, self.stream) = (indices, share, stream)
+    }
 }
 
 /// What a follower rank throws when rank 0 stopped the run (cancel, pause, shutdown, lost lease).
 public struct StoppedByRankZero: Error, Sendable {}
+
+/// What rank 0 throws when another rank could not start the run (its model, data or database
+/// failed it): the job is worth another attempt.
+public struct RankNotReady: Error, Sendable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "a rank of the gang could not start the job (its log says why)" }
+}

@@ -107,7 +107,7 @@ public final class PreferenceTrainer: TrainingTask {
         for (micro, part) in microBatches.enumerated() where !part.indices.isEmpty {
             let indices = Array(part.indices), b = batch(dataset.train, indices), share = part.share
             let ref = referenceFor(indices: indices, validation: false)
-            lora?.dropoutSeed = dropoutSeed(step: step, micro: micro)
+            lora?.dropoutSeed = dropoutSeed(step: step, micro: micro, stream: part.stream)
             var metrics: [(String, Double)] = []
             let result = model.lossAndGradients(b.ids, targets: b.targets, B: 2 * indices.count, T: b.T,
                                                 into: adapter == nil ? trained.grads : nil, lora: lora, prefix: prefix, objective: .custom { logps in

@@ -14,7 +14,8 @@ struct TrainingLoop<Task: TrainingTask> {
     var state = TrainerState()
     /// The step of the newest checkpoint of this run (or the one it resumed from).
     var savedStep = 0
-    /// Every rank stopped together (cancel, pause, shutdown): no rank is left waiting.
+    /// Every rank stopped together (cancel, pause, shutdown), or the steps ended: no rank is
+    /// left waiting in a collective.
     var agreedStop = false
 
     init(task: Task) {
@@ -26,7 +27,9 @@ struct TrainingLoop<Task: TrainingTask> {
 
     mutating func run(_ hooks: some TrainingHooks) throws -> TrainingOutcome {
         guard let collective = hooks.collective else { return try steps(hooks) }
-        guard collective.join(ready: true) else { throw StoppedByRankZero() }
+        guard collective.join(ready: true) else {
+            throw collective.rank == 0 ? RankNotReady() : StoppedByRankZero()
+        }
         do {
             return try steps(hooks)
         } catch let error where !(error is StoppedByRankZero) && collective.size > 1 {
@@ -93,14 +96,21 @@ struct TrainingLoop<Task: TrainingTask> {
                 try hooks.metrics(kind: "eval", step: state.step, epoch: epoch, values: values)
                 (evaluation, lastEvaluation) = (values, values)
                 improved = track(values)
+                if let collective {
+                    // Rank 0's verdict for every rank: their evaluations may differ in the last bit.
+                    let verdict = collective.broadcast((improved ? 1 : 0) | (state.stoppedEarly ? 2 : 0))
+                    (improved, state.stoppedEarly) = (verdict & 1 != 0, verdict & 2 != 0)
+                }
             }
             if plan.due(arguments.saveStrategy, every: arguments.saveSteps, step: state.step, epochEnd: epochEnd) || last || state.stoppedEarly {
                 _ = try save(hooks, metrics: evaluation ?? [:], isBest: improved, keep: arguments.saveTotalLimit)
             }
         }
+        agreedStop = true  // no collective from here on
         var final = state.lastCheckpoint ?? ""
         if arguments.loadBestModelAtEnd, let best = state.bestCheckpoint {
-            if best != state.lastCheckpoint {
+            // Only rank 0 goes on to store the model.
+            if best != state.lastCheckpoint && (hooks.collective?.rank ?? 0) == 0 {
                 let part = task.weightsPart.rawValue
                 guard let bytes = try hooks.loadCheckpoint(best)[part], task.trained.params.restore(bytes) else {
                     throw TrainingError("checkpoint \(best) has no matching \(part)")
@@ -145,7 +155,7 @@ struct TrainingLoop<Task: TrainingTask> {
         guard let collective, collective.size > 1 else { return whole.map { MicroBatch($0) } }
         return whole.map { indices in
             let mine = collective.shard(indices), total = task.lossUnits(indices)
-            return MicroBatch(mine, share: total > 0 ? Float(task.lossUnits(mine)) / Float(total) : 0)
+            return MicroBatch(mine, share: total > 0 ? Float(task.lossUnits(mine)) / Float(total) : 0, stream: collective.rank)
         }
     }
 

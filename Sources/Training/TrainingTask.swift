@@ -69,7 +69,8 @@ extension TrainingTask {
 
     /// The LoRA dropout seed of micro-batch `micro` of step `step`: a function of the step, so a
     /// resumed run drops what the uninterrupted one did.
-    public func dropoutSeed(step: Int, micro: Int) -> UInt64 {
-        SplitMix.hash(seed: SplitMix.hash(seed: UInt64(arguments.seed), index: step), index: micro)
+    public func dropoutSeed(step: Int, micro: Int, stream: Int = 0) -> UInt64 {
+        let seed = SplitMix.hash(seed: SplitMix.hash(seed: UInt64(arguments.seed), index: step), index: micro)
+        return stream == 0 ? seed : SplitMix.hash(seed: seed, index: stream)
     }
 }

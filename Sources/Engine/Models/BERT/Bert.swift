@@ -22,6 +22,8 @@ public final class Bert: @unchecked Sendable {
     public var seed: UInt64 = 0
     /// The optimizer step dropout masks follow (the trainer sets it to AdamW's update count).
     public var step = 0
+    /// A data-parallel rank's own dropout stream (0 in one process; `MicroBatch.stream`).
+    public var dropoutStream = 0
     /// The batch of the last forward pass.
     public internal(set) var batch: BertBatch?
     /// Where the last forward pass's rows sit (the real tokens alone when padding-free).
@@ -136,7 +138,8 @@ public final class Bert: @unchecked Sendable {
     /// The seed of dropout site `site` (0: embeddings, then 3 per layer, then the classifier) at
     /// optimizer step `step`.
     func dropoutSeed(_ site: Int) -> UInt64 {
-        SplitMix.hash(seed: seed, index: step &* 4096 &+ site)
+        let base = SplitMix.hash(seed: seed, index: step &* 4096 &+ site)
+        return dropoutStream == 0 ? base : SplitMix.hash(seed: base, index: dropoutStream)
     }
 
     /// AdamW's groups over `params`: matrices take weight decay; biases and LayerNorm weights do not.
