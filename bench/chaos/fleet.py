@@ -62,7 +62,7 @@ def fleet(anneal, pg, files, jobs, rng, free_port):
 
     deadline = time.time() + 60 + jobs * 6
     while unfinished() and time.time() < deadline:
-        time.sleep(rng.uniform(1.5, 5))
+        time.sleep(rng.uniform(0.7, 3))
         live = [w for w in workers if w.poll() is None]
         if not live:
             continue
@@ -117,23 +117,27 @@ def fleet(anneal, pg, files, jobs, rng, free_port):
     slow = [round(h, 1) for h in handovers if h > HANDOVER_LIMIT]
     if slow:
         failures.append(f"SIGTERM handovers over {HANDOVER_LIMIT} s: {slow}")
-    # A drained job resumes from the checkpoint its worker wrote on the way out.
-    resumed = 0
+    # A drained job resumes from the checkpoint its worker wrote on the way out (when it had
+    # trained a step since its last one; otherwise from that one).
+    drained = collections.Counter()
     for job in drained_jobs:
         messages = [m for m in pg.psql(f"SELECT message FROM fine_tuning_job_event WHERE job_id = '{job}' ORDER BY seq").split("\n")]
         shutdown = next((i for i, m in enumerate(messages) if m.startswith("Worker shutting down")), None)
         if shutdown is None:
-            continue  # it finished before the signal reached a step
+            drained["finished before the signal's step"] += 1
+            continue
         saved = next((m for m in reversed(messages[:shutdown]) if m.startswith("Checkpoint saved at step")), None)
         resume = next((m for m in messages[shutdown:] if m.startswith("Resuming from checkpoint")), None)
-        if saved and resume and saved.split(": ")[-1] in resume:
-            resumed += 1
-        elif saved:
+        if saved is None:
+            drained["stopped before its first checkpoint"] += 1
+        elif resume and saved.split(": ")[-1] in resume:
+            drained["resumed from the checkpoint written at shutdown"] += 1
+        else:
             failures.append(f"{job}: after the shutdown it did not resume from {saved.split(': ')[-1]}")
     second.send_signal(signal.SIGTERM)
     second.wait(timeout=40)
     anneal.stop_workers()
     return {"jobs": jobs, "API processes": 2, "worker processes": 3, "kills": dict(kills), "succeeded once": f"{jobs - len(twice)}/{jobs}",
             "SIGTERM handover max s": round(max(handovers), 2) if handovers else None,
-            "drained mid-training and resumed from the shutdown checkpoint": f"{resumed}/{len(drained_jobs)}",
+            "drained in training": len(drained_jobs), **dict(drained),
             "jobs/min": round(jobs / seconds * 60, 1)}, failures

@@ -19,8 +19,8 @@ FIXTURES = os.path.join(ROOT, "Tests", "TrainingTests", "Fixtures")
 
 
 def body(files, nodes, epochs, batch):
-    # dropout 0: each rank draws dropout masks over its own shard's positions, so with dropout
-    # the ranks compute a different (equally valid) mask than one process would.
+    # dropout 0: each rank draws its dropout masks from a stream of its own, so with dropout the
+    # ranks compute different (equally valid) masks than one process would.
     return {"model": "all-MiniLM-L6-v2", "training_file": files["train"], "validation_file": files["validation"],
             "suffix": f"mpi-{nodes}", "seed": 7, "nodes": nodes,
             "method": {"type": "supervised", "supervised": {"hyperparameters": {
