@@ -65,12 +65,12 @@ struct HealthRoutes {
             out += "anneal_queue_depth \(counts.reduce(0) { $0 + $1.2 })\n"
         }
         if let queue = try? pool.withConnection({ try JobStore.queueState($0) }) {
-            out += "# HELP anneal_queue_oldest_age_seconds How long the longest-waiting runnable job has been due (0 when none is).\n"
-            out += "# TYPE anneal_queue_oldest_age_seconds gauge\nanneal_queue_oldest_age_seconds \(queue.oldestAge)\n"
-            out += "# HELP anneal_leases_expired Claimed jobs whose worker stopped heartbeating; the rescuer requeues them.\n"
-            out += "# TYPE anneal_leases_expired gauge\nanneal_leases_expired \(queue.expiredLeases)\n"
-            out += "# HELP anneal_workers_wanted Jobs that need a worker now: runnable plus claimed (the KEDA trigger's query).\n"
-            out += "# TYPE anneal_workers_wanted gauge\nanneal_workers_wanted \(queue.workersWanted)\n"
+            let gauges: [(name: String, help: String, value: String)] = [
+                ("anneal_queue_oldest_age_seconds", "How long the longest-waiting runnable job has been due (0 when none is).", "\(queue.oldestAge)"),
+                ("anneal_leases_expired", "Claimed jobs whose worker stopped heartbeating; the rescuer requeues them.", "\(queue.expiredLeases)"),
+                ("anneal_workers_wanted", "Jobs that need a worker now: runnable plus claimed (the KEDA trigger's query).", "\(queue.workersWanted)"),
+            ]
+            for gauge in gauges { out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n\(gauge.name) \(gauge.value)\n" }
         }
         if let workers {
             let busy = workers.busyCount
