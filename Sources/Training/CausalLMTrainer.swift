@@ -11,6 +11,7 @@ import Tensor
 public final class CausalLMTrainer: TrainingTask {
     public let arguments: TrainingArguments
     public let dataset: CausalLMDataset
+    public var evaluationRanks: (any Collective)?
     public let model: any CausalLM
     /// The adapter (LoRA or prefix tuning); nil for full fine-tuning.
     public let adapter: (any Adapter)?
@@ -119,15 +120,20 @@ public final class CausalLMTrainer: TrainingTask {
 
     public func evaluateBase() -> JSONObject { evaluate(lora: nil, prefix: nil) }
 
+    /// With `evaluationRanks`, this rank's batches only, the sums added over the ranks.
     func evaluate(lora: LoRA?, prefix: PrefixTuning?) -> JSONObject {
-        var total = 0.0, scored = 0, correct = 0, start = 0
+        var total = 0.0, scored = 0, correct = 0
         let examples = dataset.validation, bs = arguments.perDeviceEvalBatchSize
-        while start < examples.count {
+        for (number, start) in stride(from: 0, to: examples.count, by: bs).enumerated() {
+            if let ranks = evaluationRanks, number % ranks.size != ranks.rank { continue }
             let batch = batch(examples, Array(start..<min(start + bs, examples.count))[...])
             let result = model.loss(batch.ids, targets: batch.targets, B: batch.B, T: batch.T, lora: lora, prefix: prefix, objective: .mean(dloss: 1))
             total += Double(result.loss) * Double(result.scored)
             (scored, correct) = (scored + result.scored, correct + result.correct)
-            start += bs
+        }
+        if let ranks = evaluationRanks {
+            let sums = ranks.sum([total, Double(scored), Double(correct)])
+            (total, scored, correct) = (sums[0], Int(sums[1]), Int(sums[2]))
         }
         let loss = total / Double(max(1, scored))
         return ["loss": .double(loss), "perplexity": .double(Math.exp(loss)), "mean_token_accuracy": .double(Double(correct) / Double(max(1, scored)))]

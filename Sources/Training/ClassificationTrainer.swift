@@ -10,6 +10,7 @@ import Tensor
 public final class ClassificationTrainer: TrainingTask {
     public let arguments: TrainingArguments
     public let dataset: ClassificationDataset
+    public var evaluationRanks: (any Collective)?
     public let model: Bert
     /// The adapter (with the head): LoRA or prefix tuning; nil for full fine-tuning.
     public let adapter: (any Adapter)?
@@ -109,13 +110,14 @@ public final class ClassificationTrainer: TrainingTask {
     }
 
     /// Loss and classification metrics on the validation set, in eval mode (no dropout).
+    /// With `evaluationRanks`, this rank's batches only; the loss and every prediction (as label
+    /// + 1 at its example, 0 elsewhere) are then summed over the ranks.
     public func evaluate() throws -> JSONObject {
         let examples = dataset.validation, bs = arguments.perDeviceEvalBatchSize, NL = dataset.labels.count
         var lossSum = 0.0
-        var predicted: [Int] = []
-        predicted.reserveCapacity(examples.count)
-        var start = 0
-        while start < examples.count {
+        var labelPlusOne = [Double](repeating: 0, count: examples.count)
+        for (number, start) in stride(from: 0, to: examples.count, by: bs).enumerated() {
+            if let ranks = evaluationRanks, number % ranks.size != ranks.rank { continue }
             let indices = Array(start..<min(start + bs, examples.count))
             let batch = dataset.batch(examples, indices[...])
             try model.forward(batch)
@@ -124,10 +126,14 @@ public final class ClassificationTrainer: TrainingTask {
             for row in 0..<batch.B {
                 var best = 0
                 for k in 1..<NL where logits[row * NL + k] > logits[row * NL + best] { best = k }
-                predicted.append(best)
+                labelPlusOne[start + row] = Double(best + 1)
             }
-            start += bs
         }
+        if let ranks = evaluationRanks {
+            let sums = ranks.sum([lossSum] + labelPlusOne)
+            (lossSum, labelPlusOne) = (sums[0], Array(sums[1...]))
+        }
+        let predicted = labelPlusOne.map { Int($0) - 1 }
         let metrics = ClassificationMetrics(labels: dataset.labels, truth: examples.map { Int($0.label) }, predicted: predicted)
         var values = metrics.json.object ?? [:]
         values["loss"] = .double(lossSum / Double(max(1, examples.count)))

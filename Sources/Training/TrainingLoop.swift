@@ -41,6 +41,7 @@ struct TrainingLoop<Task: TrainingTask> {
     }
 
     mutating func steps(_ hooks: some TrainingHooks) throws -> TrainingOutcome {
+        if let collective = hooks.collective, collective.size > 1 { task.evaluationRanks = collective }
         let latest = try hooks.latestCheckpoint()
         if let collective = hooks.collective, collective.broadcast(latest?.id ?? "") != (latest?.id ?? "") {
             throw TrainingError("the ranks found different checkpoints to resume from")

@@ -37,6 +37,9 @@ public protocol TrainingTask: AnyObject {
     /// their share): a data-parallel run sums them over its ranks and sets them back before
     /// asking for the metrics, so a metric covers every rank's examples. [] for none.
     var windowCounters: [Double] { get set }
+    /// The ranks a data-parallel run evaluates with: each evaluates every `size`-th validation
+    /// batch, and the figures are summed. nil (the default): this process evaluates them all.
+    var evaluationRanks: (any Collective)? { get set }
     /// Metrics on the validation set, without dropout.
     func evaluate() throws -> JSONObject
     /// `evaluate` of the base before training: with an adapter, the adapter off (LoRA starts
@@ -64,6 +67,11 @@ extension TrainingTask {
 
     public var windowCounters: [Double] {
         get { [] }
+        set {}
+    }
+
+    public var evaluationRanks: (any Collective)? {
+        get { nil }
         set {}
     }
 
