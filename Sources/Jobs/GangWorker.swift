@@ -1,6 +1,5 @@
 import Platform
 import Store
-import Synchronization
 import Training
 
 /// What a gang of ranks needs beyond a training `Collective`: an idle wait that does not spin,
@@ -23,9 +22,7 @@ public final class GangWorker: Sendable {
     let registry: TrainerRegistry
     let name: String
     let pollInterval: Double
-    private let stopping = Atomic<Bool>(false)
-    private let current = Mutex<JobContext?>(nil)
-    private let shutdownDeadline = Mutex<Double?>(nil)
+    private let jobs = RunningJobs()
 
     public init(collective: any GangCollective, databaseURL: String, lease: Double, registry: TrainerRegistry,
                 name: String = "\(Environment.hostname)-\(Environment.processID)-gang", pollInterval: Double = 1) {
@@ -43,7 +40,7 @@ public final class GangWorker: Sendable {
         while true {
             var message = "", claimed: ClaimedJob?
             if collective.rank == 0 {
-                if stopping.load(ordering: .relaxed) {
+                if jobs.isStopping {
                     message = "stop"
                 } else {
                     do { claimed = try store.claim(worker: name, nodes: collective.size) } catch {
@@ -69,10 +66,7 @@ public final class GangWorker: Sendable {
     /// Rank 0: stop claiming, and stop the running job at its next step with a checkpoint so that
     /// it resumes at once on another gang (within `grace` seconds).
     public func stop(grace: Double) {
-        let deadline = MonotonicClock.now + grace
-        shutdownDeadline.withLock { $0 = deadline }
-        stopping.store(true, ordering: .relaxed)
-        current.withLock { $0 }?.interrupt(.shutdown, deadline: deadline)
+        jobs.shutdown(grace: grace)
     }
 
     private func train(_ id: String, claimed: ClaimedJob?) {
@@ -92,17 +86,7 @@ public final class GangWorker: Sendable {
 
     /// Rank 0: a claimed job, as an ordinary worker runs it: validation alone, training with the ranks.
     private func lead(_ job: ClaimedJob, collective: (any Collective)?) {
-        let context = JobContext(job: job, store: store, worker: name, collective: collective)
-        current.withLock { $0 = context }
-        if stopping.load(ordering: .relaxed) { context.interrupt(.shutdown, deadline: shutdownDeadline.withLock { $0 }) }
-        context.startHeartbeat(interval: 0.5) { job.status }
-        defer {
-            context.stop()
-            current.withLock { $0 = nil }
-        }
-        Log.info("job claimed", [("job", .string(job.id)), ("status", .string(job.status.rawValue)), ("worker", .string(name)),
-                                 ("attempt", .int(job.attempt)), ("ranks", .int(self.collective.size))])
-        JobRunner(context: context, store: store, registry: registry, worker: name).run()
+        jobs.run(job, store: store, registry: registry, worker: name, heartbeat: 0.5, collective: collective)
     }
 
     private func follow(_ id: String) {

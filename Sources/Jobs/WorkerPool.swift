@@ -22,12 +22,9 @@ public final class WorkerPool: Sendable {
     let registry: TrainerRegistry
     private let databaseURL: String
     private let wakeups = ConditionLock(UInt64(0))
-    private let stopping = Atomic<Bool>(false)
     private let running = ConditionLock(0)
     private let busy = Atomic<Int>(0)
-    private let contexts = Mutex<[String: JobContext]>([:])
-    /// When a shutdown must be done (monotonic seconds), once one began.
-    private let shutdownDeadline = Mutex<Double?>(nil)
+    private let jobs = RunningJobs()
 
     public init(store: JobStore, registry: TrainerRegistry, databaseURL: String, configuration: Configuration) {
         self.store = store
@@ -57,10 +54,7 @@ public final class WorkerPool: Sendable {
     /// seconds for the workers to release them. Returns whether all stopped in time.
     @discardableResult
     public func shutdown(grace: Double) -> Bool {
-        let deadline = MonotonicClock.now + grace
-        shutdownDeadline.withLock { $0 = deadline }
-        stopping.store(true, ordering: .relaxed)
-        for context in contexts.withLock({ Array($0.values) }) { context.interrupt(.shutdown, deadline: deadline) }
+        jobs.shutdown(grace: grace)
         wake()
         return running.withLock(when: { $0 == 0 }, timeout: grace) { _, ready in ready }
     }
@@ -73,13 +67,13 @@ public final class WorkerPool: Sendable {
 
     private func listen() {
         let listener = Listener(url: databaseURL, channels: [JobStore.channel])
-        while !stopping.load(ordering: .relaxed) {
+        while !jobs.isStopping {
             if !listener.wait(timeout: 0.5).isEmpty { wake() }
         }
     }
 
     private func work(as worker: String) {
-        while !stopping.load(ordering: .relaxed) {
+        while !jobs.isStopping {
             let seen = wakeups.withLock { $0 }
             var claimed: ClaimedJob?
             do {
@@ -93,22 +87,12 @@ public final class WorkerPool: Sendable {
                 busy.subtract(1, ordering: .relaxed)
                 continue
             }
-            wakeups.withLock(when: { $0 != seen || self.stopping.load(ordering: .relaxed) },
+            wakeups.withLock(when: { $0 != seen || self.jobs.isStopping },
                              timeout: configuration.pollInterval) { _, _ in }
         }
     }
 
     private func run(_ job: ClaimedJob, as worker: String) {
-        let context = JobContext(job: job, store: store, worker: worker)
-        contexts.withLock { $0[job.id] = context }
-        if stopping.load(ordering: .relaxed) { context.interrupt(.shutdown, deadline: shutdownDeadline.withLock { $0 }) }
-        context.startHeartbeat(interval: configuration.heartbeatInterval) { job.status }
-        defer {
-            context.stop()
-            contexts.withLock { $0[job.id] = nil }
-        }
-        Log.info("job claimed", [("job", .string(job.id)), ("status", .string(job.status.rawValue)), ("worker", .string(worker)),
-                                 ("attempt", .int(job.attempt))])
-        JobRunner(context: context, store: store, registry: registry, worker: worker).run()
+        jobs.run(job, store: store, registry: registry, worker: worker, heartbeat: configuration.heartbeatInterval)
     }
 }

@@ -21,6 +21,7 @@ struct StepTiming {
 }
 
 extension Duration {
+    /// In seconds, for figures and rates (the training loop's windows, calibration, step timing).
     var seconds: Double {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18

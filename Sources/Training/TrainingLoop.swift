@@ -78,8 +78,7 @@ struct TrainingLoop<Task: TrainingTask> {
             let epoch = Double(state.step) / Double(stepsPerEpoch), last = state.step == totalSteps
             try hooks.progress(step: state.step, totalSteps: totalSteps, epoch: epoch, trainedTokens: state.trainedTokens)
             if state.step % arguments.loggingSteps == 0 || last {
-                let elapsed = (clock.now - windowStart).components
-                let seconds = max(1e-9, Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+                let seconds = max(1e-9, (clock.now - windowStart).seconds)
                 var values: JSONObject = ["loss": .double(state.windowLoss / Double(state.windowSteps)), "learning_rate": .double(lr),
                                           "grad_norm": .double(norm)]
                 if let collective, collective.size > 1 { sumWindowCounters(collective) }

@@ -41,8 +41,7 @@ extension TrainingTask {
             let started = clock.now
             _ = try accumulate(step: step % plan.totalSteps, microBatches: plan.microBatches(step: step % plan.totalSteps).map { MicroBatch($0) })
             _ = trained.step(lr: arguments.learningRate, maxGradNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : nil)
-            let elapsed = (clock.now - started).components
-            if step > 0 { seconds += Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18 }
+            if step > 0 { seconds += (clock.now - started).seconds }
         }
         return seconds / Double(max(1, steps))
     }
